@@ -1,0 +1,152 @@
+//! The CPU backend: `matrixmultiply`'s packed SGEMM for products, plain loops for the
+//! elementwise ops. Single-threaded; parallelism lives at the level of sweep cells.
+
+use super::{AdamStep, Backend, Gemm};
+use crate::config::Activation;
+
+/// The CPU backend (stateless).
+pub struct Cpu;
+
+impl Backend for Cpu {
+    fn name(&self) -> String {
+        "cpu".into()
+    }
+
+    fn gemm(&self, g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
+        // Row-major strides of op(A) [m x k] and op(B) [k x n].
+        let (rsa, csa) = if g.trans_a { (1, g.m) } else { (g.k, 1) };
+        let (rsb, csb) = if g.trans_b { (1, g.k) } else { (g.n, 1) };
+        for s in 0..g.batch {
+            let a_s = &a[s * g.stride_a..s * g.stride_a + g.m * g.k];
+            let b_s = &b[s * g.stride_b..s * g.stride_b + g.k * g.n];
+            let c_s = &mut c[s * g.stride_c..s * g.stride_c + g.m * g.n];
+            if g.k == 0 {
+                c_s.iter_mut().for_each(|x| *x *= g.beta);
+                continue;
+            }
+            // SAFETY: the slices above have exactly the extents the strides address.
+            unsafe {
+                matrixmultiply::sgemm(
+                    g.m,
+                    g.k,
+                    g.n,
+                    g.alpha,
+                    a_s.as_ptr(),
+                    rsa as isize,
+                    csa as isize,
+                    b_s.as_ptr(),
+                    rsb as isize,
+                    csb as isize,
+                    g.beta,
+                    c_s.as_mut_ptr(),
+                    g.n as isize,
+                    1,
+                );
+            }
+        }
+    }
+
+    fn activate(&self, act: Activation, h: &[f32], phi: &mut [f32], dphi: &mut [f32]) {
+        for ((x, p), d) in h.iter().zip(phi.iter_mut()).zip(dphi.iter_mut()) {
+            (*p, *d) = act.phi_dphi_f32(*x);
+        }
+    }
+
+    fn axpy(&self, alpha: f32, x: &[f32], y: &mut [f32]) {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y += alpha * x;
+        }
+    }
+
+    fn mul_assign(&self, x: &[f32], y: &mut [f32]) {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y *= x;
+        }
+    }
+
+    fn residual(&self, f: &[f32], f0: &[f32], y: &[f32], scale: f32, e: &mut [f32]) {
+        let n = y.len();
+        for (i, (e, f)) in e.iter_mut().zip(f).enumerate() {
+            let c = if f0.is_empty() { 0.0 } else { f0[i] };
+            *e = scale * (f - c - y[i % n]);
+        }
+    }
+
+    fn adam(&self, s: &AdamStep, g: &[f32], m: &mut [f32], v: &mut [f32], w: &mut [f32]) {
+        for (((g, m), v), w) in g
+            .iter()
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+            .zip(w.iter_mut())
+        {
+            *m = s.beta1 * *m + (1.0 - s.beta1) * g;
+            *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
+            *w -= s.lr * *m / (v.sqrt() + s.eps);
+        }
+    }
+
+    fn langevin(
+        &self,
+        decay: f32,
+        lr: f32,
+        noise_scale: f32,
+        g: &[f32],
+        xi: &[f32],
+        w: &mut [f32],
+    ) {
+        for ((w, g), xi) in w.iter_mut().zip(g).zip(xi) {
+            *w = (1.0 - decay) * *w - lr * g + noise_scale * xi;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Naive reference product for one matrix.
+    fn naive(g: &Gemm, a: &[f32], b: &[f32], c0: &[f32]) -> Vec<f32> {
+        let mut c = c0.to_vec();
+        for i in 0..g.m {
+            for j in 0..g.n {
+                let mut acc = 0.0;
+                for l in 0..g.k {
+                    let x = if g.trans_a {
+                        a[l * g.m + i]
+                    } else {
+                        a[i * g.k + l]
+                    };
+                    let y = if g.trans_b {
+                        b[j * g.k + l]
+                    } else {
+                        b[l * g.n + j]
+                    };
+                    acc += x * y;
+                }
+                c[i * g.n + j] = g.alpha * acc + g.beta * c0[i * g.n + j];
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn gemm_all_transposes_match_naive() {
+        let (m, n, k) = (5, 7, 3);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.71).cos()).collect();
+        let c0: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.1).collect();
+        for ta in [false, true] {
+            for tb in [false, true] {
+                let mut g = Gemm::new(1, m, n, k).alpha(0.5).beta(2.0);
+                g.trans_a = ta;
+                g.trans_b = tb;
+                let mut c = c0.clone();
+                Cpu.gemm(&g, &a, &b, &mut c);
+                let r = naive(&g, &a, &b, &c0);
+                for (x, y) in c.iter().zip(&r) {
+                    assert!((x - y).abs() < 1e-5, "ta={ta} tb={tb}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The backend seam: a small set of f32 array ops that the training engine and the
+//! solvers need, behind a runtime [`Device`] enum (`Cpu` today; a `Gpu` variant slots in
+//! beside it without touching the callers). Arrays live on their device as [`Tensor`]s;
+//! the engines only read numbers back with [`Device::download`] when they record.
+//!
+//! Every op is batched over the ensemble: a tensor of `batch` matrices is one contiguous
+//! buffer, matrix `s` at offset `s * stride`; a stride of 0 broadcasts one matrix to the
+//! whole batch (the shared data X).
+
+mod cpu;
+
+pub use cpu::Cpu;
+
+use crate::config::Activation;
+
+/// A dense f32 array resident on a device.
+#[derive(Clone, Debug)]
+pub struct Tensor {
+    storage: Storage,
+}
+
+#[derive(Clone, Debug)]
+enum Storage {
+    Cpu(Vec<f32>),
+}
+
+impl Tensor {
+    /// Number of f32 elements.
+    pub fn len(&self) -> usize {
+        match &self.storage {
+            Storage::Cpu(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn cpu(&self) -> &[f32] {
+        match &self.storage {
+            Storage::Cpu(v) => v,
+        }
+    }
+    fn cpu_mut(&mut self) -> &mut [f32] {
+        match &mut self.storage {
+            Storage::Cpu(v) => v,
+        }
+    }
+}
+
+/// A batched matrix product `C[s] = alpha op(A[s]) op(B[s]) + beta C[s]` for
+/// `s < batch`, with `op(A)` `[m x k]` and `op(B)` `[k x n]`, all row-major.
+/// `trans_a` means A is stored `[k x m]`; `trans_b` means B is stored `[n x k]`.
+/// Strides are in elements between consecutive matrices of the batch (0 = broadcast).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gemm {
+    pub batch: usize,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+    pub alpha: f32,
+    pub beta: f32,
+    pub stride_a: usize,
+    pub stride_b: usize,
+    pub stride_c: usize,
+}
+
+impl Gemm {
+    /// A plain batched product with dense strides (`m*k`, `k*n`, `m*n`).
+    pub fn new(batch: usize, m: usize, n: usize, k: usize) -> Self {
+        Gemm {
+            batch,
+            m,
+            n,
+            k,
+            trans_a: false,
+            trans_b: false,
+            alpha: 1.0,
+            beta: 0.0,
+            stride_a: m * k,
+            stride_b: k * n,
+            stride_c: m * n,
+        }
+    }
+    pub fn ta(mut self) -> Self {
+        self.trans_a = true;
+        self
+    }
+    pub fn tb(mut self) -> Self {
+        self.trans_b = true;
+        self
+    }
+    pub fn alpha(mut self, a: f32) -> Self {
+        self.alpha = a;
+        self
+    }
+    pub fn beta(mut self, b: f32) -> Self {
+        self.beta = b;
+        self
+    }
+    /// Use one A for every matrix of the batch.
+    pub fn broadcast_a(mut self) -> Self {
+        self.stride_a = 0;
+        self
+    }
+    /// Use one B for every matrix of the batch.
+    pub fn broadcast_b(mut self) -> Self {
+        self.stride_b = 0;
+        self
+    }
+}
+
+/// Hyperparameters of one Adam step (bias corrections already folded into `lr`).
+#[derive(Clone, Copy, Debug)]
+pub struct AdamStep {
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+}
+
+/// The ops of a backend. Implemented by [`Cpu`]; a GPU backend implements the same.
+pub trait Backend {
+    /// Name shown to the user ("cpu", "gpu: <adapter>").
+    fn name(&self) -> String;
+    /// Batched matrix product, see [`Gemm`].
+    fn gemm(&self, g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32]);
+    /// `phi = act(h)`, `dphi = act'(h)`, elementwise.
+    fn activate(&self, act: Activation, h: &[f32], phi: &mut [f32], dphi: &mut [f32]);
+    /// `y += alpha x`.
+    fn axpy(&self, alpha: f32, x: &[f32], y: &mut [f32]);
+    /// `y *= x`, elementwise.
+    fn mul_assign(&self, x: &[f32], y: &mut [f32]);
+    /// `e[s, i] = scale (f[s, i] - f0[s, i] - y[i])` with `y` broadcast over `s`
+    /// (`f0` may be empty: no centring).
+    fn residual(&self, f: &[f32], f0: &[f32], y: &[f32], scale: f32, e: &mut [f32]);
+    /// Adam moment update and step on `w`.
+    fn adam(&self, s: &AdamStep, g: &[f32], m: &mut [f32], v: &mut [f32], w: &mut [f32]);
+    /// `w = (1 - decay) w - lr g + noise_scale xi`.
+    fn langevin(&self, decay: f32, lr: f32, noise_scale: f32, g: &[f32], xi: &[f32], w: &mut [f32]);
+}
+
+/// The runtime choice of backend.
+#[derive(Clone, Debug, Default)]
+pub enum Device {
+    #[default]
+    Cpu,
+}
+
+impl Device {
+    fn backend(&self) -> &dyn Backend {
+        match self {
+            Device::Cpu => &Cpu,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        self.backend().name()
+    }
+
+    /// Copy host numbers to the device.
+    pub fn upload(&self, v: &[f32]) -> Tensor {
+        match self {
+            Device::Cpu => Tensor {
+                storage: Storage::Cpu(v.to_vec()),
+            },
+        }
+    }
+    /// Take ownership of host numbers (no copy on the CPU).
+    pub fn from_vec(&self, v: Vec<f32>) -> Tensor {
+        match self {
+            Device::Cpu => Tensor {
+                storage: Storage::Cpu(v),
+            },
+        }
+    }
+    pub fn zeros(&self, n: usize) -> Tensor {
+        self.from_vec(vec![0.0; n])
+    }
+    /// Copy device numbers back to the host.
+    pub fn download(&self, t: &Tensor) -> Vec<f32> {
+        t.cpu().to_vec()
+    }
+    /// Overwrite `dst` with `src` (same length).
+    pub fn copy(&self, src: &Tensor, dst: &mut Tensor) {
+        dst.cpu_mut().copy_from_slice(src.cpu());
+    }
+    /// Overwrite a tensor with host numbers.
+    pub fn write(&self, dst: &mut Tensor, v: &[f32]) {
+        dst.cpu_mut().copy_from_slice(v);
+    }
+
+    pub fn gemm(&self, g: &Gemm, a: &Tensor, b: &Tensor, c: &mut Tensor) {
+        self.backend().gemm(g, a.cpu(), b.cpu(), c.cpu_mut());
+    }
+    pub fn activate(&self, act: Activation, h: &Tensor, phi: &mut Tensor, dphi: &mut Tensor) {
+        self.backend()
+            .activate(act, h.cpu(), phi.cpu_mut(), dphi.cpu_mut());
+    }
+    pub fn axpy(&self, alpha: f32, x: &Tensor, y: &mut Tensor) {
+        self.backend().axpy(alpha, x.cpu(), y.cpu_mut());
+    }
+    pub fn mul_assign(&self, x: &Tensor, y: &mut Tensor) {
+        self.backend().mul_assign(x.cpu(), y.cpu_mut());
+    }
+    pub fn residual(
+        &self,
+        f: &Tensor,
+        f0: Option<&Tensor>,
+        y: &Tensor,
+        scale: f32,
+        e: &mut Tensor,
+    ) {
+        self.backend().residual(
+            f.cpu(),
+            f0.map_or(&[], |t| t.cpu()),
+            y.cpu(),
+            scale,
+            e.cpu_mut(),
+        );
+    }
+    pub fn adam(&self, s: &AdamStep, g: &Tensor, m: &mut Tensor, v: &mut Tensor, w: &mut Tensor) {
+        self.backend()
+            .adam(s, g.cpu(), m.cpu_mut(), v.cpu_mut(), w.cpu_mut());
+    }
+    pub fn langevin(
+        &self,
+        decay: f32,
+        lr: f32,
+        noise_scale: f32,
+        g: &Tensor,
+        xi: &Tensor,
+        w: &mut Tensor,
+    ) {
+        self.backend()
+            .langevin(decay, lr, noise_scale, g.cpu(), xi.cpu(), w.cpu_mut());
+    }
+}

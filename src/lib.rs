@@ -1,0 +1,20 @@
+//! scaling-playground: finite-width neural networks and their infinite-width limits.
+//!
+//! The numerical core is pure Rust with no platform dependencies:
+//! - [`nn`]: finite-width training (MLP, ResNet; SP, NTK, muP, depth-muP, abc; GD, SGD,
+//!   Adam, Langevin), batched over seeds;
+//! - [`data`]: synthetic tasks, the shipped digits subsample, CSV;
+//! - [`backend`]: the `Cpu | Gpu` seam for the array ops.
+//!
+//! `web` (wasm32 only) is the one module that touches wasm-bindgen.
+
+pub mod backend;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod nn;
+pub mod progress;
+pub mod rng;
+
+pub use config::TrainConfig;
+pub use error::{Error, Result};

@@ -1,0 +1,11 @@
+//! The finite-width training engine: networks, parameterisations, optimisers and
+//! observables, batched over an ensemble of seeds.
+
+pub mod activation;
+pub mod network;
+pub mod observe;
+pub mod param;
+pub mod train;
+
+pub use network::{Ensemble, Workspace};
+pub use train::{TrainResult, mean_finite, train, train_on};

@@ -1,0 +1,465 @@
+//! The training loop: an ensemble of S seeds trained together by GD, SGD, Adam or
+//! Langevin, with observables recorded every `observe.every` steps.
+//!
+//! Loss `L = (1/2P) sum_mu sum_c (f_mu,c - y_mu,c)^2` per seed (f centred as f - f(0)
+//! when `model.centered`). Step t records the state *before* update t; the last record
+//! is the state after all `steps` updates.
+
+use super::network::{Ensemble, Workspace};
+use super::observe::{self, CoordSnapshot, KernelSnapshot};
+use crate::backend::{AdamStep, Device, Tensor};
+use crate::config::{OptimizerConfig, TrainConfig};
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::progress::{Progress, tick};
+use crate::rng::{Stream, normals_f32, stream};
+use rand::rngs::StdRng;
+use rand::seq::index::sample;
+use serde::{Deserialize, Serialize};
+
+/// Everything recorded along one training run of an ensemble.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct TrainResult {
+    /// Backend that ran ("cpu", ...).
+    pub backend: String,
+    /// Steps at which observables were recorded.
+    pub steps: Vec<usize>,
+    /// `train_loss[record][seed]`.
+    pub train_loss: Vec<Vec<f64>>,
+    /// `test_loss[record][seed]` (empty without a test split or if not observed).
+    pub test_loss: Vec<Vec<f64>>,
+    /// `outputs[record][seed]`: f on the training set, `[P x C]` row-major.
+    pub outputs: Vec<Vec<Vec<f64>>>,
+    /// Kernels at each record (when observed).
+    pub kernels: Vec<KernelSnapshot>,
+    /// Coordinate-check statistics at each record (when observed).
+    pub coords: Vec<CoordSnapshot>,
+    /// Final outputs on the test set, `[seed][P_test x C]`.
+    pub test_outputs: Vec<Vec<f64>>,
+    /// Per seed: the step at which the loss became NaN, Inf or exceeded the threshold.
+    pub diverged_at: Vec<Option<usize>>,
+}
+
+impl TrainResult {
+    /// Mean over non-diverged seeds of the training loss at each record.
+    pub fn mean_train_loss(&self) -> Vec<f64> {
+        self.train_loss.iter().map(|r| mean_finite(r)).collect()
+    }
+    /// Mean test loss at each record.
+    pub fn mean_test_loss(&self) -> Vec<f64> {
+        self.test_loss.iter().map(|r| mean_finite(r)).collect()
+    }
+    /// True if any seed diverged.
+    pub fn any_diverged(&self) -> bool {
+        self.diverged_at.iter().any(Option::is_some)
+    }
+}
+
+/// Mean of the finite entries (NaN if none).
+pub fn mean_finite(v: &[f64]) -> f64 {
+    let (s, n) = v
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 { f64::NAN } else { s / n as f64 }
+}
+
+/// Optimiser state that persists across steps.
+enum OptState {
+    Plain,
+    Adam {
+        m: Vec<Tensor>,
+        v: Vec<Tensor>,
+        t: i32,
+    },
+    Langevin {
+        rngs: Vec<Vec<StdRng>>,
+        xi: Vec<Tensor>,
+    },
+}
+
+/// Train an ensemble on `data` as `cfg` says, on the CPU.
+pub fn train(cfg: &TrainConfig, data: &Dataset, progress: &dyn Progress) -> Result<TrainResult> {
+    train_on(Device::Cpu, cfg, data, progress)
+}
+
+/// Train on a given device.
+pub fn train_on(
+    device: Device,
+    cfg: &TrainConfig,
+    data: &Dataset,
+    progress: &dyn Progress,
+) -> Result<TrainResult> {
+    cfg.validate()?;
+    let mut net = Ensemble::new(
+        device.clone(),
+        &cfg.model,
+        &cfg.param,
+        data.dim,
+        data.outputs,
+        cfg.seed,
+        0..cfg.seeds,
+    );
+    Trainer::new(&mut net, cfg, data).run(progress)
+}
+
+fn to_f32(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+/// The state of one training run.
+struct Trainer<'a> {
+    net: &'a mut Ensemble,
+    cfg: &'a TrainConfig,
+    data: &'a Dataset,
+    x: Tensor,
+    y: Tensor,
+    x_test: Option<Tensor>,
+    y_test: Vec<f64>,
+    ws: Workspace,
+    ws_test: Option<Workspace>,
+    /// Minibatch buffers (SGD only): workspace, x, y and f0 of the batch.
+    batch: Option<(Workspace, Tensor, Tensor, Tensor)>,
+    f0: Option<Tensor>,
+    f0_host: Vec<f32>,
+    f0_test: Vec<f32>,
+    h0: Vec<Vec<f32>>,
+    opt: OptState,
+    batch_rng: StdRng,
+}
+
+impl<'a> Trainer<'a> {
+    fn new(net: &'a mut Ensemble, cfg: &'a TrainConfig, data: &'a Dataset) -> Self {
+        let dev = net.device.clone();
+        let p = data.p_train();
+        let x = dev.upload(&to_f32(&data.x_train));
+        let y = dev.upload(&to_f32(&data.y_train));
+        let has_test = data.p_test() > 0;
+        let x_test = has_test.then(|| dev.upload(&to_f32(&data.x_test)));
+        let ws_test = has_test.then(|| net.workspace(data.p_test()));
+        let mut ws = net.workspace(p);
+        // Outputs and fields at initialisation.
+        net.forward(&x, &mut ws);
+        let f0_host = dev.download(&ws.f);
+        let h0 = if cfg.observe.coords {
+            ws.h.iter().map(|t| dev.download(t)).collect()
+        } else {
+            vec![]
+        };
+        let centered = cfg.model.centered;
+        let f0 = centered.then(|| dev.upload(&f0_host));
+        let f0_test = match (&x_test, ws_test) {
+            (Some(xt), Some(mut wt)) if centered => {
+                net.forward(xt, &mut wt);
+                dev.download(&wt.f)
+            }
+            _ => vec![],
+        };
+        let ws_test = has_test.then(|| net.workspace(data.p_test()));
+        let batch = match &cfg.optimizer {
+            OptimizerConfig::Sgd { batch_size, .. } if *batch_size < p => {
+                let b = *batch_size;
+                Some((
+                    net.workspace(b),
+                    dev.zeros(b * data.dim),
+                    dev.zeros(b * data.outputs),
+                    dev.zeros(net.seeds * b * data.outputs),
+                ))
+            }
+            _ => None,
+        };
+        let opt = match &cfg.optimizer {
+            OptimizerConfig::Adam { .. } => OptState::Adam {
+                m: net.weights.iter().map(|w| dev.zeros(w.len())).collect(),
+                v: net.weights.iter().map(|w| dev.zeros(w.len())).collect(),
+                t: 0,
+            },
+            OptimizerConfig::Langevin { .. } => OptState::Langevin {
+                rngs: (0..net.weights.len())
+                    .map(|l| {
+                        (0..net.seeds)
+                            .map(|s| stream(cfg.seed, Stream::Noise, s as u64, l as u64))
+                            .collect()
+                    })
+                    .collect(),
+                xi: net.weights.iter().map(|w| dev.zeros(w.len())).collect(),
+            },
+            _ => OptState::Plain,
+        };
+        Trainer {
+            net,
+            cfg,
+            data,
+            x,
+            y,
+            x_test,
+            y_test: data.y_test.clone(),
+            ws,
+            ws_test,
+            batch,
+            f0,
+            f0_host,
+            f0_test,
+            h0,
+            opt,
+            batch_rng: stream(cfg.seed, Stream::Batches, 0, 0),
+        }
+    }
+
+    fn run(mut self, progress: &dyn Progress) -> Result<TrainResult> {
+        let steps = self.cfg.steps;
+        let every = self.cfg.observe.every;
+        let mut res = TrainResult {
+            backend: self.net.device.name(),
+            diverged_at: vec![None; self.net.seeds],
+            ..Default::default()
+        };
+        let report_every = (steps / 100).max(1);
+        for t in 0..=steps {
+            let record = t % every == 0 || t == steps;
+            let full_batch = self.batch.is_none();
+            if full_batch || record {
+                self.net.forward(&self.x, &mut self.ws);
+            }
+            if record {
+                self.record(t, &mut res);
+                if res.diverged_at.iter().all(Option::is_some) {
+                    break;
+                }
+            }
+            if t == steps {
+                break;
+            }
+            self.step()?;
+            if t % report_every == 0 {
+                tick(progress, "train", t as u64, steps as u64)?;
+            }
+        }
+        if let (Some(xt), Some(wt)) = (&self.x_test, &mut self.ws_test) {
+            self.net.forward(xt, wt);
+            let f = self.net.device.download(&wt.f);
+            let per = wt.p * self.net.outputs;
+            res.test_outputs = (0..self.net.seeds)
+                .map(|s| {
+                    (0..per)
+                        .map(|i| {
+                            let c = self.f0_test.get(s * per + i).copied().unwrap_or(0.0);
+                            (f[s * per + i] - c) as f64
+                        })
+                        .collect()
+                })
+                .collect();
+        }
+        tick(progress, "train", steps as u64, steps as u64)?;
+        Ok(res)
+    }
+
+    /// Record observables from the current forward pass on the training set.
+    fn record(&mut self, t: usize, res: &mut TrainResult) {
+        let dev = self.net.device.clone();
+        let (s_count, p, c) = (self.net.seeds, self.ws.p, self.net.outputs);
+        let obs = &self.cfg.observe;
+        let f = dev.download(&self.ws.f);
+        let per = p * c;
+        let centred = |s: usize, i: usize| -> f64 {
+            let base = if self.cfg.model.centered {
+                self.f0_host[s * per + i]
+            } else {
+                0.0
+            };
+            (f[s * per + i] - base) as f64
+        };
+        let losses: Vec<f64> = (0..s_count)
+            .map(|s| {
+                let l = (0..per)
+                    .map(|i| (centred(s, i) - self.data.y_train[i]).powi(2))
+                    .sum::<f64>()
+                    / (2.0 * p as f64);
+                if res.diverged_at[s].is_some() {
+                    f64::NAN
+                } else {
+                    l
+                }
+            })
+            .collect();
+        for (s, l) in losses.iter().enumerate() {
+            if res.diverged_at[s].is_none() && !(l.is_finite() && *l <= obs.divergence_threshold) {
+                res.diverged_at[s] = Some(t);
+            }
+        }
+        res.steps.push(t);
+        res.train_loss.push(losses);
+        if obs.outputs {
+            res.outputs.push(
+                (0..s_count)
+                    .map(|s| (0..per).map(|i| centred(s, i)).collect())
+                    .collect(),
+            );
+        }
+        if obs.test_loss
+            && let (Some(xt), Some(wt)) = (&self.x_test, &mut self.ws_test)
+        {
+            self.net.forward(xt, wt);
+            let ft = dev.download(&wt.f);
+            let pt = wt.p;
+            let pert = pt * c;
+            res.test_loss.push(
+                (0..s_count)
+                    .map(|s| {
+                        if res.diverged_at[s].is_some() {
+                            return f64::NAN;
+                        }
+                        (0..pert)
+                            .map(|i| {
+                                let base = self.f0_test.get(s * pert + i).copied().unwrap_or(0.0);
+                                ((ft[s * pert + i] - base) as f64 - self.y_test[i]).powi(2)
+                            })
+                            .sum::<f64>()
+                            / (2.0 * pt as f64)
+                    })
+                    .collect(),
+            );
+        }
+        if obs.coords {
+            res.coords
+                .push(observe::coords(self.net, &self.ws, &self.h0, t));
+        }
+        if obs.kernels || obs.ntk {
+            res.kernels.push(observe::kernels(
+                self.net,
+                &self.x,
+                &mut self.ws,
+                t,
+                obs.kernels,
+                obs.ntk,
+            ));
+            // restore the forward state used by the next step (kernels ran a backward)
+        }
+    }
+
+    /// One optimiser update from the current parameters.
+    fn step(&mut self) -> Result<()> {
+        let dev = self.net.device.clone();
+        // Gradient on the full batch or a fresh minibatch.
+        let ws = if let Some((bws, bx, by, bf0)) = &mut self.batch {
+            let b = bws.p;
+            let p = self.data.p_train();
+            let idx = sample(&mut self.batch_rng, p, b).into_vec();
+            let (d, c, s) = (self.data.dim, self.data.outputs, self.net.seeds);
+            let mut xb = Vec::with_capacity(b * d);
+            let mut yb = Vec::with_capacity(b * c);
+            let mut fb = Vec::with_capacity(s * b * c);
+            for &i in &idx {
+                xb.extend(
+                    self.data.x_train[i * d..(i + 1) * d]
+                        .iter()
+                        .map(|&v| v as f32),
+                );
+                yb.extend(
+                    self.data.y_train[i * c..(i + 1) * c]
+                        .iter()
+                        .map(|&v| v as f32),
+                );
+            }
+            if self.f0.is_some() {
+                for si in 0..s {
+                    for &i in &idx {
+                        let off = si * p * c + i * c;
+                        fb.extend_from_slice(&self.f0_host[off..off + c]);
+                    }
+                }
+                dev.write(bf0, &fb);
+            }
+            dev.write(bx, &xb);
+            dev.write(by, &yb);
+            self.net.forward(bx, bws);
+            let f0 = self.f0.as_ref().map(|_| &*bf0);
+            dev.residual(&bws.f, f0, by, 1.0 / b as f32, &mut bws.e);
+            self.net.backward(bx, bws, true);
+            bws
+        } else {
+            let p = self.ws.p;
+            dev.residual(
+                &self.ws.f,
+                self.f0.as_ref(),
+                &self.y,
+                1.0 / p as f32,
+                &mut self.ws.e,
+            );
+            self.net.backward(&self.x, &mut self.ws, true);
+            &mut self.ws
+        };
+        let eta = self.cfg.optimizer.lr();
+        match (&self.cfg.optimizer, &mut self.opt) {
+            (
+                OptimizerConfig::Adam {
+                    beta1,
+                    beta2,
+                    eps,
+                    mup_scaling,
+                    ..
+                },
+                OptState::Adam { m, v, t },
+            ) => {
+                *t += 1;
+                let bc1 = 1.0 - beta1.powi(*t);
+                let bc2 = 1.0 - beta2.powi(*t);
+                for l in 0..self.net.weights.len() {
+                    let scale = if *mup_scaling {
+                        self.net.scales.layers[l].adam_scale
+                    } else {
+                        1.0
+                    };
+                    let st = AdamStep {
+                        lr: (eta * scale * bc2.sqrt() / bc1) as f32,
+                        beta1: *beta1 as f32,
+                        beta2: *beta2 as f32,
+                        eps: (*eps * bc2.sqrt()) as f32,
+                    };
+                    dev.adam(
+                        &st,
+                        &ws.grads[l],
+                        &mut m[l],
+                        &mut v[l],
+                        &mut self.net.weights[l],
+                    );
+                }
+            }
+            (
+                OptimizerConfig::Langevin {
+                    temperature,
+                    weight_decay,
+                    ..
+                },
+                OptState::Langevin { rngs, xi },
+            ) => {
+                let lam = weight_decay.unwrap_or(*temperature);
+                let noise_scale = (2.0 * eta * temperature).sqrt();
+                for l in 0..self.net.weights.len() {
+                    let n = self.net.weights[l].len() / self.net.seeds;
+                    let mut host = Vec::with_capacity(n * self.net.seeds);
+                    for rng in rngs[l].iter_mut() {
+                        host.extend(normals_f32(rng, n, 1.0));
+                    }
+                    dev.write(&mut xi[l], &host);
+                    let lr = (eta * self.net.scales.layers[l].lr_scale) as f32;
+                    dev.langevin(
+                        (eta * lam) as f32,
+                        lr,
+                        noise_scale as f32,
+                        &ws.grads[l],
+                        &xi[l],
+                        &mut self.net.weights[l],
+                    );
+                }
+            }
+            _ => {
+                for l in 0..self.net.weights.len() {
+                    let lr = (eta * self.net.scales.layers[l].lr_scale) as f32;
+                    dev.axpy(-lr, &ws.grads[l], &mut self.net.weights[l]);
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -12,9 +12,11 @@ pub mod backend;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod link;
 pub mod nn;
 pub mod progress;
 pub mod rng;
+pub mod run;
 
 pub use config::TrainConfig;
 pub use error::{Error, Result};

@@ -463,3 +463,19 @@ impl<'a> Trainer<'a> {
         Ok(())
     }
 }
+
+/// Loss curves as CSV: `step,seed,train_loss,test_loss`.
+pub fn loss_csv(r: &TrainResult) -> String {
+    let mut out = String::from("step,seed,train_loss,test_loss\n");
+    for (i, step) in r.steps.iter().enumerate() {
+        for (s, l) in r.train_loss[i].iter().enumerate() {
+            let t = r
+                .test_loss
+                .get(i)
+                .and_then(|v| v.get(s))
+                .map_or(String::new(), |v| v.to_string());
+            out.push_str(&format!("{step},{s},{l},{t}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,75 @@
+//! One entry point for every computation: a [`RunConfig`] tagged by `kind` (the JSON
+//! the CLI's `run` reads, the page's link carries and the results echo), dispatched by
+//! [`run`] to the engine that computes it.
+//!
+//! Each engine adds its variant here: its config type, its result type in
+//! [`RunOutput`], and its CSV tables in [`RunOutput::csv`].
+
+use crate::config::TrainConfig;
+use crate::error::Result;
+use crate::nn::TrainResult;
+use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
+
+/// Every kind of computation, tagged by `kind`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunConfig {
+    /// Train a finite-width ensemble.
+    Train(TrainConfig),
+}
+
+impl RunConfig {
+    /// The `kind` tag.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RunConfig::Train(_) => "train",
+        }
+    }
+
+    /// Range-check every field.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            RunConfig::Train(c) => c.validate(),
+        }
+    }
+}
+
+/// The result of a [`RunConfig`], serialised without a tag (the config beside it says
+/// which it is).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum RunOutput {
+    Train(TrainResult),
+}
+
+/// A config and its result, as written by the CLI and exported by the page.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    pub version: u32,
+    pub config: RunConfig,
+    pub result: RunOutput,
+}
+
+/// Schema version of configs, links and results.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Run a config to completion.
+pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
+    cfg.validate()?;
+    Ok(match cfg {
+        RunConfig::Train(c) => {
+            let data = c.data.load()?;
+            RunOutput::Train(crate::nn::train(c, &data, progress)?)
+        }
+    })
+}
+
+impl RunOutput {
+    /// CSV tables of the result: `(file stem, CSV text)` pairs.
+    pub fn csv(&self) -> Vec<(String, String)> {
+        match self {
+            RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod data;
 pub mod error;
 pub mod link;
 pub mod nn;
+pub mod presets;
 pub mod progress;
 pub mod rng;
 pub mod run;

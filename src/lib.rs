@@ -9,6 +9,7 @@
 //! `web` (wasm32 only) is the one module that touches wasm-bindgen.
 
 pub mod backend;
+pub mod budget;
 pub mod config;
 pub mod data;
 pub mod error;

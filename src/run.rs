@@ -27,6 +27,19 @@ impl RunConfig {
         }
     }
 
+    /// Estimated peak memory and work, before anything is allocated.
+    pub fn cost(&self) -> crate::budget::Cost {
+        match self {
+            RunConfig::Train(c) => crate::budget::train_cost(c),
+        }
+    }
+
+    /// Validate, then refuse configs whose estimated memory exceeds `limit` bytes.
+    pub fn check_budget(&self, limit: u64) -> Result<()> {
+        self.validate()?;
+        self.cost().check(limit)
+    }
+
     /// Range-check every field.
     pub fn validate(&self) -> Result<()> {
         match self {

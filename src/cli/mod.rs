@@ -40,6 +40,10 @@ enum Command {
         /// No progress on stderr.
         #[arg(long, short)]
         quiet: bool,
+        /// Refuse configs estimated to need more memory than this (bytes, or with a
+        /// K/M/G suffix).
+        #[arg(long, default_value = "16G", value_parser = parse_bytes)]
+        max_memory: u64,
     },
     /// List the presets with the claim each reproduces.
     Presets,
@@ -76,6 +80,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             out,
             csv,
             quiet,
+            max_memory,
         } => {
             let cfg = if let Some(name) = preset {
                 preset_config(&name)?
@@ -89,7 +94,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                     "a CONFIG.json path, --preset NAME or --link URL",
                 ));
             };
-            cfg.validate()?;
+            cfg.check_budget(max_memory)?;
             let bar = progress::Stderr::new(quiet);
             let result = run::run(&cfg, &bar)?;
             bar.finish();
@@ -137,6 +142,25 @@ fn preset_config(name: &str) -> Result<RunConfig, Error> {
             .collect();
         Error::config("preset", format!("one of {}", names.join(", ")))
     })
+}
+
+/// `123`, `64K`, `512M`, `2G` (binary units) to bytes.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, shift) = match s.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&s[..s.len() - 1], 10),
+        Some('M') => (&s[..s.len() - 1], 20),
+        Some('G') => (&s[..s.len() - 1], 30),
+        Some('T') => (&s[..s.len() - 1], 40),
+        _ => (s, 0),
+    };
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 512M or 2G"))?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!("`{s}` is not a positive size"));
+    }
+    Ok((v * (1u64 << shift) as f64) as u64)
 }
 
 /// Read a config file; a JSON object without `kind` is a training config.

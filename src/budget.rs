@@ -60,37 +60,48 @@ pub fn human(bytes: u64) -> String {
 pub fn train_cost(cfg: &TrainConfig) -> Cost {
     let m = &cfg.model;
     let (d, c, p_train, p_test) = data_shape(cfg);
-    let n = m.width as u64;
-    let s = cfg.seeds as u64;
-    let layers = num_weight_matrices(m.arch, m.depth) as u64;
-    let params = n * d + (layers.saturating_sub(2)) * n * n + c * n;
+    let (d, c, p_train, p_test) = (d as f64, c as f64, p_train as f64, p_test as f64);
+    let n = m.width as f64;
+    let s = cfg.seeds as f64;
+    let layers = num_weight_matrices(m.arch, m.depth) as f64;
+    let params = n * d + (layers - 2.0).max(0.0) * n * n + c * n;
     let state = match cfg.optimizer {
-        crate::config::OptimizerConfig::Adam { .. } => 4,
-        crate::config::OptimizerConfig::Langevin { .. } => 3,
-        _ => 2,
+        crate::config::OptimizerConfig::Adam { .. } => 4.0,
+        crate::config::OptimizerConfig::Langevin { .. } => 3.0,
+        _ => 2.0,
     };
-    let hidden = layers - 1;
-    let activations = 4 * hidden * n * (p_train + p_test)
-        + if cfg.observe.coords {
-            hidden * n * p_train
-        } else {
-            0
-        };
-    let records = (cfg.steps / cfg.observe.every.max(1) + 2) as u64;
-    let mut observed = 2 * records * s; // losses
+    let hidden = layers - 1.0;
+    let mut activations = 4.0 * hidden * n * (p_train + p_test);
+    if cfg.observe.coords {
+        activations += hidden * n * p_train;
+    }
+    let records = (cfg.steps / cfg.observe.every.max(1) + 2) as f64;
+    let mut observed = 2.0 * records * s; // losses
     if cfg.observe.outputs {
         observed += records * s * p_train * c;
     }
     if cfg.observe.kernels {
-        observed += 2 * records * hidden * s * p_train * p_train;
+        observed += 2.0 * records * hidden * s * p_train * p_train;
     }
     if cfg.observe.ntk {
         observed += records * s * p_train * p_train;
     }
-    let bytes =
-        4 * s * (state * params + activations) + 8 * observed + 8 * (p_train + p_test) * (d + c);
-    let flops = 6.0 * (cfg.steps as f64) * (s as f64) * (p_train as f64) * (params as f64);
-    Cost { bytes, flops }
+    let bytes = 4.0 * s * (state * params + activations)
+        + 8.0 * observed
+        + 8.0 * (p_train + p_test) * (d + c);
+    Cost {
+        bytes: saturate(bytes),
+        flops: 6.0 * cfg.steps as f64 * s * p_train * params,
+    }
+}
+
+/// f64 bytes to u64, saturating (estimates of absurd configs exceed 2^64).
+pub fn saturate(bytes: f64) -> u64 {
+    if bytes >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        bytes.max(0.0) as u64
+    }
 }
 
 /// `(D, C, P_train, P_test)` of a config's data without loading it (upper bounds for

@@ -7,6 +7,10 @@
 
 use crate::config::TrainConfig;
 use crate::error::Result;
+use crate::experiments::{
+    CoordCheckConfig, CoordCheckResult, RichnessConfig, RichnessResult, ShardOutput,
+    TransferConfig, TransferResult, WidthConvergenceConfig, WidthConvergenceResult,
+};
 use crate::nn::TrainResult;
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
@@ -17,6 +21,14 @@ use serde::{Deserialize, Serialize};
 pub enum RunConfig {
     /// Train a finite-width ensemble.
     Train(TrainConfig),
+    /// Finite networks of growing width against the DMFT.
+    WidthConvergence(WidthConvergenceConfig),
+    /// Learning-rate grid across widths or depths, per parameterisation.
+    Transfer(TransferConfig),
+    /// Per-layer activation size and change against width, per parameterisation.
+    CoordCheck(CoordCheckConfig),
+    /// gamma0 from lazy to rich: loss curves and kernel-target alignment.
+    Richness(RichnessConfig),
 }
 
 impl RunConfig {
@@ -24,6 +36,10 @@ impl RunConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             RunConfig::Train(_) => "train",
+            RunConfig::WidthConvergence(_) => "width_convergence",
+            RunConfig::Transfer(_) => "transfer",
+            RunConfig::CoordCheck(_) => "coord_check",
+            RunConfig::Richness(_) => "richness",
         }
     }
 
@@ -44,6 +60,10 @@ impl RunConfig {
     pub fn validate(&self) -> Result<()> {
         match self {
             RunConfig::Train(c) => c.validate(),
+            RunConfig::WidthConvergence(c) => c.validate(),
+            RunConfig::Transfer(c) => c.validate(),
+            RunConfig::CoordCheck(c) => c.validate(),
+            RunConfig::Richness(c) => c.validate(),
         }
     }
 }
@@ -54,6 +74,12 @@ impl RunConfig {
 #[serde(untagged)]
 pub enum RunOutput {
     Train(TrainResult),
+    WidthConvergence(WidthConvergenceResult),
+    Transfer(TransferResult),
+    CoordCheck(CoordCheckResult),
+    Richness(RichnessResult),
+    /// One shard of a sweep (`run --shard i/n`), for `merge`.
+    Shard(ShardOutput),
 }
 
 /// A config and its result, as written by the CLI and exported by the page.
@@ -75,6 +101,10 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
             let data = c.data.load()?;
             RunOutput::Train(crate::nn::train(c, &data, progress)?)
         }
+        RunConfig::WidthConvergence(_)
+        | RunConfig::Transfer(_)
+        | RunConfig::CoordCheck(_)
+        | RunConfig::Richness(_) => crate::experiments::run(cfg, progress)?,
     })
 }
 
@@ -83,6 +113,7 @@ impl RunOutput {
     pub fn csv(&self) -> Vec<(String, String)> {
         match self {
             RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
+            _ => crate::experiments::csv(self),
         }
     }
 }

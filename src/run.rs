@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 pub enum RunConfig {
     /// Train a finite-width ensemble.
     Train(TrainConfig),
+    /// Bayesian networks: Langevin sampling against the NNGP and muP saddle-point limits.
+    Bayes(crate::statics::BayesConfig),
 }
 
 impl RunConfig {
@@ -24,6 +26,7 @@ impl RunConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             RunConfig::Train(_) => "train",
+            RunConfig::Bayes(_) => "bayes",
         }
     }
 
@@ -31,6 +34,7 @@ impl RunConfig {
     pub fn validate(&self) -> Result<()> {
         match self {
             RunConfig::Train(c) => c.validate(),
+            RunConfig::Bayes(c) => c.validate(),
         }
     }
 }
@@ -41,6 +45,7 @@ impl RunConfig {
 #[serde(untagged)]
 pub enum RunOutput {
     Train(TrainResult),
+    Bayes(crate::statics::BayesResult),
 }
 
 /// A config and its result, as written by the CLI and exported by the page.
@@ -62,6 +67,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
             let data = c.data.load()?;
             RunOutput::Train(crate::nn::train(c, &data, progress)?)
         }
+        RunConfig::Bayes(c) => RunOutput::Bayes(crate::statics::bayes::run(c, progress)?),
     })
 }
 
@@ -70,6 +76,7 @@ impl RunOutput {
     pub fn csv(&self) -> Vec<(String, String)> {
         match self {
             RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
+            RunOutput::Bayes(r) => r.csv(),
         }
     }
 }

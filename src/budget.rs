@@ -104,6 +104,15 @@ pub fn saturate(bytes: f64) -> u64 {
     }
 }
 
+/// Cost of a sweep whose cells are training runs: the largest cell's memory (cells run
+/// one at a time per worker) and the summed work.
+pub fn sweep_cost(cells: usize, cell: impl Fn(usize) -> Option<TrainConfig>) -> Cost {
+    (0..cells)
+        .filter_map(cell)
+        .map(|c| train_cost(&c))
+        .fold(Cost::default(), Cost::then)
+}
+
 /// `(D, C, P_train, P_test)` of a config's data without loading it (upper bounds for
 /// CSV, whose shape is only known after parsing).
 pub fn data_shape(cfg: &TrainConfig) -> (u64, u64, u64, u64) {

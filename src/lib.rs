@@ -21,6 +21,7 @@ pub mod presets;
 pub mod progress;
 pub mod rng;
 pub mod run;
+pub mod statics;
 
 pub use config::TrainConfig;
 pub use error::{Error, Result};

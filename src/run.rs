@@ -29,6 +29,8 @@ pub enum RunConfig {
     CoordCheck(CoordCheckConfig),
     /// gamma0 from lazy to rich: loss curves and kernel-target alignment.
     Richness(RichnessConfig),
+    /// Bayesian networks: Langevin sampling against the NNGP and muP saddle-point limits.
+    Bayes(crate::statics::BayesConfig),
 }
 
 impl RunConfig {
@@ -40,6 +42,7 @@ impl RunConfig {
             RunConfig::Transfer(_) => "transfer",
             RunConfig::CoordCheck(_) => "coord_check",
             RunConfig::Richness(_) => "richness",
+            RunConfig::Bayes(_) => "bayes",
         }
     }
 
@@ -47,6 +50,31 @@ impl RunConfig {
     pub fn cost(&self) -> crate::budget::Cost {
         match self {
             RunConfig::Train(c) => crate::budget::train_cost(c),
+            RunConfig::WidthConvergence(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
+            RunConfig::Transfer(c) => crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()),
+            RunConfig::CoordCheck(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
+            RunConfig::Richness(c) => crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()),
+            RunConfig::Bayes(c) => crate::budget::sweep_cost(c.widths.len(), |k| {
+                Some(crate::config::TrainConfig {
+                    data: c.data.clone(),
+                    model: crate::config::ModelConfig {
+                        width: c.widths[k],
+                        ..Default::default()
+                    },
+                    steps: c.burn_in + c.steps,
+                    seeds: c.seeds,
+                    observe: crate::config::ObserveConfig {
+                        every: c.every.max(1),
+                        kernels: true,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+            }),
         }
     }
 
@@ -64,6 +92,7 @@ impl RunConfig {
             RunConfig::Transfer(c) => c.validate(),
             RunConfig::CoordCheck(c) => c.validate(),
             RunConfig::Richness(c) => c.validate(),
+            RunConfig::Bayes(c) => c.validate(),
         }
     }
 }
@@ -80,6 +109,7 @@ pub enum RunOutput {
     Richness(RichnessResult),
     /// One shard of a sweep (`run --shard i/n`), for `merge`.
     Shard(ShardOutput),
+    Bayes(crate::statics::BayesResult),
 }
 
 /// A config and its result, as written by the CLI and exported by the page.
@@ -105,6 +135,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
         | RunConfig::Transfer(_)
         | RunConfig::CoordCheck(_)
         | RunConfig::Richness(_) => crate::experiments::run(cfg, progress)?,
+        RunConfig::Bayes(c) => RunOutput::Bayes(crate::statics::bayes::run(c, progress)?),
     })
 }
 
@@ -113,6 +144,7 @@ impl RunOutput {
     pub fn csv(&self) -> Vec<(String, String)> {
         match self {
             RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
+            RunOutput::Bayes(r) => r.csv(),
             _ => crate::experiments::csv(self),
         }
     }

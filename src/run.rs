@@ -53,11 +53,15 @@ impl RunConfig {
             RunConfig::WidthConvergence(c) => {
                 crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
             }
-            RunConfig::Transfer(c) => crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()),
+            RunConfig::Transfer(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
             RunConfig::CoordCheck(c) => {
                 crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
             }
-            RunConfig::Richness(c) => crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()),
+            RunConfig::Richness(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
             RunConfig::Bayes(c) => crate::budget::sweep_cost(c.widths.len(), |k| {
                 Some(crate::config::TrainConfig {
                     data: c.data.clone(),

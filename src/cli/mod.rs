@@ -44,6 +44,21 @@ enum Command {
         /// K/M/G suffix).
         #[arg(long, default_value = "16G", value_parser = parse_bytes)]
         max_memory: u64,
+        /// Run only slice i of n of a sweep's cells (`0/4`); combine with `merge`.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(usize, usize)>,
+    },
+    /// Combine the shard results of one sweep (`run --shard i/n`) into its full result.
+    Merge {
+        /// Result files of the shards, in any order.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Write the merged result here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write CSV tables into this directory.
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
     /// List the presets with the claim each reproduces.
     Presets,
@@ -81,6 +96,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             csv,
             quiet,
             max_memory,
+            shard,
         } => {
             let cfg = if let Some(name) = preset {
                 preset_config(&name)?
@@ -96,28 +112,31 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             };
             cfg.check_budget(max_memory)?;
             let bar = progress::Stderr::new(quiet);
-            let result = run::run(&cfg, &bar)?;
+            let result = match shard {
+                Some((i, n)) => scaling_playground::experiments::run_shard(&cfg, i, n, &bar)?,
+                None => run::run(&cfg, &bar)?,
+            };
             bar.finish();
-            let tables = result.csv();
             let record = RunRecord {
                 version: SCHEMA_VERSION,
                 config: cfg,
                 result,
             };
-            let json = serde_json::to_string_pretty(&record)
-                .map_err(|e| Error::Data(format!("serialising the result: {e}")))?;
-            match out {
-                Some(path) => write_atomic(&path, json.as_bytes())?,
-                None => print_stdout(&json),
-            }
-            if let Some(dir) = csv {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| Error::Data(format!("{}: {e}", dir.display())))?;
-                for (stem, text) in tables {
-                    write_atomic(&dir.join(format!("{stem}.csv")), text.as_bytes())?;
-                }
-            }
-            Ok(())
+            emit(&record, out.as_deref(), csv.as_deref())
+        }
+        Command::Merge { parts, out, csv } => {
+            let records = parts
+                .iter()
+                .map(|p| {
+                    let text = std::fs::read_to_string(p)
+                        .map_err(|e| Error::Data(format!("{}: {e}", p.display())))?;
+                    serde_json::from_str::<RunRecord>(&text).map_err(|e| {
+                        Error::Data(format!("{}: not a result file ({e})", p.display()))
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            let merged = scaling_playground::experiments::merge(&records)?;
+            emit(&merged, out.as_deref(), csv.as_deref())
         }
         Command::Presets => {
             for (name, claim) in scaling_playground::presets::list() {
@@ -132,6 +151,42 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Print or write a result record, and its CSV tables.
+fn emit(record: &RunRecord, out: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(record)
+        .map_err(|e| Error::Data(format!("serialising the result: {e}")))?;
+    match out {
+        Some(path) => write_atomic(path, json.as_bytes())?,
+        None => print_stdout(&json),
+    }
+    if let Some(dir) = csv {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Data(format!("{}: {e}", dir.display())))?;
+        for (stem, text) in record.result.csv() {
+            write_atomic(&dir.join(format!("{stem}.csv")), text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// `i/n` with `i < n`.
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not of the form i/n, e.g. 0/4"))?;
+    let i: usize = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{i}` is not a shard index"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a shard count"))?;
+    if n == 0 || i >= n {
+        return Err(format!("shard {i}/{n}: need 0 <= i < n"));
+    }
+    Ok((i, n))
 }
 
 fn preset_config(name: &str) -> Result<RunConfig, Error> {

@@ -67,7 +67,10 @@ pub fn preset(name: &str) -> Option<RunConfig> {
 }
 
 fn width_convergence() -> WidthConvergenceConfig {
-    WidthConvergenceConfig::default()
+    WidthConvergenceConfig {
+        contrast: vec![Parameterization::Ntk { gamma0: 1.0 }],
+        ..Default::default()
+    }
 }
 
 fn lr_transfer_width() -> TransferConfig {
@@ -146,7 +149,17 @@ fn lazy_vs_rich() -> RichnessConfig {
     }
 }
 
-/// The depth limit needs the theory engine's layer-time solver (not in this build).
+/// The depth limit needs the theory engine's layer-time solver, not in this build yet;
+/// until it is merged there is no config (`None`). The shape it will take:
+///
+/// ```json
+/// { "kind": "depth_limit",
+///   "train": { "model": { "arch": "resnet", "width": 256, "activation": "relu", "beta": 1.0 },
+///              "param": { "kind": "depth_mup", "gamma0": 1.0 }, "steps": 0 },
+///   "depths": [2, 4, 8, 16, 32] }
+/// ```
+///
+/// finite ResNets at each depth against the layer-time ODE dH/dtau = beta^2 <phi(h)^2>.
 fn depth_limit() -> Option<RunConfig> {
     None
 }

@@ -19,6 +19,7 @@ pub mod nn;
 pub mod progress;
 pub mod rng;
 pub mod run;
+pub mod theory;
 
 pub use config::TrainConfig;
 pub use error::{Error, Result};

@@ -29,6 +29,14 @@ pub enum RunConfig {
     CoordCheck(CoordCheckConfig),
     /// gamma0 from lazy to rich: loss curves and kernel-target alignment.
     Richness(RichnessConfig),
+    /// NNGP and NTK of given inputs.
+    Kernel(crate::theory::runs::KernelConfig),
+    /// Lazy (kernel-regression) GD dynamics of a training setup.
+    Lazy(TrainConfig),
+    /// DMFT of a training setup.
+    Dmft(crate::theory::dmft::DmftConfig),
+    /// Layer-time limit of deep ResNets at initialisation.
+    DepthLimit(crate::theory::depth::DepthLimitConfig),
 }
 
 impl RunConfig {
@@ -40,17 +48,24 @@ impl RunConfig {
             RunConfig::Transfer(_) => "transfer",
             RunConfig::CoordCheck(_) => "coord_check",
             RunConfig::Richness(_) => "richness",
+            RunConfig::Kernel(_) => "kernel",
+            RunConfig::Lazy(_) => "lazy",
+            RunConfig::Dmft(_) => "dmft",
+            RunConfig::DepthLimit(_) => "depth_limit",
         }
     }
 
     /// Range-check every field.
     pub fn validate(&self) -> Result<()> {
         match self {
-            RunConfig::Train(c) => c.validate(),
+            RunConfig::Train(c) | RunConfig::Lazy(c) => c.validate(),
             RunConfig::WidthConvergence(c) => c.validate(),
             RunConfig::Transfer(c) => c.validate(),
             RunConfig::CoordCheck(c) => c.validate(),
             RunConfig::Richness(c) => c.validate(),
+            RunConfig::Kernel(c) => c.validate(),
+            RunConfig::Dmft(c) => c.validate(),
+            RunConfig::DepthLimit(c) => c.validate(),
         }
     }
 }
@@ -67,6 +82,10 @@ pub enum RunOutput {
     Richness(RichnessResult),
     /// One shard of a sweep (`run --shard i/n`), for `merge`.
     Shard(ShardOutput),
+    Kernel(crate::theory::runs::KernelResult),
+    Lazy(crate::theory::lazy::LazyResult),
+    Dmft(crate::theory::dmft::DmftResult),
+    DepthLimit(crate::theory::depth::DepthLimitResult),
 }
 
 /// A config and its result, as written by the CLI and exported by the page.
@@ -92,6 +111,12 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
         | RunConfig::Transfer(_)
         | RunConfig::CoordCheck(_)
         | RunConfig::Richness(_) => crate::experiments::run(cfg, progress)?,
+        RunConfig::Kernel(c) => RunOutput::Kernel(crate::theory::runs::kernel(c)?),
+        RunConfig::Lazy(c) => RunOutput::Lazy(crate::theory::lazy::solve(c, progress)?),
+        RunConfig::Dmft(c) => RunOutput::Dmft(crate::theory::dmft::solve(c, progress)?),
+        RunConfig::DepthLimit(c) => {
+            RunOutput::DepthLimit(crate::theory::depth::solve(c, progress)?)
+        }
     })
 }
 
@@ -100,6 +125,10 @@ impl RunOutput {
     pub fn csv(&self) -> Vec<(String, String)> {
         match self {
             RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
+            RunOutput::Kernel(r) => crate::theory::runs::kernel_csv(r),
+            RunOutput::Lazy(r) => crate::theory::runs::lazy_csv(r),
+            RunOutput::Dmft(r) => crate::theory::runs::dmft_csv(r),
+            RunOutput::DepthLimit(r) => crate::theory::runs::depth_csv(r),
             _ => crate::experiments::csv(self),
         }
     }

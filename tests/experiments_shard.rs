@@ -5,7 +5,7 @@ use scaling_playground::config::{OptimizerConfig, Parameterization};
 use scaling_playground::data::DataConfig;
 use scaling_playground::experiments::transfer::lr_grid;
 use scaling_playground::experiments::{
-    self, CoordCheckConfig, RichnessConfig, TransferAxis, TransferConfig,
+    self, CoordCheckConfig, RichnessConfig, TransferAxis, TransferConfig, WidthConvergenceConfig,
 };
 use scaling_playground::progress::Silent;
 use scaling_playground::run::{RunConfig, RunOutput, RunRecord, SCHEMA_VERSION};
@@ -45,7 +45,16 @@ fn configs() -> Vec<RunConfig> {
     r.base.optimizer = OptimizerConfig::Gd { lr: 0.5 };
     r.gamma0s = vec![0.1, 1.0, 2.0];
     r.records = 5;
+    let mut w = WidthConvergenceConfig {
+        widths: vec![8, 16, 32],
+        contrast: vec![Parameterization::Ntk { gamma0: 1.0 }],
+        ..Default::default()
+    };
+    w.base.steps = 5;
+    w.base.seeds = 2;
+    w.dmft.samples = 200;
     vec![
+        RunConfig::WidthConvergence(w),
         RunConfig::Transfer(t),
         RunConfig::Transfer(d),
         RunConfig::CoordCheck(c),

@@ -157,15 +157,16 @@ impl WidthConvergenceConfig {
                 "gd (the DMFT is for full-batch gradient descent)",
             ));
         }
-        for k in 0..self.widths.len() {
+        check_range("contrast (count)", self.contrast.len(), 0, 8)?;
+        for k in 0..self.cells() - 1 {
             self.cell_config(k)?.validate()?;
         }
         Ok(())
     }
 
-    /// Widths, then the DMFT.
+    /// Widths, then widths for each contrast parameterisation, then the DMFT.
     pub fn cells(&self) -> usize {
-        self.widths.len() + 1
+        self.widths.len() * (1 + self.contrast.len()) + 1
     }
 
     /// Training config of network cell `k < cells() - 1`.
@@ -352,13 +353,23 @@ impl WidthConvergenceConfig {
     }
 }
 
-/// The DMFT cell: the theory engine on the base config.
+/// The DMFT cell: the theory engine on the base config (final kernels only).
 fn dmft_cell(base: &TrainConfig, s: &DmftSettings, progress: &dyn Progress) -> Result<WidthCell> {
-    let _ = (base, s, progress);
-    Err(Error::config(
-        "kind",
-        "a build with the DMFT solver (theory::dmft) merged",
-    ))
+    let mut train = base.clone();
+    train.observe.every = train.steps.max(1);
+    let cfg = crate::theory::dmft::DmftConfig {
+        train,
+        samples: s.samples,
+        iterations: s.iterations,
+        damping: s.damping,
+    };
+    let r = crate::theory::dmft::solve(&cfg, progress)?;
+    let phi = r
+        .phi
+        .last()
+        .and_then(|layers| layers.last().cloned())
+        .unwrap_or_default();
+    Ok(WidthCell::Dmft { loss: r.loss, phi })
 }
 
 /// CSV tables: `loss` (`width,step,mean_loss,std_loss,dmft_loss`) and `summary`

@@ -43,6 +43,7 @@ impl RunConfig {
 /// which it is).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
 pub enum RunOutput {
     Train(TrainResult),
     Bayes(crate::statics::BayesResult),

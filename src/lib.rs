@@ -18,6 +18,7 @@ pub mod progress;
 pub mod rng;
 pub mod run;
 pub mod statics;
+pub mod theory;
 
 pub use config::TrainConfig;
 pub use error::{Error, Result};

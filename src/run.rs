@@ -17,6 +17,14 @@ use serde::{Deserialize, Serialize};
 pub enum RunConfig {
     /// Train a finite-width ensemble.
     Train(TrainConfig),
+    /// NNGP and NTK of given inputs.
+    Kernel(crate::theory::runs::KernelConfig),
+    /// Lazy (kernel-regression) GD dynamics of a training setup.
+    Lazy(TrainConfig),
+    /// DMFT of a training setup.
+    Dmft(crate::theory::dmft::DmftConfig),
+    /// Layer-time limit of deep ResNets at initialisation.
+    DepthLimit(crate::theory::depth::DepthLimitConfig),
     /// Bayesian networks: Langevin sampling against the NNGP and muP saddle-point limits.
     Bayes(crate::statics::BayesConfig),
 }
@@ -26,6 +34,10 @@ impl RunConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             RunConfig::Train(_) => "train",
+            RunConfig::Kernel(_) => "kernel",
+            RunConfig::Lazy(_) => "lazy",
+            RunConfig::Dmft(_) => "dmft",
+            RunConfig::DepthLimit(_) => "depth_limit",
             RunConfig::Bayes(_) => "bayes",
         }
     }
@@ -33,7 +45,10 @@ impl RunConfig {
     /// Range-check every field.
     pub fn validate(&self) -> Result<()> {
         match self {
-            RunConfig::Train(c) => c.validate(),
+            RunConfig::Train(c) | RunConfig::Lazy(c) => c.validate(),
+            RunConfig::Kernel(c) => c.validate(),
+            RunConfig::Dmft(c) => c.validate(),
+            RunConfig::DepthLimit(c) => c.validate(),
             RunConfig::Bayes(c) => c.validate(),
         }
     }
@@ -46,6 +61,10 @@ impl RunConfig {
 #[allow(clippy::large_enum_variant)]
 pub enum RunOutput {
     Train(TrainResult),
+    Kernel(crate::theory::runs::KernelResult),
+    Lazy(crate::theory::lazy::LazyResult),
+    Dmft(crate::theory::dmft::DmftResult),
+    DepthLimit(crate::theory::depth::DepthLimitResult),
     Bayes(crate::statics::BayesResult),
 }
 
@@ -68,6 +87,12 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
             let data = c.data.load()?;
             RunOutput::Train(crate::nn::train(c, &data, progress)?)
         }
+        RunConfig::Kernel(c) => RunOutput::Kernel(crate::theory::runs::kernel(c)?),
+        RunConfig::Lazy(c) => RunOutput::Lazy(crate::theory::lazy::solve(c, progress)?),
+        RunConfig::Dmft(c) => RunOutput::Dmft(crate::theory::dmft::solve(c, progress)?),
+        RunConfig::DepthLimit(c) => {
+            RunOutput::DepthLimit(crate::theory::depth::solve(c, progress)?)
+        }
         RunConfig::Bayes(c) => RunOutput::Bayes(crate::statics::bayes::run(c, progress)?),
     })
 }
@@ -77,6 +102,10 @@ impl RunOutput {
     pub fn csv(&self) -> Vec<(String, String)> {
         match self {
             RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
+            RunOutput::Kernel(r) => crate::theory::runs::kernel_csv(r),
+            RunOutput::Lazy(r) => crate::theory::runs::lazy_csv(r),
+            RunOutput::Dmft(r) => crate::theory::runs::dmft_csv(r),
+            RunOutput::DepthLimit(r) => crate::theory::runs::depth_csv(r),
             RunOutput::Bayes(r) => r.csv(),
         }
     }

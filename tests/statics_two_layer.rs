@@ -122,27 +122,32 @@ fn upper(k: &[f64], p: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The NNGP posterior (library kernel and GP solve) equals GP regression with the ReLU
+/// arc-cosine kernel and a Gauss-Jordan inverse written out here.
 #[test]
-fn gp_regression_matches_closed_form() {
+fn nngp_posterior_is_closed_form_gp_regression() {
     let data = data();
     let gram = relu_gram(&data);
+    for (beta, gamma) in [(BETA, 1.0), (1e4, 0.5), (f64::INFINITY, 2.0)] {
+        let post = nngp_posterior::nngp_posterior(Activation::Relu, 1, &data, beta, gamma).unwrap();
+        let (mean, var) = gp_by_hand(&data, &gram, beta, gamma);
+        let (dm, dv) = (
+            max_abs_diff(&post.mean_test, &mean),
+            max_abs_diff(&post.var_test, &var),
+        );
+        assert!(
+            dm < 1e-8 && dv < 1e-8,
+            "beta = {beta}: mean {dm:e}, var {dv:e}"
+        );
+    }
+    // The library's GP solve alone, on the by-hand kernel.
     let (p, pt) = (data.p_train(), data.p_test());
     let (tr, cross, diag) = split_gram(&gram, p, pt);
-    for (beta, gamma) in [(BETA, 1.0), (1e4, 0.5)] {
-        let post = nngp_posterior::gp_regression(
-            &tr,
-            &cross,
-            &diag,
-            &data.y_train,
-            1,
-            1.0 / beta,
-            1.0 / (gamma * gamma),
-        )
+    let post = nngp_posterior::gp_regression(&tr, &cross, &diag, &data.y_train, 1, 1.0 / BETA, 1.0)
         .unwrap();
-        let (mean, var) = gp_by_hand(&data, &gram, beta, gamma);
-        assert!(max_abs_diff(&post.mean_test, &mean) < 1e-9);
-        assert!(max_abs_diff(&post.var_test, &var) < 1e-9);
-    }
+    let (mean, var) = gp_by_hand(&data, &gram, BETA, 1.0);
+    assert!(max_abs_diff(&post.mean_test, &mean) < 1e-10);
+    assert!(max_abs_diff(&post.var_test, &var) < 1e-10);
 }
 
 fn saddle_at(

@@ -441,8 +441,7 @@ pub fn solve_once(
     };
     sampler.resample()?;
 
-    // Start from the untilted kernel.
-    // At g = 0 the map does not depend on Phi: one evaluation gives the untilted kernel.
+    // Start from the untilted kernel: at g = 0 the map does not depend on Phi: one evaluation gives the untilted kernel.
     let mut last = sampler.eval(&identity(p), 0.0)?;
     let mut phi: Vec<f64> = last.rows[..p * p].to_vec();
 
@@ -459,8 +458,8 @@ pub fn solve_once(
         };
         // Solve with the proposal fitted to the previous stage, then refit the proposal
         // to this stage's tilted law and solve again. Intermediate fits are widened
-        // (variance x 1.3) so the next stage's stronger tilt stays covered.
-        // Intermediate solves only need to be good starting points.
+        // further (variance x 1.3) so the next stage's stronger tilt stays covered, and
+        // intermediate solves only need to be good starting points.
         let loose = cfg.tol.max(1e-6);
         let tol = if adapts == 0 && last_stage {
             cfg.tol

@@ -129,6 +129,7 @@ impl RunConfig {
 /// which it is).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
 pub enum RunOutput {
     Train(TrainResult),
     WidthConvergence(WidthConvergenceResult),

@@ -17,6 +17,8 @@ pub mod nn;
 pub mod progress;
 pub mod rng;
 pub mod run;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use config::TrainConfig;
 pub use error::{Error, Result};

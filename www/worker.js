@@ -1,0 +1,26 @@
+// One Web Worker of the pool: loads the wasm core and runs one job at a time.
+// Protocol (main -> worker): {type: "run", id, config}   config: a RunConfig object
+//          (worker -> main): {type: "ready", backend}
+//                            {type: "progress", id, stage, done, total}
+//                            {type: "done", id, record}   record: RunRecord JSON text
+//                            {type: "error", id, message}
+// Cancelling is terminating the worker; the pool then starts a fresh one.
+import init, * as core from "../scaling-playground.js";
+
+const ready = init({ module_or_path: new URL("../scaling-playground_bg.wasm", import.meta.url) })
+  .then(() => postMessage({ type: "ready", backend: core.backend() }))
+  .catch((e) => postMessage({ type: "error", id: -1, message: "wasm failed to load: " + e }));
+
+self.onmessage = async (ev) => {
+  const msg = ev.data;
+  if (!msg || msg.type !== "run") return;
+  await ready;
+  const { id, config } = msg;
+  try {
+    const record = core.run(JSON.stringify(config), (stage, done, total) =>
+      postMessage({ type: "progress", id, stage, done, total }));
+    postMessage({ type: "done", id, record });
+  } catch (e) {
+    postMessage({ type: "error", id, message: String((e && e.message) || e) });
+  }
+};

@@ -4,19 +4,24 @@
 //! - [`nn`]: finite-width training (MLP, ResNet; SP, NTK, muP, depth-muP, abc; GD, SGD,
 //!   Adam, Langevin), batched over seeds;
 //! - [`data`]: synthetic tasks, the shipped digits subsample, CSV;
-//! - [`backend`]: the `Cpu | Gpu` seam for the array ops.
+//! - [`backend`]: the `Cpu | Gpu` seam for the array ops;
+//! - [`experiments`]: width convergence, transfer, coordinate checks, richness, presets.
 //!
 //! `web` (wasm32 only) is the one module that touches wasm-bindgen.
 
 pub mod backend;
+pub mod budget;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod experiments;
 pub mod link;
 pub mod nn;
+pub mod presets;
 pub mod progress;
 pub mod rng;
 pub mod run;
+pub mod statics;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

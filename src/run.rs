@@ -7,6 +7,10 @@
 
 use crate::config::TrainConfig;
 use crate::error::Result;
+use crate::experiments::{
+    CoordCheckConfig, CoordCheckResult, RichnessConfig, RichnessResult, ShardOutput,
+    TransferConfig, TransferResult, WidthConvergenceConfig, WidthConvergenceResult,
+};
 use crate::nn::TrainResult;
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
@@ -17,6 +21,16 @@ use serde::{Deserialize, Serialize};
 pub enum RunConfig {
     /// Train a finite-width ensemble.
     Train(TrainConfig),
+    /// Finite networks of growing width against the DMFT.
+    WidthConvergence(WidthConvergenceConfig),
+    /// Learning-rate grid across widths or depths, per parameterisation.
+    Transfer(TransferConfig),
+    /// Per-layer activation size and change against width, per parameterisation.
+    CoordCheck(CoordCheckConfig),
+    /// gamma0 from lazy to rich: loss curves and kernel-target alignment.
+    Richness(RichnessConfig),
+    /// Bayesian networks: Langevin sampling against the NNGP and muP saddle-point limits.
+    Bayes(crate::statics::BayesConfig),
 }
 
 impl RunConfig {
@@ -24,13 +38,61 @@ impl RunConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             RunConfig::Train(_) => "train",
+            RunConfig::WidthConvergence(_) => "width_convergence",
+            RunConfig::Transfer(_) => "transfer",
+            RunConfig::CoordCheck(_) => "coord_check",
+            RunConfig::Richness(_) => "richness",
+            RunConfig::Bayes(_) => "bayes",
         }
+    }
+
+    /// Estimated peak memory and work, before anything is allocated.
+    pub fn cost(&self) -> crate::budget::Cost {
+        match self {
+            RunConfig::Train(c) => crate::budget::train_cost(c),
+            RunConfig::WidthConvergence(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
+            RunConfig::Transfer(c) => crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()),
+            RunConfig::CoordCheck(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
+            RunConfig::Richness(c) => crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()),
+            RunConfig::Bayes(c) => crate::budget::sweep_cost(c.widths.len(), |k| {
+                Some(crate::config::TrainConfig {
+                    data: c.data.clone(),
+                    model: crate::config::ModelConfig {
+                        width: c.widths[k],
+                        ..Default::default()
+                    },
+                    steps: c.burn_in + c.steps,
+                    seeds: c.seeds,
+                    observe: crate::config::ObserveConfig {
+                        every: c.every.max(1),
+                        kernels: true,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+            }),
+        }
+    }
+
+    /// Validate, then refuse configs whose estimated memory exceeds `limit` bytes.
+    pub fn check_budget(&self, limit: u64) -> Result<()> {
+        self.validate()?;
+        self.cost().check(limit)
     }
 
     /// Range-check every field.
     pub fn validate(&self) -> Result<()> {
         match self {
             RunConfig::Train(c) => c.validate(),
+            RunConfig::WidthConvergence(c) => c.validate(),
+            RunConfig::Transfer(c) => c.validate(),
+            RunConfig::CoordCheck(c) => c.validate(),
+            RunConfig::Richness(c) => c.validate(),
+            RunConfig::Bayes(c) => c.validate(),
         }
     }
 }
@@ -41,6 +103,13 @@ impl RunConfig {
 #[serde(untagged)]
 pub enum RunOutput {
     Train(TrainResult),
+    WidthConvergence(WidthConvergenceResult),
+    Transfer(TransferResult),
+    CoordCheck(CoordCheckResult),
+    Richness(RichnessResult),
+    /// One shard of a sweep (`run --shard i/n`), for `merge`.
+    Shard(ShardOutput),
+    Bayes(crate::statics::BayesResult),
 }
 
 /// A config and its result, as written by the CLI and exported by the page.
@@ -62,6 +131,11 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
             let data = c.data.load()?;
             RunOutput::Train(crate::nn::train(c, &data, progress)?)
         }
+        RunConfig::WidthConvergence(_)
+        | RunConfig::Transfer(_)
+        | RunConfig::CoordCheck(_)
+        | RunConfig::Richness(_) => crate::experiments::run(cfg, progress)?,
+        RunConfig::Bayes(c) => RunOutput::Bayes(crate::statics::bayes::run(c, progress)?),
     })
 }
 
@@ -70,6 +144,8 @@ impl RunOutput {
     pub fn csv(&self) -> Vec<(String, String)> {
         match self {
             RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
+            RunOutput::Bayes(r) => r.csv(),
+            _ => crate::experiments::csv(self),
         }
     }
 }

@@ -82,7 +82,98 @@ pub fn decode_link_value(link_text: &str) -> std::result::Result<String, JsError
 /// The presets of this build: a JSON array of `{name, description, config}`.
 #[wasm_bindgen]
 pub fn presets() -> String {
-    "[]".into()
+    let mut out: Vec<serde_json::Value> = vec![];
+    let lists = [
+        (
+            crate::presets::list(),
+            crate::presets::preset as fn(&str) -> Option<RunConfig>,
+        ),
+        (
+            crate::experiments::presets::list(),
+            crate::experiments::presets::preset,
+        ),
+    ];
+    for (list, get) in lists {
+        for (name, description) in list {
+            if out.iter().any(|p| p["name"] == name) {
+                continue;
+            }
+            if let Some(cfg) = get(name) {
+                out.push(serde_json::json!({
+                    "name": name, "description": description, "config": cfg,
+                }));
+            }
+        }
+    }
+    to_json(&out)
+}
+
+/// Open a link leniently on top of the current config (JSON): returns
+/// `{config, problems}` where every valid field of the link is applied and each invalid
+/// one is named in `problems` (see [`link::open`]).
+#[wasm_bindgen]
+pub fn open_link(link_text: &str, current_json: &str) -> std::result::Result<String, JsError> {
+    let current = parse_config(current_json).map_err(js)?;
+    let opened = link::open(link_text, &current);
+    Ok(to_json(&serde_json::json!({
+        "config": opened.config,
+        "problems": opened.problems,
+    })))
+}
+
+/// Refuse a config whose estimated memory exceeds the page's budget (the error names
+/// the limit); returns the estimate in bytes otherwise.
+#[wasm_bindgen]
+pub fn check_budget(config_json: &str) -> std::result::Result<f64, JsError> {
+    let cfg = parse_config(config_json).map_err(js)?;
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES)
+        .map_err(js)?;
+    Ok(cfg.cost().bytes as f64)
+}
+
+/// Number of independent cells of a sweep config (0 for a single run): the page splits
+/// a sweep into shards across its workers with [`run_shard`] and joins them with
+/// [`merge`].
+#[wasm_bindgen]
+pub fn cells(config_json: &str) -> std::result::Result<usize, JsError> {
+    let cfg = parse_config(config_json).map_err(js)?;
+    Ok(if crate::experiments::is_sweep(&cfg) {
+        crate::experiments::cells(&cfg)
+    } else {
+        0
+    })
+}
+
+/// Run shard `index` of `count` of a sweep; returns its shard [`RunRecord`] JSON.
+#[wasm_bindgen]
+pub fn run_shard(
+    config_json: &str,
+    index: usize,
+    count: usize,
+    progress: js_sys::Function,
+) -> std::result::Result<String, JsError> {
+    let cfg = parse_config(config_json).map_err(js)?;
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES)
+        .map_err(js)?;
+    SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
+    let out = crate::experiments::run_shard(&cfg, index, count, &JsProgress);
+    SINK.with(|s| *s.borrow_mut() = None);
+    let result = out.map_err(js)?;
+    Ok(to_json(&RunRecord {
+        version: SCHEMA_VERSION,
+        config: cfg,
+        result,
+    }))
+}
+
+/// Join shard records (a JSON array of [`RunRecord`]s) into the whole sweep's record.
+#[wasm_bindgen]
+pub fn merge(parts_json: &str) -> std::result::Result<String, JsError> {
+    let parts: Vec<RunRecord> = serde_json::from_str(parts_json)
+        .map_err(|e| JsError::new(&format!("not a list of shard records: {e}")))?;
+    crate::experiments::merge(&parts)
+        .map(|r| to_json(&r))
+        .map_err(js)
 }
 
 /// CSV tables of a run record (JSON as returned by [`run`]): a JSON array of
@@ -132,6 +223,8 @@ impl Progress for JsProgress {
 #[wasm_bindgen]
 pub fn run(config_json: &str, progress: js_sys::Function) -> std::result::Result<String, JsError> {
     let cfg = parse_config(config_json).map_err(js)?;
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES)
+        .map_err(js)?;
     SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
     let out = run::run(&cfg, &JsProgress);
     SINK.with(|s| *s.borrow_mut() = None);

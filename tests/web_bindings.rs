@@ -88,3 +88,66 @@ fn bad_config_is_an_error_not_a_panic() {
         assert!(web::run(bad, noop.clone()).is_err(), "{bad}");
     }
 }
+
+#[wasm_bindgen_test]
+fn presets_are_listed_with_runnable_configs() {
+    let list: Vec<serde_json::Value> = serde_json::from_str(&web::presets()).unwrap();
+    let names: Vec<&str> = list.iter().filter_map(|p| p["name"].as_str()).collect();
+    for want in [
+        "width-convergence",
+        "lr-transfer-width",
+        "coord-check",
+        "lazy-vs-rich",
+    ] {
+        assert!(names.contains(&want), "{names:?}");
+    }
+    for p in &list {
+        assert!(!p["description"].as_str().unwrap_or("").is_empty());
+        web::validate(&p["config"].to_string()).unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+fn sweeps_split_into_shards_and_merge_to_the_whole() {
+    let list: Vec<serde_json::Value> = serde_json::from_str(&web::presets()).unwrap();
+    let mut cfg = list.iter().find(|p| p["name"] == "coord-check").unwrap()["config"].clone();
+    // keep it small: two widths
+    cfg["widths"] = serde_json::json!([32, 64]);
+    let text = cfg.to_string();
+    let n = web::cells(&text).unwrap();
+    assert!(n >= 2, "{n} cells");
+    let noop = js_sys::Function::new_no_args("");
+    let parts: Vec<serde_json::Value> = (0..2)
+        .map(|i| serde_json::from_str(&web::run_shard(&text, i, 2, noop.clone()).unwrap()).unwrap())
+        .collect();
+    let merged: RunRecord =
+        serde_json::from_str(&web::merge(&serde_json::to_string(&parts).unwrap()).unwrap())
+            .unwrap();
+    let whole: RunRecord = serde_json::from_str(&web::run(&text, noop).unwrap()).unwrap();
+    assert_eq!(merged.result, whole.result);
+    assert_eq!(web::cells(SMALL).unwrap(), 0);
+}
+
+#[wasm_bindgen_test]
+fn oversized_config_is_refused_before_running() {
+    let huge = r#"{"kind":"train","model":{"width":65536,"depth":256},"seeds":4096,"steps":10}"#;
+    let e = message(web::check_budget(huge).unwrap_err());
+    assert!(e.contains("budget") || e.contains("memory"), "{e}");
+    let noop = js_sys::Function::new_no_args("");
+    assert!(web::run(huge, noop).is_err());
+    assert!(web::check_budget(SMALL).unwrap() > 0.0);
+}
+
+#[wasm_bindgen_test]
+fn lenient_open_keeps_valid_fields_and_names_bad_ones() {
+    let current = web::default_config("train").unwrap();
+    let bad = web::encode_link(SMALL).unwrap();
+    let opened: serde_json::Value =
+        serde_json::from_str(&web::open_link(&bad, &current).unwrap()).unwrap();
+    assert_eq!(opened["config"]["model"]["width"], 32);
+    assert!(opened["problems"].as_array().unwrap().is_empty());
+    let cut = &bad[..bad.len() - 6];
+    let opened: serde_json::Value =
+        serde_json::from_str(&web::open_link(cut, &current).unwrap()).unwrap();
+    assert!(!opened["problems"].as_array().unwrap().is_empty());
+}

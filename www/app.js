@@ -26,6 +26,10 @@ window.__app = app; // for the browser tests
 
 function setStatus(text) { $("status").textContent = text; }
 
+function noteBackend(b) {
+  $("backend").textContent = `Backend: ${b.toUpperCase()} (wasm, ${app.pool.size} worker${app.pool.size > 1 ? "s" : ""})`;
+}
+
 export function showError(text) {
   const e = $("errors");
   e.hidden = !text;
@@ -79,6 +83,11 @@ export function drawFigure(name, spec, extra = {}) {
   app.figures[name] = Object.assign({ spec }, extra);
   if (spec.heatmaps) heatmapPlot(host, spec); else linePlot(host, spec);
   if (!EMBED) host.querySelector(".fig-head, h3")?.after(exportBar(name));
+  const points = spec.heatmaps
+    ? spec.heatmaps.reduce((n, h) => n + h.values.length, 0)
+    : spec.series.reduce((n, s) => n + s.y.filter(Number.isFinite).length, 0);
+  // time from navigation to the first plotted curve (performance.now() counts from it)
+  if (points > 0 && app.firstCurveMs === undefined) app.firstCurveMs = performance.now();
   host.dataset.points = String(spec.heatmaps
     ? spec.heatmaps.reduce((n, h) => n + h.values.length, 0)
     : spec.series.reduce((n, s) => n + s.y.filter(Number.isFinite).length, 0));
@@ -86,8 +95,12 @@ export function drawFigure(name, spec, extra = {}) {
 
 // ---------------------------------------------------------------- running
 
-/** Run many configs on the pool; `onEach(i, record)` as each finishes. */
-export async function runJobs(configs, onEach) {
+/** Run many configs on the pool; `onEach(i, record)` as each finishes. A job is a
+ * RunConfig, or `{config, shard: [i, n]}` for a slice of a sweep. Every config is
+ * checked against the page's memory budget before anything starts. */
+export async function runJobs(jobs, onEach) {
+  const configs = jobs.map((j) => (j.shard ? j.config : j));
+  for (const c of configs) app.core.check_budget(JSON.stringify(c)); // throws, naming the limit
   const token = ++app.runToken;
   const n = configs.length;
   const frac = new Array(n).fill(0);
@@ -106,8 +119,9 @@ export async function runJobs(configs, onEach) {
     await Promise.all(configs.map((c, i) => app.pool.run(c, (stage, done, total) => {
       frac[i] = total ? done / total : 0;
       tick();
-    }).then((rec) => {
+    }, jobs[i].shard).then((rec) => {
       frac[i] = 1; tick();
+      if (rec.result && typeof rec.result.backend === "string") noteBackend(rec.result.backend);
       if (token === app.runToken) onEach(i, rec);
     }).catch((e) => { failed = failed || e; })));
     if (failed) throw failed;
@@ -120,6 +134,24 @@ export async function runJobs(configs, onEach) {
     app.running--;
     if (!app.running) { $("cancel").disabled = true; $("run").removeAttribute("aria-busy"); }
   }
+}
+
+/** Run one config; a sweep is split into shards across the workers and merged. */
+export async function runSplit(cfg) {
+  const text = JSON.stringify(cfg);
+  const cells = app.core.cells(text);
+  const n = Math.min(app.pool.size, cells);
+  if (n < 2) {
+    let out;
+    await runJobs([cfg], (_, rec) => { out = rec; });
+    return out;
+  }
+  const parts = new Array(n);
+  await runJobs([...Array(n).keys()].map((i) => ({ config: cfg, shard: [i, n] })), (i, rec) => { parts[i] = rec; });
+  const json = app.core.merge(JSON.stringify(parts.map(({ __json, ...r }) => r)));
+  const rec = JSON.parse(json);
+  rec.__json = json;
+  return rec;
 }
 
 // ---------------------------------------------------------------- sharing
@@ -193,28 +225,20 @@ function applyFragment(hash) {
   try {
     cfg = JSON.parse(app.core.decode_link(link));
   } catch (e) {
-    showError(`This link could not be used as is: ${e.message}. Valid parts were kept; the rest uses defaults.`);
-    cfg = salvage(link);
-    if (!cfg) return false;
+    // keep every valid field of the link on top of the current state, name the rest
+    let opened;
+    try { opened = JSON.parse(app.core.open_link(link, JSON.stringify(app.base))); } catch { opened = null; }
+    const problems = opened && opened.problems.length ? opened.problems.join("; ") : e.message;
+    showError(`This link could not be used as is: ${problems}. Its valid parts were kept; the rest keeps the defaults.`);
+    if (!opened) return false;
+    cfg = opened.config;
   }
+  if (cfg.kind !== "train") app.panel = "engines";
+  else if (!kv.has("w") && cfg.model) app.widths = [cfg.model.width];
   const panel = PANELS[app.panel];
   if (cfg.kind === "train") app.base = cfg;
   if (panel.fromLink) panel.fromLink(app, cfg);
   return true;
-}
-
-/** Keep each top-level part of a partly invalid train link that validates on its own. */
-function salvage(link) {
-  let value;
-  try { value = JSON.parse(app.core.decode_link_value(link)); } catch { return null; }
-  if (!value || typeof value !== "object" || Array.isArray(value)) return null;
-  const cfg = structuredClone(app.base);
-  for (const key of Object.keys(cfg)) {
-    if (key === "kind" || !(key in value)) continue;
-    const trial = Object.assign(structuredClone(cfg), { [key]: value[key] });
-    try { app.core.validate(JSON.stringify(trial)); cfg[key] = value[key]; } catch { /* keep default */ }
-  }
-  return cfg;
 }
 
 // ---------------------------------------------------------------- panels and tabs
@@ -277,7 +301,10 @@ export async function runCurrent() {
   }
   if (!EMBED) history.replaceState(null, "", pageURL(location.search));
   try { await PANELS[app.panel].run(app); } catch (e) {
-    if (!(e instanceof Cancelled)) console.warn(e);
+    if (!(e instanceof Cancelled)) {
+      const msg = String(e.message || e);
+      showError(msg); setup.markInvalid(msg); setStatus("Failed.");
+    }
   }
 }
 
@@ -342,7 +369,7 @@ async function boot() {
   const t0 = performance.now();
   const want = Number(params.get("workers"));
   app.pool = new Pool(Number.isInteger(want) && want > 0 && want <= 16 ? want : defaultPoolSize());
-  app.pool.onBackend = (b) => { $("backend").textContent = `Backend: ${b.toUpperCase()} (wasm, ${app.pool.size} worker${app.pool.size > 1 ? "s" : ""})`; };
+  app.pool.onBackend = noteBackend;
   app.core = await ready;
   $("version").textContent = app.core.version();
   app.base = JSON.parse(app.core.default_config("train"));
@@ -371,7 +398,7 @@ async function boot() {
   // the first page (or an opened link) runs at once
   if (fromLink || app.panel === "train") {
     await runCurrent();
-    app.firstCurveMs = performance.now() - t0;
+    app.firstRunMs = performance.now() - t0;
   }
 }
 

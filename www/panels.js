@@ -2,7 +2,8 @@
 // its work into independent RunConfigs for the worker pool and redraws as results land.
 // Panels built on `train` work in every build; the engine panel runs whatever other
 // kinds this build's core has (theory, experiments, statics) and plots their CSV tables.
-import { runJobs, drawFigure, showError } from "./app.js";
+import { runJobs, runSplit, drawFigure, showError } from "./app.js";
+import { figuresFor } from "./kinds.js";
 import { analyse, presetExponents } from "./abc.js";
 
 function el(tag, attrs = {}, text) {
@@ -81,12 +82,12 @@ const train = {
     if (!sec.querySelector(".setup-slot")) sec.querySelector("h2").after(el("div", { class: "setup-slot" }));
     sec.append(el("p", { class: "note" },
       "Mean training loss over seeds (solid) and test loss (dashed) at each width; each width runs in its own worker. Under µP the curves agree across widths; under SP they drift."));
-    sec.append(el("div", { class: "figure", "data-figure": "overlay", hidden: "" }));
   },
   async run(app) {
     const widths = app.widths;
     const recs = new Array(widths.length);
     const configs = widths.map((w) => atWidth(app.base, w));
+    const theory = {}; // kind -> {x, y} of the infinite-width predictions, when the core has them
     const redraw = () => {
       const series = [];
       widths.forEach((w, i) => {
@@ -96,30 +97,37 @@ const train = {
         series.push({ label: `N=${w} train`, x: res.steps, y: res.train_loss.map(mean), colorIndex: i });
         if (res.test_loss.length) series.push({ label: `N=${w} test`, x: res.steps, y: res.test_loss.map(mean), dash: true, colorIndex: i });
       });
+      if (theory.dmft) series.push({ label: "DMFT (N → ∞, rich)", x: theory.dmft.x, y: theory.dmft.y, dash: true, color: "#000" });
+      if (theory.lazy) series.push({ label: "lazy limit (NTK regression)", x: theory.lazy.x, y: theory.lazy.y, dash: true, color: "#888" });
       drawFigure("loss", { title: "Loss during training", xlabel: "step", ylabel: "loss", ylog: true, series },
         { config: app.base, records: recs.filter(Boolean) });
     };
-    await runJobs(configs, (i, rec) => { recs[i] = rec; redraw(); });
-    await overlays(app);
+    const finite = runJobs(configs, (i, rec) => { recs[i] = rec; redraw(); }); // queued first
+    const side = overlays(app, theory, redraw);
+    await finite;
+    await side;
   },
 };
 
-/** DMFT and lazy (kernel) predictions beside the finite networks, when the core has them. */
-async function overlays(app) {
-  const kinds = ["dmft", "lazy"].filter((k) => hasKind(app, k));
-  const host = document.querySelector('[data-figure="overlay"]');
-  if (!kinds.length || !host) return;
-  const configs = kinds.map((k) => {
-    const def = JSON.parse(app.core.default_config(k));
-    return Object.assign(def, pickTrainFields(def, app.base));
+/** DMFT and lazy (kernel) predictions beside the finite networks, when the core has
+ * them and they apply (full-batch GD under µP/NTK). Run beside the finite networks;
+ * a theory run that fails leaves the finite curves alone. */
+function overlays(app, theory, redraw) {
+  const b = app.base;
+  if (b.optimizer.kind !== "gd" || !["mup", "ntk"].includes(b.param.kind) || b.model.arch !== "mlp") return Promise.resolve();
+  const jobs = ["dmft", "lazy"].filter((k) => hasKind(app, k)).map((kind) => {
+    const def = JSON.parse(app.core.default_config(kind));
+    const cfg = Object.assign(def, pickTrainFields(def, b));
+    try { app.core.check_budget(JSON.stringify(cfg)); } catch { return Promise.resolve(); }
+    return app.pool.run(cfg, null).then((rec) => {
+      const loss = rec.result.loss || [];
+      theory[kind] = { x: loss.map((_, t) => t), y: loss };
+      redraw();
+    }).catch(() => {});
   });
-  const recs = [];
-  try {
-    await runJobs(configs, (i, rec) => { recs[i] = rec; });
-  } catch (e) { return; }
-  host.hidden = false;
-  const spec = csvFigure(app, recs.filter(Boolean), "Theory: DMFT and lazy (kernel) predictions");
-  if (spec) drawFigure("overlay", spec, { records: recs });
+  if (!jobs.length) return Promise.resolve();
+  app.running++; // the page counts as busy until the theory curves are in
+  return Promise.all(jobs).finally(() => { app.running--; });
 }
 
 /** Copy the fields a theory config shares with the train config (same names). */
@@ -145,7 +153,7 @@ const transfer = {
   title: "Transfer",
   figure: "transfer",
   build(sec, app) {
-    intro(sec, "Hyperparameter transfer", "Final training loss against learning rate, one curve per width (or depth). Filled markers: the best rate of each curve; crosses: diverged cells (NaN, Inf or exploding loss). Under µP the best rate stays put as the width grows; under SP it drifts.");
+    intro(sec, "Hyperparameter transfer", "Final training loss against learning rate, one curve per width (or depth). Black markers: the best rate of each curve; red markers along the top: diverged cells (NaN, Inf or exploding loss), also marked in the table. Under µP the best rate stays put as the width grows; under SP it drifts.");
     const row = el("div", { class: "kv" });
     sec.append(row);
     varsInput(row, app, "transfer", "Learning rates", "0.03125,0.0625,0.125,0.25,0.5,1,2,4,8");
@@ -165,7 +173,8 @@ const transfer = {
     const lines = axis === "depth" ? depths : app.widths;
     const configs = [], cells = [];
     lines.forEach((v, i) => lrs.forEach((lr, j) => {
-      let c = axis === "depth" ? structuredClone(app.base) : atWidth(app.base, v);
+      // depth sweeps run at a modest width so that deep residual nets stay quick
+      let c = axis === "depth" ? atWidth(app.base, Math.min(app.base.model.width, 128)) : atWidth(app.base, v);
       if (axis === "depth") c.model = Object.assign({}, c.model, { depth: v });
       c = withObserve(setLr(c, lr), { every: Math.max(1, c.steps), test_loss: false });
       configs.push(c); cells.push([i, j]);
@@ -448,7 +457,7 @@ const depth = {
     const depths = readList(app, "depth", "", { min: 1, max: 64, integer: true, count: 8, name: "depths" });
     const w = app.widths[app.widths.length - 1];
     const configs = depths.map((L) => {
-      const c = atWidth(app.base, Math.min(w, 512));
+      const c = atWidth(app.base, Math.min(w, 128));
       c.model = Object.assign({}, c.model, { arch: "resnet", depth: L });
       c.param = { kind: "depth_mup", gamma0: app.base.param.gamma0 ?? 1 };
       return withObserve(c, { coords: true, every: c.steps });
@@ -473,7 +482,8 @@ const depth = {
 
 // ------------------------------------------------------------------ engines (other kinds)
 
-const ENGINE_KINDS = ["kernel", "lazy", "dmft", "depth_limit", "width_convergence", "transfer", "coord_check", "richness", "bayes"];
+const ENGINE_FIGURES = ["engine", "engine-2", "engine-3", "engine-4"];
+const ENGINE_KINDS = ["train", "kernel", "lazy", "dmft", "depth_limit", "width_convergence", "transfer", "coord_check", "richness", "bayes"];
 
 /** Plot the CSV tables of a record: x = first column, one series per (group, column). */
 export function csvFigure(app, recs, title) {
@@ -536,7 +546,7 @@ const engines = {
     const load = () => { if (sel.value) ta.value = JSON.stringify(JSON.parse(app.core.default_config(sel.value)), null, 1); };
     sel.addEventListener("change", load);
     load();
-    figureHost(sec, "engine");
+    for (const name of ENGINE_FIGURES) figureHost(sec, name);
   },
   linkConfig(app) {
     const ta = document.getElementById("v-engine-config");
@@ -544,7 +554,6 @@ const engines = {
     return app.base;
   },
   fromLink(app, cfg) {
-    if (cfg.kind === "train") return;
     const sel = document.getElementById("v-engine-kind");
     if (![...sel.options].some((o) => o.value === cfg.kind)) sel.append(el("option", { value: cfg.kind }, cfg.kind));
     sel.value = cfg.kind;
@@ -555,10 +564,17 @@ const engines = {
     let cfg;
     try { cfg = JSON.parse(text); } catch (e) { throw new Error(`invalid config field \`config\`: expected JSON (${e.message})`); }
     cfg = JSON.parse(app.core.validate(JSON.stringify(cfg)));
-    await runJobs([cfg], (_, rec) => {
-      const spec = csvFigure(app, [rec], `${cfg.kind}`);
-      if (spec) drawFigure("engine", spec, { config: cfg, records: [rec] });
-      else showError("This result has no table to plot; export its JSON instead.");
+    for (const name of ENGINE_FIGURES) {
+      const h = document.querySelector(`[data-figure="${name}"]`);
+      h.replaceChildren(); h.hidden = name !== "engine"; delete h.dataset.points;
+    }
+    const rec = await runSplit(cfg);
+    const specs = figuresFor(rec) || [csvFigure(app, [rec], `${cfg.kind}`)].filter(Boolean);
+    if (!specs.length) { showError("This result has no table to plot; export its JSON instead."); return; }
+    specs.slice(0, ENGINE_FIGURES.length).forEach((spec, i) => {
+      const name = ENGINE_FIGURES[i];
+      document.querySelector(`[data-figure="${name}"]`).hidden = false;
+      drawFigure(name, spec, { config: cfg, records: [rec] });
     });
   },
 };
@@ -578,29 +594,40 @@ const presets = {
   title: "Presets",
   figure: "preset",
   build(sec, app) {
-    intro(sec, "Presets", "Each reproduces one claim of the talk, in one click.", false);
+    intro(sec, "Presets", "Each reproduces one claim of the talk, in one click. \"Run\" runs the core's preset (the CLI's `run --preset NAME`, split across the workers); \"Live version\" runs the page's own, lighter take on the same claim.", false);
     const grid = el("div", { class: "presets" });
     sec.append(grid);
     let core = [];
     try { core = JSON.parse(app.core.presets()); } catch { core = []; }
-    const byName = new Map(core.map((p) => [p.name, p]));
-    for (const [name, panel, sentence, patch] of PAGE_PRESETS) {
-      const card = el("div", { class: "preset" });
-      const desc = byName.get(name)?.description || sentence;
-      card.append(el("h3", {}, name), el("p", {}, desc));
-      const b = el("button", { type: "button", "data-preset": name }, `Run ${name}`);
-      b.addEventListener("click", () => app.runPreset(name, panel, patch));
-      card.append(b);
-      grid.append(card);
-      byName.delete(name);
-    }
-    for (const p of byName.values()) { // further presets of the core, run by the engine panel
-      const card = el("div", { class: "preset" });
-      card.append(el("h3", {}, p.name), el("p", {}, p.description || ""));
-      const b = el("button", { type: "button", "data-preset": p.name }, `Run ${p.name}`);
+    const live = new Map(PAGE_PRESETS.map((p) => [p[0], p]));
+    const card = (name, description) => {
+      const c = el("div", { class: "preset" });
+      c.append(el("h3", {}, name), el("p", {}, description));
+      grid.append(c);
+      return c;
+    };
+    for (const p of core) {
+      try { app.core.validate(JSON.stringify(p.config)); } catch { continue; } // needs an engine this build lacks
+      const c = card(p.name, p.description || "");
+      const b = el("button", { type: "button", "data-preset": p.name, class: "primary" }, "Run");
+      b.setAttribute("aria-label", `Run preset ${p.name}`);
       b.addEventListener("click", () => app.runPreset(p.name, "engines", { config: p.config }));
-      card.append(b);
-      grid.append(card);
+      c.append(b);
+      const l = live.get(p.name);
+      if (l) {
+        const b2 = el("button", { type: "button", "data-live-preset": p.name }, "Live version");
+        b2.setAttribute("aria-label", `Run the page's live version of ${p.name}`);
+        b2.addEventListener("click", () => app.runPreset(p.name, l[1], l[3]));
+        c.append(" ", b2);
+        live.delete(p.name);
+      }
+    }
+    for (const [name, panel, sentence, patch] of live.values()) { // without a core preset
+      const c = card(name, sentence);
+      const b = el("button", { type: "button", "data-preset": name, class: "primary" }, "Run");
+      b.setAttribute("aria-label", `Run preset ${name}`);
+      b.addEventListener("click", () => app.runPreset(name, panel, patch));
+      c.append(b);
     }
   },
   async run() { /* presets run from their buttons */ },

@@ -69,14 +69,14 @@ export class Pool {
       }
       const job = this.queue.shift();
       slot.busy = job;
-      slot.w.postMessage({ type: "run", id: job.id, config: job.config });
+      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard });
     }
   }
 
-  /** Run one RunConfig object; resolves to its RunRecord. */
-  run(config, onProgress) {
+  /** Run one RunConfig object (or shard [i, n] of a sweep); resolves to its RunRecord. */
+  run(config, onProgress, shard) {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, config, onProgress, resolve, reject });
+      this.queue.push({ id: this.nextId++, config, shard, onProgress, resolve, reject });
       this.pump();
     });
   }

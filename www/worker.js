@@ -1,5 +1,6 @@
 // One Web Worker of the pool: loads the wasm core and runs one job at a time.
-// Protocol (main -> worker): {type: "run", id, config}   config: a RunConfig object
+// Protocol (main -> worker): {type: "run", id, config, shard?: [index, count]}
+//                            config: a RunConfig object; with `shard`, that slice of a sweep
 //          (worker -> main): {type: "ready", backend}
 //                            {type: "progress", id, stage, done, total}
 //                            {type: "done", id, record}   record: RunRecord JSON text
@@ -15,10 +16,11 @@ self.onmessage = async (ev) => {
   const msg = ev.data;
   if (!msg || msg.type !== "run") return;
   await ready;
-  const { id, config } = msg;
+  const { id, config, shard } = msg;
+  const progress = (stage, done, total) => postMessage({ type: "progress", id, stage, done, total });
   try {
-    const record = core.run(JSON.stringify(config), (stage, done, total) =>
-      postMessage({ type: "progress", id, stage, done, total }));
+    const text = JSON.stringify(config);
+    const record = shard ? core.run_shard(text, shard[0], shard[1], progress) : core.run(text, progress);
     postMessage({ type: "done", id, record });
   } catch (e) {
     postMessage({ type: "error", id, message: String((e && e.message) || e) });

@@ -98,6 +98,17 @@ impl Backend for Cpu {
             *w = (1.0 - decay) * *w - lr * g + noise_scale * xi;
         }
     }
+
+    fn sum_sq(&self, x: &[f32], out: &mut [f32]) {
+        let len = if out.is_empty() {
+            0
+        } else {
+            x.len() / out.len()
+        };
+        for (s, o) in out.iter_mut().enumerate() {
+            *o = x[s * len..(s + 1) * len].iter().map(|v| v * v).sum();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ export const TESTS = {
     await page.waitForFunction(() => Number(document.querySelector('[data-figure="loss"]')?.dataset.points) > 0, null, { timeout: 60_000 });
     ctx.metrics.first_curve_ms_wall = Date.now() - t0;
     await waitDone(page);
-    ctx.metrics.first_curve_ms_page = await page.evaluate(() => Math.round(window.__app.firstCurveMs));
+    ctx.metrics.first_curve_ms_since_navigation = await page.evaluate(() => Math.round(window.__app.firstCurveMs));
     const spec = await figureSpec(page, "loss");
     const trains = spec.series.filter((s) => s.label.endsWith("train"));
     assert(trains.length === 3, `three widths plotted, got ${trains.length}`);
@@ -136,7 +136,7 @@ export const TESTS = {
 
   async page_numbers_equal_cli_numbers(ctx) {
     const bin = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
-      .map((d) => path.join(d, "release", "scaling-playground")).find((f) => fs.existsSync(f));
+      .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).find((f) => fs.existsSync(f));
     let help = "";
     try { help = bin ? execFileSync(bin, ["run", "--help"], { encoding: "utf8" }) : ""; } catch { help = ""; }
     if (!bin || !help.includes("--link")) ctx.skip("the CLI has no `run --link` yet");
@@ -268,6 +268,7 @@ export const TESTS = {
       await page.click(`[data-preset="${name}"]`);
       const status = await waitDone(page, 180_000);
       seconds[name] = (Date.now() - t0) / 1000;
+      console.log(`      preset ${name}: ${seconds[name].toFixed(1)} s`);
       assert(status.startsWith("Done"), `${name}: ${status} ${await page.textContent("#errors")}`);
       const points = await page.evaluate(() => {
         const sec = document.querySelector(".panel:not([hidden])");
@@ -307,5 +308,24 @@ export const TESTS = {
       assert(Math.max(...y) / Math.min(...y) < 2, `${s.label} flat in width under muP: ${y}`);
     }
     await shot(page, "panel-abc");
+  },
+
+  async oversized_config_is_refused_up_front(ctx) {
+    const { page } = await ctx.open();
+    await page.goto(ctx.base);
+    await waitDone(page);
+    const cfg = await page.evaluate(() => structuredClone(window.__app.base));
+    cfg.model.width = 65536; cfg.model.depth = 256; cfg.seeds = 4096;
+    const link = await linkFor(page, cfg);
+    const { page: p2, log } = await ctx.open();
+    await p2.goto(ctx.base + "#" + link);
+    await p2.waitForFunction(() => /^(Failed|Done)/.test(document.getElementById("status").textContent));
+    const err = await p2.textContent("#errors");
+    assert(/budget|memory/i.test(err), `refused with the limit named: ${err}`);
+    const busy = await p2.evaluate(() => window.__app.pool.busyCount());
+    assert(busy === 0, "nothing started");
+    assert(await p2.evaluate(() => document.getElementById("status").textContent.startsWith("Failed")), "status says it failed");
+    await shot(p2, "oversized-refused");
+    assert(!log.errors.some((e) => /out of memory|RangeError/i.test(e)), "no allocation failure");
   },
 };

@@ -1,0 +1,281 @@
+//! Coordinate check (as in microsoft/mup's `coord_check`): train a few steps at several
+//! widths and record, per hidden layer, the mean |h^l| and the mean |h^l(t) - h^l(0)|
+//! over points and neurons (and seeds). Under muP every curve is flat in width; under
+//! SP with a fixed learning rate the change of the hidden pre-activations grows with
+//! width (the update of a dense layer adds up N correlated terms).
+
+use crate::config::{Parameterization, TrainConfig};
+use crate::error::{Error, Result, check_range};
+use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoordCheckConfig {
+    /// Data, model, optimiser, steps (a few) and seeds; width and parameterisation are
+    /// overridden per cell.
+    pub base: TrainConfig,
+    pub widths: Vec<usize>,
+    pub params: Vec<Parameterization>,
+}
+
+impl Default for CoordCheckConfig {
+    fn default() -> Self {
+        let mut base = TrainConfig {
+            steps: 4,
+            seeds: 4,
+            ..Default::default()
+        };
+        base.model.depth = 3;
+        base.optimizer = crate::config::OptimizerConfig::Gd { lr: 0.1 };
+        CoordCheckConfig {
+            base,
+            widths: vec![64, 128, 256, 512, 1024],
+            params: vec![Parameterization::Sp, Parameterization::Mup { gamma0: 1.0 }],
+        }
+    }
+}
+
+/// One cell: statistics at every step `0..=steps`, averaged over seeds.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CoordCell {
+    /// `mean_abs_h[step][layer]`.
+    pub mean_abs_h: Vec<Vec<f64>>,
+    /// `mean_abs_dh[step][layer]`.
+    pub mean_abs_dh: Vec<Vec<f64>>,
+    /// Mean |f(t)| and |f(t) - f(0)| over points and seeds, per step.
+    pub mean_abs_f: Vec<f64>,
+    pub mean_abs_df: Vec<f64>,
+}
+
+/// One parameterisation across widths.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CoordTable {
+    pub param: String,
+    pub parameterization: Parameterization,
+    pub widths: Vec<usize>,
+    /// Recorded steps `0..=steps`.
+    pub steps: Vec<usize>,
+    /// `mean_abs_h[step][layer][width]`.
+    pub mean_abs_h: Vec<Vec<Vec<f64>>>,
+    /// `mean_abs_dh[step][layer][width]`.
+    pub mean_abs_dh: Vec<Vec<Vec<f64>>>,
+    /// `mean_abs_f[step][width]`, `mean_abs_df[step][width]`.
+    pub mean_abs_f: Vec<Vec<f64>>,
+    pub mean_abs_df: Vec<Vec<f64>>,
+    /// At the last step, per layer: max over widths / min over widths of mean |h|.
+    pub ratio_h: Vec<Option<f64>>,
+    /// The same for mean |h(t) - h(0)|.
+    pub ratio_dh: Vec<Option<f64>>,
+    /// Least-squares slope of log mean |h(T) - h(0)| against log width, per layer
+    /// (0 when flat, 1/2 or more when it grows).
+    pub slope_dh: Vec<Option<f64>>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CoordCheckResult {
+    pub tables: Vec<CoordTable>,
+}
+
+impl CoordCheckConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.params.is_empty() {
+            return Err(Error::config("params", "at least one parameterisation"));
+        }
+        check_range("widths (count)", self.widths.len(), 1, 64)?;
+        check_range("base.steps", self.base.steps, 1, 1000)?;
+        for k in 0..self.cells() {
+            self.cell_config(k)?.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Parameterisations x widths.
+    pub fn cells(&self) -> usize {
+        self.params.len() * self.widths.len()
+    }
+
+    pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
+        if k >= self.cells() {
+            return Err(Error::config(
+                "cell",
+                format!("an index < {}", self.cells()),
+            ));
+        }
+        let nw = self.widths.len();
+        let mut c = self.base.clone();
+        c.param = self.params[k / nw].clone();
+        c.model.width = self.widths[k % nw];
+        c.observe.coords = true;
+        c.observe.every = 1;
+        c.observe.kernels = false;
+        c.observe.ntk = false;
+        c.observe.outputs = true;
+        c.observe.test_loss = false;
+        // Only NaN or Inf stop a coordinate check: large values are what it measures.
+        c.observe.divergence_threshold = f64::MAX;
+        Ok(c)
+    }
+
+    pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<CoordCell> {
+        let c = self.cell_config(k)?;
+        let data = c.data.load()?;
+        let r = crate::nn::train(&c, &data, progress)?;
+        let seed_mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let per_layer = |v: &Vec<Vec<f64>>| v.iter().map(|s| seed_mean(s)).collect::<Vec<_>>();
+        let mut cell = CoordCell {
+            mean_abs_h: vec![],
+            mean_abs_dh: vec![],
+            mean_abs_f: vec![],
+            mean_abs_df: vec![],
+        };
+        // Output statistics from the recorded outputs `[step][seed][P x C]`.
+        let abs_mean = |rows: &[Vec<f64>], base: Option<&[Vec<f64>]>| {
+            let mut s = 0.0;
+            let mut n = 0usize;
+            for (si, row) in rows.iter().enumerate() {
+                for (i, v) in row.iter().enumerate() {
+                    let b = base.map_or(0.0, |b| b[si][i]);
+                    s += (v - b).abs();
+                    n += 1;
+                }
+            }
+            s / n.max(1) as f64
+        };
+        for (snap, f) in r.coords.iter().zip(&r.outputs) {
+            cell.mean_abs_h.push(per_layer(&snap.mean_abs_h));
+            cell.mean_abs_dh.push(per_layer(&snap.mean_abs_dh));
+            cell.mean_abs_f.push(abs_mean(f, None));
+            cell.mean_abs_df.push(abs_mean(f, Some(&r.outputs[0])));
+        }
+        // A run that reached NaN or Inf stops early and has no statistics past it.
+        if r.coords.len() != c.steps + 1 || cell.mean_abs_h.iter().flatten().any(|x| !x.is_finite())
+        {
+            return Err(Error::Numerical(format!(
+                "coordinate check cell {k} diverged before step {}",
+                c.steps
+            )));
+        }
+        Ok(cell)
+    }
+
+    pub fn assemble(&self, cells: &[CoordCell]) -> Result<CoordCheckResult> {
+        if cells.len() != self.cells() {
+            return Err(Error::config(
+                "cells",
+                format!("{} cell results, got {}", self.cells(), cells.len()),
+            ));
+        }
+        let nw = self.widths.len();
+        let steps: Vec<usize> = (0..=self.base.steps).collect();
+        let tables = self
+            .params
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| {
+                let row = &cells[pi * nw..(pi + 1) * nw];
+                let layers = row[0].mean_abs_h.first().map_or(0, Vec::len);
+                let by_width = |get: &dyn Fn(&CoordCell) -> &Vec<Vec<f64>>| {
+                    steps
+                        .iter()
+                        .map(|&t| {
+                            (0..layers)
+                                .map(|l| row.iter().map(|c| get(c)[t][l]).collect())
+                                .collect::<Vec<Vec<f64>>>()
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let mean_abs_h = by_width(&|c| &c.mean_abs_h);
+                let mean_abs_dh = by_width(&|c| &c.mean_abs_dh);
+                let last = steps.len() - 1;
+                let ratio = |v: &Vec<f64>| {
+                    let max = v.iter().copied().fold(f64::MIN, f64::max);
+                    let min = v.iter().copied().fold(f64::MAX, f64::min);
+                    (min > 0.0)
+                        .then(|| max / min)
+                        .and_then(super::sweep::finite)
+                };
+                let logw: Vec<f64> = self.widths.iter().map(|&w| (w as f64).ln()).collect();
+                TableParts {
+                    ratio_h: mean_abs_h[last].iter().map(ratio).collect(),
+                    ratio_dh: mean_abs_dh[last].iter().map(ratio).collect(),
+                    slope_dh: mean_abs_dh[last]
+                        .iter()
+                        .map(|v| {
+                            let y: Vec<f64> = v.iter().map(|x| x.ln()).collect();
+                            super::sweep::fit_slope(&logw, &y)
+                        })
+                        .collect(),
+                    mean_abs_f: steps
+                        .iter()
+                        .map(|&t| row.iter().map(|c| c.mean_abs_f[t]).collect())
+                        .collect(),
+                    mean_abs_df: steps
+                        .iter()
+                        .map(|&t| row.iter().map(|c| c.mean_abs_df[t]).collect())
+                        .collect(),
+                    mean_abs_h,
+                    mean_abs_dh,
+                }
+                .table(p, self, &steps)
+            })
+            .collect();
+        Ok(CoordCheckResult { tables })
+    }
+}
+
+/// Columns of a [`CoordTable`] before labelling.
+struct TableParts {
+    mean_abs_h: Vec<Vec<Vec<f64>>>,
+    mean_abs_dh: Vec<Vec<Vec<f64>>>,
+    mean_abs_f: Vec<Vec<f64>>,
+    mean_abs_df: Vec<Vec<f64>>,
+    ratio_h: Vec<Option<f64>>,
+    ratio_dh: Vec<Option<f64>>,
+    slope_dh: Vec<Option<f64>>,
+}
+
+impl TableParts {
+    fn table(self, p: &Parameterization, cfg: &CoordCheckConfig, steps: &[usize]) -> CoordTable {
+        CoordTable {
+            param: super::transfer::label(p, cfg.base.model.arch),
+            parameterization: p.clone(),
+            widths: cfg.widths.clone(),
+            steps: steps.to_vec(),
+            mean_abs_h: self.mean_abs_h,
+            mean_abs_dh: self.mean_abs_dh,
+            mean_abs_f: self.mean_abs_f,
+            mean_abs_df: self.mean_abs_df,
+            ratio_h: self.ratio_h,
+            ratio_dh: self.ratio_dh,
+            slope_dh: self.slope_dh,
+        }
+    }
+}
+
+/// CSV: `param,step,layer,width,mean_abs_h,mean_abs_dh` (layer `out` is the output f).
+pub fn csv(r: &CoordCheckResult) -> String {
+    let mut out = String::from("param,step,layer,width,mean_abs_h,mean_abs_dh\n");
+    for t in &r.tables {
+        for (si, step) in t.steps.iter().enumerate() {
+            for (l, per_w) in t.mean_abs_h[si].iter().enumerate() {
+                for (wi, w) in t.widths.iter().enumerate() {
+                    out.push_str(&format!(
+                        "{},{step},{l},{w},{},{}\n",
+                        t.param, per_w[wi], t.mean_abs_dh[si][l][wi]
+                    ));
+                }
+            }
+            for (wi, w) in t.widths.iter().enumerate() {
+                out.push_str(&format!(
+                    "{},{step},out,{w},{},{}\n",
+                    t.param, t.mean_abs_f[si][wi], t.mean_abs_df[si][wi]
+                ));
+            }
+        }
+    }
+    out
+}

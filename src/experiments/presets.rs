@@ -1,0 +1,152 @@
+//! Presets: one named config per claim of the talk (Bordelon, "Scaling Limits for
+//! Learning", 2025), each small enough to run in well under a minute natively (a few
+//! times that in the browser).
+
+use super::coord_check::CoordCheckConfig;
+use super::richness::{AlignedKernel, RichnessConfig};
+use super::transfer::{TransferAxis, TransferConfig, lr_grid};
+use super::width_convergence::WidthConvergenceConfig;
+use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
+use crate::data::{DataConfig, Teacher};
+use crate::run::RunConfig;
+
+/// Preset names and the claim each reproduces (one line each).
+pub fn list() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "width-convergence",
+            "Mean-field (muP) networks approach the DMFT limit as width grows, deviations ~ 1/N, while gamma = O(1) (NTK) training slows with width (slide 'Training Wide Neural Networks')",
+        ),
+        (
+            "lr-transfer-width",
+            "Under muP the best learning rate stays put from width 64 to 1024; under SP it drifts to smaller rates (slide 'Practical Application: Hyperparameter Transfer')",
+        ),
+        (
+            "lr-transfer-depth",
+            "With 1/sqrt(L) residual branches (depth-muP) the best learning rate stays put from depth 2 to 16; without them it drifts (slide 'Practical Application: Hyperparameter Transfer')",
+        ),
+        (
+            "coord-check",
+            "After a few steps every layer's activations and their updates are O(1) at every width under muP, while under SP the updates grow with width (muP coordinate check)",
+        ),
+        (
+            "lazy-vs-rich",
+            "Small gamma0 is lazy (the NTK stays put, kernel regression); large gamma0 is rich (the kernel moves and aligns with the target y y^T) (slide 'Lazy vs Rich Operating Regimes')",
+        ),
+        (
+            "depth-limit",
+            "With 1/sqrt(L) residual branches the network has a depth limit: the variance follows dH/dtau = beta^2 <phi(h)^2> in layer time tau = l/L (slide 'The Large Depth and Width Limit')",
+        ),
+    ]
+}
+
+/// A small regression task shared by the presets: Gaussian inputs, a two-layer tanh
+/// teacher, `train` points in `dim` dimensions and a test split.
+fn task(train: usize, dim: usize, test: usize) -> DataConfig {
+    DataConfig::Teacher {
+        teacher: Teacher::TwoLayer,
+        dim,
+        train,
+        test,
+        noise: 0.0,
+        seed: 1,
+    }
+}
+
+/// The config of a preset by name.
+pub fn preset(name: &str) -> Option<RunConfig> {
+    Some(match name {
+        "width-convergence" => RunConfig::WidthConvergence(width_convergence()),
+        "lr-transfer-width" => RunConfig::Transfer(lr_transfer_width()),
+        "lr-transfer-depth" => RunConfig::Transfer(lr_transfer_depth()),
+        "coord-check" => RunConfig::CoordCheck(coord_check()),
+        "lazy-vs-rich" => RunConfig::Richness(lazy_vs_rich()),
+        "depth-limit" => return depth_limit(),
+        _ => return None,
+    })
+}
+
+fn width_convergence() -> WidthConvergenceConfig {
+    WidthConvergenceConfig::default()
+}
+
+fn lr_transfer_width() -> TransferConfig {
+    let mut base = TrainConfig {
+        data: task(32, 16, 64),
+        steps: 60,
+        seeds: 2,
+        optimizer: OptimizerConfig::Gd { lr: 0.1 },
+        ..Default::default()
+    };
+    base.model.depth = 3;
+    base.model.activation = Activation::Relu;
+    TransferConfig {
+        base,
+        axis: TransferAxis::Width,
+        widths: vec![64, 128, 256, 512, 1024],
+        depths: vec![],
+        lrs: lr_grid(1.0 / 256.0, 2.0, 14),
+        params: vec![Parameterization::Sp, Parameterization::Mup { gamma0: 1.0 }],
+        divergence_threshold: 10.0,
+    }
+}
+
+fn lr_transfer_depth() -> TransferConfig {
+    let mut base = TrainConfig {
+        data: task(32, 16, 64),
+        steps: 60,
+        seeds: 2,
+        optimizer: OptimizerConfig::Gd { lr: 0.1 },
+        ..Default::default()
+    };
+    base.model.arch = Arch::Resnet;
+    base.model.width = 128;
+    base.model.activation = Activation::Relu;
+    base.model.beta = 1.0;
+    TransferConfig {
+        base,
+        axis: TransferAxis::Depth,
+        widths: vec![],
+        depths: vec![2, 4, 8, 16],
+        lrs: lr_grid(1.0 / 64.0, 2.0, 12),
+        params: vec![
+            Parameterization::DepthMup { gamma0: 1.0 },
+            Parameterization::Mup { gamma0: 1.0 },
+        ],
+        divergence_threshold: 10.0,
+    }
+}
+
+fn coord_check() -> CoordCheckConfig {
+    let mut c = CoordCheckConfig::default();
+    c.base.data = task(32, 16, 0);
+    c.base.model.activation = Activation::Relu;
+    c.widths = vec![64, 128, 256, 512, 1024, 2048];
+    c
+}
+
+fn lazy_vs_rich() -> RichnessConfig {
+    let mut base = TrainConfig {
+        data: task(32, 8, 64),
+        steps: 200,
+        seeds: 2,
+        optimizer: OptimizerConfig::Gd { lr: 0.5 },
+        param: Parameterization::Mup { gamma0: 1.0 },
+        ..Default::default()
+    };
+    base.model.width = 256;
+    base.model.depth = 2;
+    base.model.activation = Activation::Tanh;
+    base.model.centered = true;
+    RichnessConfig {
+        base,
+        gamma0s: vec![0.01, 0.1, 0.3, 1.0, 3.0],
+        kernel: AlignedKernel::Phi,
+        records: 40,
+    }
+}
+
+/// The depth limit needs the theory engine's layer-time solver (not in this build).
+fn depth_limit() -> Option<RunConfig> {
+    None
+}

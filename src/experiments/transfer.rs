@@ -1,0 +1,347 @@
+//! Hyperparameter transfer (muTransfer): a learning-rate grid times widths (MLP) or
+//! depths (ResNet), per parameterisation.
+//!
+//! Each cell trains the base config's ensemble at one `(parameterisation, width or
+//! depth, learning rate)` and records the final train and test loss (mean over seeds).
+//! A cell where any seed's loss became NaN, Inf or exceeded the divergence threshold
+//! (the engine's `diverged_at`) is flagged `diverged` and kept in the grid; the best
+//! learning rate per width or depth is the one of least final training loss among the
+//! cells that did not diverge. Under muP the best rate should stay put as width grows,
+//! under SP drift (roughly as 1/N); under depth-muP it should stay put as depth grows.
+//!
+//! `Mup` on a ResNet is muP without the `1/sqrt(L)` branch scaling (alpha = 0), the
+//! contrast the depth experiment needs.
+
+use super::sweep::{finite, finite_mean, opt_csv};
+use crate::config::{Arch, Parameterization, TrainConfig};
+use crate::error::{Error, Result, check_positive, check_range};
+use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
+
+/// Which model size the sweep varies.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferAxis {
+    /// `widths` x `lrs` at the base depth.
+    #[default]
+    Width,
+    /// `depths` x `lrs` at the base width (residual networks).
+    Depth,
+}
+
+/// A learning-rate sweep across model sizes.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransferConfig {
+    /// Data, architecture, optimiser kind, steps and seeds shared by every cell; its
+    /// width, depth, parameterisation and learning rate are overridden per cell.
+    pub base: TrainConfig,
+    pub axis: TransferAxis,
+    /// Widths of the width sweep.
+    pub widths: Vec<usize>,
+    /// Depths of the depth sweep.
+    pub depths: Vec<usize>,
+    /// Base learning rates, ascending (a factor-2 grid: see [`lr_grid`]).
+    pub lrs: Vec<f64>,
+    /// Parameterisations compared, each a table of the result.
+    pub params: Vec<Parameterization>,
+    /// Training loss above which a run counts as diverged.
+    pub divergence_threshold: f64,
+}
+
+impl Default for TransferConfig {
+    fn default() -> Self {
+        TransferConfig {
+            base: TrainConfig {
+                steps: 50,
+                seeds: 2,
+                ..Default::default()
+            },
+            axis: TransferAxis::Width,
+            widths: vec![64, 128, 256],
+            depths: vec![2, 4, 8],
+            lrs: lr_grid(0.0625, 2.0, 8),
+            params: vec![Parameterization::Sp, Parameterization::Mup { gamma0: 1.0 }],
+            divergence_threshold: 10.0,
+        }
+    }
+}
+
+/// `count` learning rates `min * factor^k`.
+pub fn lr_grid(min: f64, factor: f64, count: usize) -> Vec<f64> {
+    (0..count).map(|k| min * factor.powi(k as i32)).collect()
+}
+
+/// The result of one cell.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TransferCell {
+    /// Mean final training loss over seeds (finite seeds only; null if none).
+    pub final_loss: Option<f64>,
+    pub final_test_loss: Option<f64>,
+    /// Any seed diverged.
+    pub diverged: bool,
+}
+
+/// One parameterisation's grid, rows = widths (or depths), columns = learning rates.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TransferTable {
+    /// Short name of the parameterisation (`sp`, `ntk`, `mup`, `depth_mup`, ...).
+    pub param: String,
+    pub parameterization: Parameterization,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub widths: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depths: Vec<usize>,
+    pub lrs: Vec<f64>,
+    /// `final_loss[size][lr]`.
+    pub final_loss: Vec<Vec<Option<f64>>>,
+    pub final_test_loss: Vec<Vec<Option<f64>>>,
+    /// `diverged[size][lr]`.
+    pub diverged: Vec<Vec<bool>>,
+    /// Best learning rate per size (null if every cell diverged).
+    pub best_lr: Vec<Option<f64>>,
+    /// Its index in `lrs`.
+    pub best_lr_index: Vec<Option<usize>>,
+    /// Largest minus smallest `best_lr_index` across sizes: how many grid steps the
+    /// optimum moves.
+    pub best_lr_shift: Option<usize>,
+}
+
+/// The result of a transfer sweep: one table per parameterisation.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TransferResult {
+    pub axis: TransferAxis,
+    pub tables: Vec<TransferTable>,
+}
+
+impl TransferConfig {
+    fn sizes(&self) -> &[usize] {
+        match self.axis {
+            TransferAxis::Width => &self.widths,
+            TransferAxis::Depth => &self.depths,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.params.is_empty() {
+            return Err(Error::config("params", "at least one parameterisation"));
+        }
+        check_range("lrs (count)", self.lrs.len(), 1, 64)?;
+        for (i, &lr) in self.lrs.iter().enumerate() {
+            check_positive(&format!("lrs[{i}]"), lr)?;
+        }
+        if self.lrs.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::config("lrs", "strictly ascending learning rates"));
+        }
+        let name = match self.axis {
+            TransferAxis::Width => "widths",
+            TransferAxis::Depth => "depths",
+        };
+        check_range(&format!("{name} (count)"), self.sizes().len(), 1, 64)?;
+        check_positive("divergence_threshold", self.divergence_threshold)?;
+        for k in 0..self.cells() {
+            self.cell_config(k)?.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Number of cells: parameterisations x sizes x learning rates.
+    pub fn cells(&self) -> usize {
+        self.params.len() * self.sizes().len() * self.lrs.len()
+    }
+
+    /// `(parameterisation, size, lr)` indices of cell `k` (lr fastest).
+    fn split(&self, k: usize) -> (usize, usize, usize) {
+        let (ns, nl) = (self.sizes().len(), self.lrs.len());
+        (k / (ns * nl), (k / nl) % ns, k % nl)
+    }
+
+    /// The training config of cell `k`.
+    pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
+        if k >= self.cells() {
+            return Err(Error::config(
+                "cell",
+                format!("an index < {}", self.cells()),
+            ));
+        }
+        let (pi, si, li) = self.split(k);
+        let mut c = self.base.clone();
+        match self.axis {
+            TransferAxis::Width => c.model.width = self.widths[si],
+            TransferAxis::Depth => c.model.depth = self.depths[si],
+        }
+        c.param = self.params[pi].clone();
+        c.optimizer = c.optimizer.with_lr(self.lrs[li]);
+        c.observe.divergence_threshold = self.divergence_threshold;
+        c.observe.test_loss = true;
+        c.observe.outputs = false;
+        c.observe.kernels = false;
+        c.observe.ntk = false;
+        c.observe.coords = false;
+        // A few records, so that runs whose every seed diverged stop early.
+        c.observe.every = (c.steps / 8).max(1);
+        Ok(c)
+    }
+
+    /// Train cell `k`.
+    pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<TransferCell> {
+        let c = self.cell_config(k)?;
+        let data = c.data.load()?;
+        let r = crate::nn::train(&c, &data, progress)?;
+        let diverged = r.any_diverged();
+        let last = |v: &Vec<Vec<f64>>| {
+            // A run whose seeds all diverged stops early: its last record is the last row.
+            v.last().and_then(|row| finite_mean(row.iter().copied()))
+        };
+        let ran_to_end = r.steps.last() == Some(&c.steps);
+        Ok(TransferCell {
+            final_loss: if ran_to_end {
+                last(&r.train_loss)
+            } else {
+                None
+            },
+            final_test_loss: if ran_to_end { last(&r.test_loss) } else { None },
+            diverged,
+        })
+    }
+
+    /// Tables from every cell's result (in cell order).
+    pub fn assemble(&self, cells: &[TransferCell]) -> Result<TransferResult> {
+        if cells.len() != self.cells() {
+            return Err(Error::config(
+                "cells",
+                format!("{} cell results, got {}", self.cells(), cells.len()),
+            ));
+        }
+        let (ns, nl) = (self.sizes().len(), self.lrs.len());
+        let tables = self
+            .params
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| {
+                let grid = |si: usize| &cells[(pi * ns + si) * nl..(pi * ns + si + 1) * nl];
+                let final_loss: Vec<Vec<Option<f64>>> = (0..ns)
+                    .map(|si| grid(si).iter().map(|c| c.final_loss).collect())
+                    .collect();
+                let final_test_loss = (0..ns)
+                    .map(|si| grid(si).iter().map(|c| c.final_test_loss).collect())
+                    .collect();
+                let diverged: Vec<Vec<bool>> = (0..ns)
+                    .map(|si| grid(si).iter().map(|c| c.diverged).collect())
+                    .collect();
+                let best_lr_index: Vec<Option<usize>> = (0..ns)
+                    .map(|si| best_index(&final_loss[si], &diverged[si]))
+                    .collect();
+                let found: Vec<usize> = best_lr_index.iter().flatten().copied().collect();
+                let best_lr_shift = (!found.is_empty()).then(|| {
+                    found.iter().max().copied().unwrap_or(0)
+                        - found.iter().min().copied().unwrap_or(0)
+                });
+                let (widths, depths) = match self.axis {
+                    TransferAxis::Width => (self.widths.clone(), vec![]),
+                    TransferAxis::Depth => (vec![], self.depths.clone()),
+                };
+                TransferTable {
+                    param: label(p, self.base.model.arch),
+                    parameterization: p.clone(),
+                    widths,
+                    depths,
+                    lrs: self.lrs.clone(),
+                    final_loss,
+                    final_test_loss,
+                    diverged,
+                    best_lr: best_lr_index
+                        .iter()
+                        .map(|i| i.map(|i| self.lrs[i]))
+                        .collect(),
+                    best_lr_index,
+                    best_lr_shift,
+                }
+            })
+            .collect();
+        Ok(TransferResult {
+            axis: self.axis,
+            tables,
+        })
+    }
+}
+
+/// Name of a parameterisation in tables: `mup` on a ResNet is `mup_no_depth_scaling`.
+pub fn label(p: &Parameterization, arch: Arch) -> String {
+    match (p, arch) {
+        (Parameterization::Mup { .. }, Arch::Resnet) => "mup_no_depth_scaling".into(),
+        _ => p.name().into(),
+    }
+}
+
+/// Index of the least finite loss among non-diverged cells.
+fn best_index(loss: &[Option<f64>], diverged: &[bool]) -> Option<usize> {
+    loss.iter()
+        .zip(diverged)
+        .enumerate()
+        .filter_map(|(i, (l, d))| {
+            if *d {
+                None
+            } else {
+                l.and_then(finite).map(|l| (i, l))
+            }
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+/// CSV: `param,width|depth,lr,final_loss,final_test_loss,diverged,best`.
+pub fn csv(r: &TransferResult) -> String {
+    let size = match r.axis {
+        TransferAxis::Width => "width",
+        TransferAxis::Depth => "depth",
+    };
+    let mut out = format!("param,{size},lr,final_loss,final_test_loss,diverged,best\n");
+    for t in &r.tables {
+        let sizes = if t.widths.is_empty() {
+            &t.depths
+        } else {
+            &t.widths
+        };
+        for (si, n) in sizes.iter().enumerate() {
+            for (li, lr) in t.lrs.iter().enumerate() {
+                out.push_str(&format!(
+                    "{},{n},{lr},{},{},{},{}\n",
+                    t.param,
+                    opt_csv(t.final_loss[si][li]),
+                    opt_csv(t.final_test_loss[si][li]),
+                    t.diverged[si][li],
+                    t.best_lr_index[si] == Some(li),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn best_index_skips_diverged_and_missing() {
+        let loss = [Some(0.5), Some(0.1), None, Some(0.05)];
+        assert_eq!(best_index(&loss, &[false, false, true, true]), Some(1));
+        assert_eq!(best_index(&loss, &[true; 4]), None);
+    }
+
+    #[test]
+    fn cells_enumerate_param_size_lr() {
+        let c = TransferConfig::default();
+        assert_eq!(c.cells(), 2 * 3 * 8);
+        let k = 8 + 3; // sp, width 128, lr index 3
+        let tc = c.cell_config(k).unwrap();
+        assert_eq!(tc.model.width, 128);
+        assert_eq!(tc.param, Parameterization::Sp);
+        assert!((tc.optimizer.lr() - 0.5).abs() < 1e-12);
+        assert!(c.cell_config(c.cells()).is_err());
+    }
+}

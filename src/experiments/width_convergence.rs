@@ -1,0 +1,341 @@
+//! Width convergence: finite networks of growing width N against the DMFT on the same
+//! data and hyperparameters (theory.md section 6, check 4).
+//!
+//! Cells: one per width (an ensemble of `base.seeds` networks) and one more for the
+//! DMFT solve. Per width the result gives the mean and spread over seeds of the loss
+//! curves; the mean squared deviation from the DMFT,
+//!
+//! ```text
+//! deviation(N) = mean_{seed, t} (L_seed(t) - L_DMFT(t))^2
+//! ```
+//!
+//! whose log against log N has slope -1 (fluctuations of O(1/sqrt N), bias O(1/N));
+//! the relative error of the seed-mean loss curve; and the alignment of the final
+//! feature kernels, `<Phi_NN, Phi_DMFT>_F / (|Phi_NN|_F |Phi_DMFT|_F)` (last hidden layer).
+
+use super::sweep::{finite, finite_mean, fit_slope, opt_csv};
+use crate::config::{Activation, OptimizerConfig, Parameterization, TrainConfig};
+use crate::error::{Error, Result, check_positive, check_range};
+use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
+
+/// Settings of the DMFT solve (the training setup is the base config's).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DmftSettings {
+    /// Monte Carlo samples of the single-site process per iteration.
+    pub samples: usize,
+    /// Fixed-point iterations.
+    pub iterations: usize,
+    /// Mixing of the new kernel estimate into the old one.
+    pub damping: f64,
+}
+
+impl Default for DmftSettings {
+    fn default() -> Self {
+        DmftSettings {
+            samples: 4000,
+            iterations: 10,
+            damping: 0.7,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WidthConvergenceConfig {
+    /// The training setup (its width is overridden per cell); train the centred
+    /// output under muP/mean-field with full-batch GD, as the DMFT assumes.
+    pub base: TrainConfig,
+    pub widths: Vec<usize>,
+    pub dmft: DmftSettings,
+}
+
+impl Default for WidthConvergenceConfig {
+    fn default() -> Self {
+        let mut base = TrainConfig {
+            steps: 50,
+            seeds: 8,
+            param: Parameterization::Mup { gamma0: 1.0 },
+            optimizer: OptimizerConfig::Gd { lr: 0.5 },
+            ..Default::default()
+        };
+        base.model.depth = 1;
+        base.model.activation = Activation::Tanh;
+        base.model.centered = true;
+        base.data = crate::data::DataConfig::Teacher {
+            teacher: crate::data::Teacher::Linear,
+            dim: 8,
+            train: 8,
+            test: 0,
+            noise: 0.0,
+            seed: 0,
+        };
+        WidthConvergenceConfig {
+            base,
+            widths: vec![32, 64, 128, 256, 512, 1024],
+            dmft: DmftSettings::default(),
+        }
+    }
+}
+
+/// One cell: a width's ensemble, or the DMFT.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "part", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WidthCell {
+    Network {
+        width: usize,
+        steps: Vec<usize>,
+        /// `loss[seed][record]` (null after a seed diverged).
+        loss: Vec<Vec<Option<f64>>>,
+        /// Final feature kernel of the last hidden layer per seed, `[P x P]`.
+        phi: Vec<Vec<f64>>,
+        diverged: bool,
+    },
+    Dmft {
+        /// `loss[t]` for `t = 0..=steps`.
+        loss: Vec<f64>,
+        /// Final feature kernel of the last hidden layer, `[P x P]`.
+        phi: Vec<f64>,
+    },
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WidthConvergenceResult {
+    pub widths: Vec<usize>,
+    /// Recorded steps of the networks' loss curves.
+    pub steps: Vec<usize>,
+    /// `mean_loss[width][record]` and `std_loss[width][record]` over seeds.
+    pub mean_loss: Vec<Vec<Option<f64>>>,
+    pub std_loss: Vec<Vec<Option<f64>>>,
+    /// DMFT loss at the recorded steps.
+    pub dmft_loss: Vec<Option<f64>>,
+    /// Mean squared deviation of the loss from the DMFT, per width.
+    pub deviation: Vec<Option<f64>>,
+    /// Relative L2 error of the seed-mean loss curve:
+    /// `|mean_loss - dmft_loss| / |dmft_loss|` over the records, per width.
+    pub loss_rel_error: Vec<Option<f64>>,
+    /// Mean over seeds of `<Phi_NN, Phi_DMFT>_F / (|Phi_NN| |Phi_DMFT|)`, per width.
+    pub kernel_alignment: Vec<Option<f64>>,
+    /// Mean over seeds of `|Phi_NN - Phi_DMFT|_F^2 / |Phi_DMFT|_F^2`, per width.
+    pub kernel_deviation: Vec<Option<f64>>,
+    /// Slope of log `deviation` against log width (theory: -1).
+    pub slope: Option<f64>,
+    /// Slope of log `kernel_deviation` against log width.
+    pub kernel_slope: Option<f64>,
+    pub diverged: Vec<bool>,
+}
+
+impl WidthConvergenceConfig {
+    pub fn validate(&self) -> Result<()> {
+        check_range("widths (count)", self.widths.len(), 1, 64)?;
+        check_range("dmft.samples", self.dmft.samples, 1, 10_000_000)?;
+        check_range("dmft.iterations", self.dmft.iterations, 1, 10_000)?;
+        check_positive("dmft.damping", self.dmft.damping)?;
+        check_range("dmft.damping", self.dmft.damping, 0.0, 1.0)?;
+        if !matches!(self.base.optimizer, OptimizerConfig::Gd { .. }) {
+            return Err(Error::config(
+                "base.optimizer.kind",
+                "gd (the DMFT is for full-batch gradient descent)",
+            ));
+        }
+        for k in 0..self.widths.len() {
+            self.cell_config(k)?.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Widths, then the DMFT.
+    pub fn cells(&self) -> usize {
+        self.widths.len() + 1
+    }
+
+    /// Training config of width cell `k < widths.len()`.
+    pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
+        let &w = self.widths.get(k).ok_or_else(|| {
+            Error::config("cell", format!("a width index < {}", self.widths.len()))
+        })?;
+        let mut c = self.base.clone();
+        c.model.width = w;
+        c.observe.every = 1;
+        c.observe.test_loss = false;
+        c.observe.outputs = false;
+        c.observe.coords = false;
+        c.observe.kernels = true;
+        c.observe.ntk = false;
+        Ok(c)
+    }
+
+    pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<WidthCell> {
+        if k == self.widths.len() {
+            return dmft_cell(&self.base, &self.dmft, progress);
+        }
+        let c = self.cell_config(k)?;
+        let data = c.data.load()?;
+        let r = crate::nn::train(&c, &data, progress)?;
+        let seeds = c.seeds;
+        let loss = (0..seeds)
+            .map(|s| r.train_loss.iter().map(|row| finite(row[s])).collect())
+            .collect();
+        let phi = r
+            .kernels
+            .last()
+            .and_then(|s| s.phi.last().cloned())
+            .unwrap_or_default();
+        Ok(WidthCell::Network {
+            width: c.model.width,
+            steps: r.steps.clone(),
+            loss,
+            phi,
+            diverged: r.any_diverged(),
+        })
+    }
+
+    pub fn assemble(&self, cells: &[WidthCell]) -> Result<WidthConvergenceResult> {
+        if cells.len() != self.cells() {
+            return Err(Error::config(
+                "cells",
+                format!("{} cell results, got {}", self.cells(), cells.len()),
+            ));
+        }
+        let Some(WidthCell::Dmft {
+            loss: dmft_full,
+            phi: dmft_phi,
+        }) = cells.last()
+        else {
+            return Err(Error::config("cells", "the DMFT as the last cell"));
+        };
+        let mut out = WidthConvergenceResult {
+            widths: self.widths.clone(),
+            steps: vec![],
+            mean_loss: vec![],
+            std_loss: vec![],
+            dmft_loss: vec![],
+            deviation: vec![],
+            loss_rel_error: vec![],
+            kernel_alignment: vec![],
+            kernel_deviation: vec![],
+            slope: None,
+            kernel_slope: None,
+            diverged: vec![],
+        };
+        for cell in &cells[..self.widths.len()] {
+            let WidthCell::Network {
+                steps,
+                loss,
+                phi,
+                diverged,
+                ..
+            } = cell
+            else {
+                return Err(Error::config("cells", "a network cell per width"));
+            };
+            if out.steps.len() < steps.len() {
+                out.steps = steps.clone();
+            }
+            let dmft: Vec<f64> = steps
+                .iter()
+                .map(|&t| dmft_full.get(t).copied().unwrap_or(f64::NAN))
+                .collect();
+            let records = steps.len();
+            let mean: Vec<Option<f64>> = (0..records)
+                .map(|t| finite_mean(loss.iter().filter_map(|s| s[t])))
+                .collect();
+            let std: Vec<Option<f64>> = (0..records)
+                .map(|t| {
+                    let m = mean[t]?;
+                    let v = finite_mean(loss.iter().filter_map(|s| s[t]).map(|x| (x - m).powi(2)));
+                    v.map(f64::sqrt)
+                })
+                .collect();
+            let dev = finite_mean(loss.iter().flat_map(|s| {
+                s.iter()
+                    .zip(&dmft)
+                    .filter_map(|(l, d)| l.map(|l| (l - d).powi(2)))
+            }));
+            let rel = {
+                let num: f64 = mean
+                    .iter()
+                    .zip(&dmft)
+                    .map(|(m, d)| m.map_or(f64::NAN, |m| (m - d).powi(2)))
+                    .sum();
+                let den: f64 = dmft.iter().map(|d| d * d).sum();
+                finite((num / den).sqrt())
+            };
+            let dnorm = dmft_phi.iter().map(|x| x * x).sum::<f64>();
+            let align = finite_mean(phi.iter().filter(|k| k.len() == dmft_phi.len()).map(|k| {
+                let dot = k.iter().zip(dmft_phi).map(|(a, b)| a * b).sum::<f64>();
+                let kn = k.iter().map(|x| x * x).sum::<f64>();
+                dot / (kn * dnorm).sqrt()
+            }));
+            let kdev = finite_mean(phi.iter().filter(|k| k.len() == dmft_phi.len()).map(|k| {
+                k.iter()
+                    .zip(dmft_phi)
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    / dnorm
+            }));
+            out.mean_loss.push(mean);
+            out.std_loss.push(std);
+            out.deviation.push(dev);
+            out.loss_rel_error.push(rel);
+            out.kernel_alignment.push(align);
+            out.kernel_deviation.push(kdev);
+            out.diverged.push(*diverged);
+        }
+        out.dmft_loss = out
+            .steps
+            .iter()
+            .map(|&t| dmft_full.get(t).copied().and_then(finite))
+            .collect();
+        let slope_of = |v: &[Option<f64>]| {
+            let (x, y): (Vec<f64>, Vec<f64>) = self
+                .widths
+                .iter()
+                .zip(v)
+                .filter_map(|(&w, d)| d.filter(|d| *d > 0.0).map(|d| ((w as f64).ln(), d.ln())))
+                .unzip();
+            fit_slope(&x, &y)
+        };
+        out.slope = slope_of(&out.deviation);
+        out.kernel_slope = slope_of(&out.kernel_deviation);
+        Ok(out)
+    }
+}
+
+/// The DMFT cell: the theory engine on the base config.
+fn dmft_cell(base: &TrainConfig, s: &DmftSettings, progress: &dyn Progress) -> Result<WidthCell> {
+    let _ = (base, s, progress);
+    Err(Error::config(
+        "kind",
+        "a build with the DMFT solver (theory::dmft) merged",
+    ))
+}
+
+/// CSV tables: `loss` (`width,step,mean_loss,std_loss,dmft_loss`) and `summary`
+/// (`width,deviation,loss_rel_error,kernel_alignment,kernel_deviation,diverged`).
+pub fn csv(r: &WidthConvergenceResult) -> Vec<(String, String)> {
+    let mut loss = String::from("width,step,mean_loss,std_loss,dmft_loss\n");
+    let mut sum =
+        String::from("width,deviation,loss_rel_error,kernel_alignment,kernel_deviation,diverged\n");
+    for (wi, w) in r.widths.iter().enumerate() {
+        for (ti, t) in r.steps.iter().enumerate() {
+            loss.push_str(&format!(
+                "{w},{t},{},{},{}\n",
+                opt_csv(r.mean_loss[wi].get(ti).copied().flatten()),
+                opt_csv(r.std_loss[wi].get(ti).copied().flatten()),
+                opt_csv(r.dmft_loss.get(ti).copied().flatten()),
+            ));
+        }
+        sum.push_str(&format!(
+            "{w},{},{},{},{},{}\n",
+            opt_csv(r.deviation[wi]),
+            opt_csv(r.loss_rel_error[wi]),
+            opt_csv(r.kernel_alignment[wi]),
+            opt_csv(r.kernel_deviation[wi]),
+            r.diverged[wi]
+        ));
+    }
+    vec![("loss".into(), loss), ("summary".into(), sum)]
+}

@@ -23,6 +23,8 @@ pub mod rng;
 pub mod run;
 pub mod statics;
 pub mod theory;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use config::TrainConfig;
 pub use error::{Error, Result};

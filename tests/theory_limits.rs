@@ -74,7 +74,11 @@ fn tiny_gamma0_is_kernel_regression() {
 
 #[test]
 fn two_layer_linear_one_point_reaches_the_gradient_flow_fixed_point() {
-    for (gamma0, h_inf) in [(0.5, 1.118034), (1.0, 1.414214), (2.0, 2.236068)] {
+    for (gamma0, h_inf) in [
+        (0.5, 1.118034),
+        (1.0, std::f64::consts::SQRT_2),
+        (2.0, 2.236068),
+    ] {
         let mut tc = setup(Activation::Linear, 1, gamma0, 0.01, 2000);
         tc.data = DataConfig::Inline {
             x: vec![vec![1.0]],

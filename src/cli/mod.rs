@@ -62,6 +62,22 @@ enum Command {
     },
     /// List the presets with the claim each reproduces.
     Presets,
+    /// NNGP and NTK of an MLP for the rows of x (input kernel x.x'/D); prints JSON
+    /// `{"nngp": [[..]], "ntk": [[..]]}`.
+    Kernel {
+        #[arg(long, default_value = "relu")]
+        activation: String,
+        #[arg(long, default_value_t = 1)]
+        hidden_layers: usize,
+        #[arg(long, default_value_t = 1.0)]
+        sigma_w: f64,
+        /// Rows of x as JSON, e.g. '[[1,0],[0.5,0.866]]'.
+        #[arg(long, conflicts_with = "x_file")]
+        x: Option<String>,
+        /// A file of rows: JSON (an array of rows) or CSV (numbers, optional header).
+        #[arg(long)]
+        x_file: Option<PathBuf>,
+    },
     /// Print the playground link of a config.
     Link {
         config: PathBuf,
@@ -144,6 +160,33 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Kernel {
+            activation,
+            hidden_layers,
+            sigma_w,
+            x,
+            x_file,
+        } => {
+            let act = scaling_playground::config::Activation::from_name(&activation)?;
+            let rows = match (x, x_file) {
+                (Some(text), _) => parse_rows(&text)?,
+                (None, Some(path)) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+                    parse_rows(&text)?
+                }
+                (None, None) => return Err(Error::config("x", "--x JSON or --x-file FILE")),
+            };
+            let (nngp, ntk) = scaling_playground::theory::kernels::mlp_kernels(
+                act,
+                hidden_layers,
+                sigma_w,
+                &rows,
+            )?;
+            let json = serde_json::json!({ "nngp": nngp, "ntk": ntk });
+            print_stdout(&json.to_string());
+            Ok(())
+        }
         Command::Link { config, base } => {
             let cfg = read_config(&config)?;
             cfg.validate()?;
@@ -168,6 +211,43 @@ fn emit(record: &RunRecord, out: Option<&Path>, csv: Option<&Path>) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Rows of numbers from JSON (`[[..], ..]`) or CSV (an optional header row is skipped).
+fn parse_rows(text: &str) -> Result<Vec<Vec<f64>>, Error> {
+    let trimmed = text.trim_start();
+    let rows: Vec<Vec<f64>> = if trimmed.starts_with('[') {
+        serde_json::from_str(trimmed)
+            .map_err(|e| Error::config("x", format!("a JSON array of rows of numbers ({e})")))?
+    } else {
+        let mut rows = vec![];
+        for (i, line) in trimmed.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            let cells: Result<Vec<f64>, _> = line.split(',').map(|c| c.trim().parse()).collect();
+            match cells {
+                Ok(r) => rows.push(r),
+                Err(_) if i == 0 => continue, // header
+                Err(_) => {
+                    return Err(Error::Data(format!("x file line {}: not numbers", i + 1)));
+                }
+            }
+        }
+        rows
+    };
+    if rows.is_empty() {
+        return Err(Error::config("x", "at least one row"));
+    }
+    let d = rows[0].len();
+    if d == 0
+        || rows
+            .iter()
+            .any(|r| r.len() != d || r.iter().any(|v| !v.is_finite()))
+    {
+        return Err(Error::config(
+            "x",
+            "rows of equal length with finite numbers",
+        ));
+    }
+    Ok(rows)
 }
 
 /// `i/n` with `i < n`.

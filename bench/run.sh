@@ -5,7 +5,8 @@
 #   MLP training steps/s (D=16, depth 3, P=256, full-batch GD) at widths 64 and 1024:
 #   native CPU (and GPU if any) against PyTorch CPU on one thread.
 # numpy and torch are installed into a throwaway venv here (never project dependencies).
-# Env: BENCH_VENV (default target/bench-venv), N (512), WIDTHS ("64 1024").
+# Env: BENCH_VENV (default target/bench-venv), N (512), WIDTHS ("64 1024"),
+#      SKIP_BUILD=1 to reuse built examples, BENCH_GPU=1 to time GPU training too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-512}
@@ -14,7 +15,7 @@ VENV=${BENCH_VENV:-target/bench-venv}
 OUT=$(mktemp -d)
 
 echo "== building"
-cargo build --release --examples -q
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --examples -q
 rustc --edition 2024 -O -C target-feature=+simd128 --target wasm32-unknown-unknown \
   --crate-type cdylib bench/wasm_sgemm.rs -o "$OUT/sgemm.wasm"
 
@@ -29,7 +30,7 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
 fi
 
 echo "== SGEMM ${N}^3, one thread (GFLOP/s)"
-target/release/examples/bench_sgemm "$N" 10 | tee "$OUT/sgemm.txt"
+${CARGO_TARGET_DIR:-target}/release/examples/bench_sgemm "$N" 10 | tee "$OUT/sgemm.txt"
 node bench/wasm_sgemm.mjs "$OUT/sgemm.wasm" "$N" 5 | tee -a "$OUT/sgemm.txt"
 # OPENBLAS_CORETYPE / L2_SIZE slow a current numpy; unset both for this command only.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
@@ -41,10 +42,13 @@ awk '/^numpy_openblas/ {np=$2} {v[$1]=$2} END {
 echo "== MLP full-batch GD steps/s (D=16, depth 3, P=256), one thread"
 for w in $WIDTHS; do
   steps=$(( w >= 1024 ? 20 : 500 ))
-  ours=$(target/release/examples/bench_train "$w" "$steps" cpu | tee /dev/stderr | awk '{print $2}')
-  target/release/examples/bench_train "$w" "$steps" gpu >&2 || true
+  ours=$(${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" cpu | tee >(cat >&2) | awk '{print $2}')
+  # GPU training only on request: on a software adapter (lavapipe) width 1024 takes minutes.
+  if [ -n "${BENCH_GPU:-}" ]; then
+    ${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" gpu >&2 || true
+  fi
   torch=$(OMP_NUM_THREADS=1 "$VENV/bin/python" bench/torch_train.py "$w" "$steps" \
-    | tee /dev/stderr | awk '/^torch/ {print $2}')
+    | tee >(cat >&2) | awk '/^torch/ {print $2}')
   awk -v w="$w" -v a="$ours" -v b="$torch" \
     'BEGIN {printf "  width %5d: ours %9.1f  torch %9.1f  ratio %.2fx\n", w, a, b, a/b}'
 done

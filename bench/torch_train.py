@@ -13,6 +13,7 @@ torch.manual_seed(0)
 x = torch.randn(256, 16)
 y = torch.randn(256, 1)
 dims = [16, width, width, width, 1]
+lr = 0.1 * min(1.0, 64 / width)  # standard parameterisation: keep the run finite
 ws = [(torch.randn(o, i) / i**0.5).requires_grad_() for i, o in zip(dims, dims[1:])]
 
 
@@ -25,7 +26,7 @@ def step():
     loss.backward()
     with torch.no_grad():
         for w in ws:
-            w -= 0.1 * w.grad
+            w -= lr * w.grad
             w.grad = None
     return loss
 

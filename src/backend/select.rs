@@ -114,3 +114,28 @@ pub fn train_step_flops(
     let per_point = (dim * width + depth.saturating_sub(1) * width * width + width) as f64;
     6.0 * seeds as f64 * points as f64 * per_point
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flops_count_three_products_per_layer() {
+        // one seed, one point, D = 2, N = 3, depth 2: 2*3 + 1*3*3 + 3 = 18 multiply-adds
+        assert_eq!(train_step_flops(1, 1, 2, 3, 2), 6.0 * 18.0);
+        assert_eq!(train_step_flops(4, 10, 2, 3, 2), 40.0 * 6.0 * 18.0);
+    }
+
+    #[test]
+    fn choices_parse_from_lowercase_names() {
+        for (s, c) in [
+            ("auto", DeviceChoice::Auto),
+            ("cpu", DeviceChoice::Cpu),
+            ("gpu", DeviceChoice::Gpu),
+        ] {
+            let parsed: DeviceChoice = serde_json::from_str(&format!("\"{s}\"")).unwrap();
+            assert_eq!(parsed, c);
+        }
+        assert!(serde_json::from_str::<DeviceChoice>("\"tpu\"").is_err());
+    }
+}

@@ -195,18 +195,18 @@ fn pack_a(a: &View, i0: usize, mc: usize, k0: usize, kc: usize, alpha: f32, ap: 
     }
 }
 
-/// The 4 x 8 microkernel: `sum_kk a[kk][r] b[kk][q]` over packed panels.
+/// The 4 x 8 microkernel: `sum_kk a[kk][r] b[kk][q]` over packed panels (iterating
+/// exact chunks so the loop carries no bounds checks).
 #[inline(always)]
 fn kernel_4x8(kc: usize, a: &[f32], b: &[f32]) -> [[F4; 2]; MR] {
     let mut acc = [[F4::zero(); 2]; MR];
-    for kk in 0..kc {
-        let b0 = F4::load(b, kk * NR);
-        let b1 = F4::load(b, kk * NR + 4);
-        let ar = &a[kk * MR..kk * MR + MR];
-        for r in 0..MR {
-            let av = F4::splat(ar[r]);
-            acc[r][0] = acc[r][0].mul_add(av, b0);
-            acc[r][1] = acc[r][1].mul_add(av, b1);
+    for (ar, br) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(kc) {
+        let b0 = F4::load(br, 0);
+        let b1 = F4::load(br, 4);
+        for (acc_r, &x) in acc.iter_mut().zip(ar) {
+            let av = F4::splat(x);
+            acc_r[0] = acc_r[0].mul_add(av, b0);
+            acc_r[1] = acc_r[1].mul_add(av, b1);
         }
     }
     acc

@@ -211,8 +211,10 @@ pub enum OptimizerConfig {
     },
     /// Langevin dynamics at temperature T with weight decay lambda (full batch):
     /// W <- W - eta_l dL/dW - eta lambda W + sqrt(2 eta T) xi, xi ~ N(0, 1).
-    /// With lambda = T the stationary law is exp(-s_l L / T - |W|^2 / 2), s_l the
-    /// layer's learning-rate scale (gamma^2 under mean-field).
+    /// With lambda = T the stationary law is exp(-s_l L / T - |W|^2 / 2) to first order
+    /// in eta, s_l the layer's learning-rate scale (gamma^2 under mean-field); the exact
+    /// discrete-time prior needs lambda = (1 - sqrt(1 - 2 eta T)) / eta, which
+    /// `statics::langevin` uses.
     Langevin {
         lr: f64,
         temperature: f64,

@@ -16,6 +16,7 @@ pub mod data;
 pub mod error;
 pub mod experiments;
 pub mod link;
+pub mod nan;
 pub mod nn;
 pub mod presets;
 pub mod progress;

@@ -56,15 +56,18 @@ pub struct Opened {
 /// invalid one is reported and left at its previous value. A link that cannot be decoded
 /// at all (truncated, wrong version) keeps `current` whole.
 pub fn open(link: &str, current: &RunConfig) -> Opened {
-    let value = match decode_value(link) {
-        Ok(v) => v,
-        Err(e) => {
-            return Opened {
-                config: current.clone(),
-                problems: vec![e.to_string()],
-            };
-        }
-    };
+    match decode_value(link) {
+        Ok(v) => open_value(&v, current),
+        Err(e) => Opened {
+            config: current.clone(),
+            problems: vec![e.to_string()],
+        },
+    }
+}
+
+/// [`open`] for a config already parsed as JSON (a config file, a page's state): each
+/// problem starts with the dotted path of the field it concerns.
+pub fn open_value(value: &serde_json::Value, current: &RunConfig) -> Opened {
     let mut problems = vec![];
     let current_json = serde_json::to_value(current).unwrap_or_default();
     let Some(obj) = value.as_object() else {
@@ -90,14 +93,15 @@ pub fn open(link: &str, current: &RunConfig) -> Opened {
             }
         }
     }
-    merge_fields(&mut base, &value, &mut vec![], &mut problems);
+    merge_fields(&mut base, value, &mut vec![], &mut problems);
     let config = parse_valid(&base).unwrap_or_else(|_| current.clone());
     Opened { config, problems }
 }
 
 /// Deserialize and validate a candidate config.
 fn parse_valid(v: &serde_json::Value) -> Result<RunConfig> {
-    let cfg: RunConfig = serde_json::from_value(v.clone()).map_err(|e| json_error(&e))?;
+    let cfg: RunConfig = serde_json::from_value(v.clone())
+        .map_err(|e| Error::config("config", format!("a valid config ({e})")))?;
     cfg.validate()?;
     Ok(cfg)
 }
@@ -127,7 +131,14 @@ fn merge_fields(
                 if val.is_object() && existing_is_object {
                     merge_fields(root, val, path, problems);
                 } else {
-                    problems.push(format!("{}: {e} (kept the previous value)", path.join(".")));
+                    let why = match e {
+                        Error::Config { field, expected } if field == "config" => expected,
+                        other => other.to_string(),
+                    };
+                    problems.push(format!(
+                        "{}: {why} (kept the previous value)",
+                        path.join(".")
+                    ));
                 }
             }
         }

@@ -313,8 +313,18 @@ fn parse_config(text: &str) -> Result<RunConfig, Error> {
     {
         obj.insert("kind".into(), "train".into());
     }
-    serde_json::from_value(value)
-        .map_err(|e| Error::config("config", format!("a valid config ({e})")))
+    serde_json::from_value(value.clone()).map_err(|e| {
+        // Name the offending field: apply the file field by field over the defaults.
+        let base = RunConfig::Train(Default::default());
+        let opened = link::open_value(&value, &base);
+        match opened.problems.first() {
+            Some(first) => {
+                let (field, why) = first.split_once(": ").unwrap_or(("config", first));
+                Error::config(field, why.trim_end_matches(" (kept the previous value)"))
+            }
+            None => Error::config("config", format!("a valid config ({e})")),
+        }
+    })
 }
 
 /// Print a line on stdout; a closed pipe (`| head`) is not an error.

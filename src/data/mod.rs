@@ -266,11 +266,21 @@ impl DataConfig {
             }
             DataConfig::Csv {
                 text,
+                target,
                 test_fraction,
                 ..
             } => {
                 check_range("data.text", text.len(), 1, MAX_CSV_BYTES)?;
-                check_range("data.test_fraction", *test_fraction, 0.0, 0.9)
+                check_range("data.test_fraction", *test_fraction, 0.0, 0.9)?;
+                let (header, _) = parse_csv(text).map_err(|e| {
+                    Error::config("data.text", format!("a numeric CSV table ({e})"))
+                })?;
+                if let Some(t) = target
+                    && !header.contains(t)
+                {
+                    return Err(Error::config("data.target", "the name of a CSV column"));
+                }
+                Ok(())
             }
             DataConfig::Inline {
                 x,

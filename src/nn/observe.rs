@@ -21,10 +21,13 @@ use serde::{Deserialize, Serialize};
 pub struct KernelSnapshot {
     pub step: usize,
     /// `phi[layer][seed]`.
+    #[serde(deserialize_with = "crate::nan::null_as_nan")]
     pub phi: Vec<Vec<Vec<f64>>>,
     /// `g[layer][seed]`.
+    #[serde(deserialize_with = "crate::nan::null_as_nan")]
     pub g: Vec<Vec<Vec<f64>>>,
     /// `ntk[seed]`.
+    #[serde(deserialize_with = "crate::nan::null_as_nan")]
     pub ntk: Vec<Vec<f64>>,
 }
 
@@ -33,12 +36,11 @@ pub struct KernelSnapshot {
 pub struct CoordSnapshot {
     pub step: usize,
     /// mean_{mu, i} |h^l_{mu i}(t)|
+    #[serde(deserialize_with = "crate::nan::null_as_nan")]
     pub mean_abs_h: Vec<Vec<f64>>,
     /// mean_{mu, i} |h^l_{mu i}(t) - h^l_{mu i}(0)|
+    #[serde(deserialize_with = "crate::nan::null_as_nan")]
     pub mean_abs_dh: Vec<Vec<f64>>,
-    /// mean |f(t)| and mean |f(t) - f(0)| over points, per seed.
-    pub mean_abs_f: Vec<f64>,
-    pub mean_abs_df: Vec<f64>,
 }
 
 /// `[S x P x K]` row-major per seed -> `A A^T / K` per seed, in f64.

@@ -10,16 +10,21 @@
 //! `web` (wasm32 only) is the one module that touches wasm-bindgen.
 
 pub mod backend;
+pub mod budget;
 pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiments;
 pub mod link;
 pub mod nn;
+pub mod presets;
 pub mod progress;
 pub mod rng;
 pub mod run;
+pub mod statics;
 pub mod theory;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use config::TrainConfig;
 pub use error::{Error, Result};

@@ -43,6 +43,117 @@ pub fn decode_value(link: &str) -> Result<serde_json::Value> {
     serde_json::from_slice(&json).map_err(|e| json_error(&e))
 }
 
+/// The outcome of opening a link leniently: the config to use and, for every part of
+/// the link that could not be used, a message naming the field and what was expected.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opened {
+    pub config: RunConfig,
+    pub problems: Vec<String>,
+}
+
+/// Open a link without losing the user's state: every valid field of the link is applied
+/// on top of `current` (or on the defaults of the link's `kind` when it differs), each
+/// invalid one is reported and left at its previous value. A link that cannot be decoded
+/// at all (truncated, wrong version) keeps `current` whole.
+pub fn open(link: &str, current: &RunConfig) -> Opened {
+    let value = match decode_value(link) {
+        Ok(v) => v,
+        Err(e) => {
+            return Opened {
+                config: current.clone(),
+                problems: vec![e.to_string()],
+            };
+        }
+    };
+    let mut problems = vec![];
+    let current_json = serde_json::to_value(current).unwrap_or_default();
+    let Some(obj) = value.as_object() else {
+        return Opened {
+            config: current.clone(),
+            problems: vec!["link: expected a config object".into()],
+        };
+    };
+    // Start from the current config, or the defaults of the link's kind.
+    let mut base = current_json.clone();
+    if let Some(kind) = obj.get("kind")
+        && Some(kind) != current_json.get("kind")
+    {
+        let fresh = serde_json::json!({ "kind": kind });
+        match parse_valid(&fresh) {
+            Ok(_) => base = fresh,
+            Err(e) => {
+                problems.push(format!("kind: {e}"));
+                return Opened {
+                    config: current.clone(),
+                    problems,
+                };
+            }
+        }
+    }
+    merge_fields(&mut base, &value, &mut vec![], &mut problems);
+    let config = parse_valid(&base).unwrap_or_else(|_| current.clone());
+    Opened { config, problems }
+}
+
+/// Deserialize and validate a candidate config.
+fn parse_valid(v: &serde_json::Value) -> Result<RunConfig> {
+    let cfg: RunConfig = serde_json::from_value(v.clone()).map_err(|e| json_error(&e))?;
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Apply each field of `link` onto `root` where the result is still a valid config;
+/// recurse into objects whose whole replacement fails; report what is left out.
+fn merge_fields(
+    root: &mut serde_json::Value,
+    link: &serde_json::Value,
+    path: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) {
+    let Some(fields) = link.as_object() else {
+        return;
+    };
+    for (key, val) in fields {
+        if path.is_empty() && key == "kind" {
+            continue;
+        }
+        path.push(key.clone());
+        let mut candidate = root.clone();
+        set_path(&mut candidate, path, val.clone());
+        match parse_valid(&candidate) {
+            Ok(_) => *root = candidate,
+            Err(e) => {
+                let existing_is_object = get_path(root, path).is_some_and(|v| v.is_object());
+                if val.is_object() && existing_is_object {
+                    merge_fields(root, val, path, problems);
+                } else {
+                    problems.push(format!("{}: {e} (kept the previous value)", path.join(".")));
+                }
+            }
+        }
+        path.pop();
+    }
+}
+
+fn get_path<'a>(v: &'a serde_json::Value, path: &[String]) -> Option<&'a serde_json::Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
+fn set_path(v: &mut serde_json::Value, path: &[String], new: serde_json::Value) {
+    let mut cur = v;
+    for k in &path[..path.len() - 1] {
+        let Some(obj) = cur.as_object_mut() else {
+            return;
+        };
+        cur = obj
+            .entry(k.clone())
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    }
+    if let Some(obj) = cur.as_object_mut() {
+        obj.insert(path[path.len() - 1].clone(), new);
+    }
+}
+
 fn json_error(e: &serde_json::Error) -> Error {
     Error::config("link", format!("a valid config ({e})"))
 }
@@ -105,5 +216,37 @@ mod tests {
         assert!(e.contains("link.version"), "{e}");
         assert!(decode("").is_err());
         assert!(decode("#c=1.%%%").is_err());
+    }
+
+    /// A link whose JSON is given directly (as a hand-edited link would carry it).
+    fn link_of(json: &str) -> String {
+        let packed = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9);
+        format!("#c=1.{}", URL_SAFE_NO_PAD.encode(packed))
+    }
+
+    #[test]
+    fn open_keeps_valid_fields_and_names_bad_ones() {
+        let current = RunConfig::Train(TrainConfig::default());
+        let l = link_of(
+            r#"{"kind":"train","steps":7,"model":{"width":0,"depth":2},"seeds":"many","bogus":1}"#,
+        );
+        let o = open(&l, &current);
+        let RunConfig::Train(t) = &o.config else {
+            panic!("expected a train config")
+        };
+        assert_eq!(t.steps, 7);
+        assert_eq!(t.model.depth, 2);
+        assert_eq!(t.model.width, 256, "bad width falls back");
+        assert_eq!(t.seeds, 4, "bad seeds falls back");
+        let all = o.problems.join("\n");
+        assert!(all.contains("model.width"), "{all}");
+        assert!(all.contains("seeds"), "{all}");
+        assert!(all.contains("bogus"), "{all}");
+        assert_eq!(o.problems.len(), 3, "{all}");
+        // a truncated link keeps the current state whole
+        let cut = &l[..l.len() / 2];
+        let o = open(cut, &current);
+        assert_eq!(o.config, current);
+        assert_eq!(o.problems.len(), 1);
     }
 }

@@ -29,6 +29,8 @@ pub enum RunConfig {
     CoordCheck(CoordCheckConfig),
     /// gamma0 from lazy to rich: loss curves and kernel-target alignment.
     Richness(RichnessConfig),
+    /// Bayesian networks: Langevin sampling against the NNGP and muP saddle-point limits.
+    Bayes(crate::statics::BayesConfig),
     /// NNGP and NTK of given inputs.
     Kernel(crate::theory::runs::KernelConfig),
     /// Lazy (kernel-regression) GD dynamics of a training setup.
@@ -48,11 +50,63 @@ impl RunConfig {
             RunConfig::Transfer(_) => "transfer",
             RunConfig::CoordCheck(_) => "coord_check",
             RunConfig::Richness(_) => "richness",
+            RunConfig::Bayes(_) => "bayes",
             RunConfig::Kernel(_) => "kernel",
             RunConfig::Lazy(_) => "lazy",
             RunConfig::Dmft(_) => "dmft",
             RunConfig::DepthLimit(_) => "depth_limit",
         }
+    }
+
+    /// Estimated peak memory and work, before anything is allocated.
+    pub fn cost(&self) -> crate::budget::Cost {
+        match self {
+            RunConfig::Train(c) => crate::budget::train_cost(c),
+            RunConfig::WidthConvergence(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()).then(
+                    crate::budget::dmft_cost(&c.base, c.dmft.samples, c.dmft.iterations),
+                )
+            }
+            RunConfig::Kernel(c) => crate::budget::kernel_cost(c.x.len(), c.hidden_layers),
+            RunConfig::Lazy(c) => crate::budget::lazy_cost(c),
+            RunConfig::Dmft(c) => crate::budget::dmft_cost(&c.train, c.samples, c.iterations),
+            RunConfig::DepthLimit(c) => {
+                let depth = c.depths.iter().copied().max().unwrap_or(1);
+                crate::budget::kernel_cost(c.x.len(), depth)
+            }
+            RunConfig::Transfer(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
+            RunConfig::CoordCheck(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
+            RunConfig::Richness(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
+            RunConfig::Bayes(c) => crate::budget::sweep_cost(c.widths.len(), |k| {
+                Some(crate::config::TrainConfig {
+                    data: c.data.clone(),
+                    model: crate::config::ModelConfig {
+                        width: c.widths[k],
+                        ..Default::default()
+                    },
+                    steps: c.burn_in + c.steps,
+                    seeds: c.seeds,
+                    observe: crate::config::ObserveConfig {
+                        every: c.every.max(1),
+                        kernels: true,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+            }),
+        }
+    }
+
+    /// Validate, then refuse configs whose estimated memory exceeds `limit` bytes.
+    pub fn check_budget(&self, limit: u64) -> Result<()> {
+        self.validate()?;
+        self.cost().check(limit)
     }
 
     /// Range-check every field.
@@ -63,6 +117,7 @@ impl RunConfig {
             RunConfig::Transfer(c) => c.validate(),
             RunConfig::CoordCheck(c) => c.validate(),
             RunConfig::Richness(c) => c.validate(),
+            RunConfig::Bayes(c) => c.validate(),
             RunConfig::Kernel(c) => c.validate(),
             RunConfig::Dmft(c) => c.validate(),
             RunConfig::DepthLimit(c) => c.validate(),
@@ -74,6 +129,7 @@ impl RunConfig {
 /// which it is).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
 pub enum RunOutput {
     Train(TrainResult),
     WidthConvergence(WidthConvergenceResult),
@@ -82,6 +138,7 @@ pub enum RunOutput {
     Richness(RichnessResult),
     /// One shard of a sweep (`run --shard i/n`), for `merge`.
     Shard(ShardOutput),
+    Bayes(crate::statics::BayesResult),
     Kernel(crate::theory::runs::KernelResult),
     Lazy(crate::theory::lazy::LazyResult),
     Dmft(crate::theory::dmft::DmftResult),
@@ -111,6 +168,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
         | RunConfig::Transfer(_)
         | RunConfig::CoordCheck(_)
         | RunConfig::Richness(_) => crate::experiments::run(cfg, progress)?,
+        RunConfig::Bayes(c) => RunOutput::Bayes(crate::statics::bayes::run(c, progress)?),
         RunConfig::Kernel(c) => RunOutput::Kernel(crate::theory::runs::kernel(c)?),
         RunConfig::Lazy(c) => RunOutput::Lazy(crate::theory::lazy::solve(c, progress)?),
         RunConfig::Dmft(c) => RunOutput::Dmft(crate::theory::dmft::solve(c, progress)?),
@@ -125,6 +183,7 @@ impl RunOutput {
     pub fn csv(&self) -> Vec<(String, String)> {
         match self {
             RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
+            RunOutput::Bayes(r) => r.csv(),
             RunOutput::Kernel(r) => crate::theory::runs::kernel_csv(r),
             RunOutput::Lazy(r) => crate::theory::runs::lazy_csv(r),
             RunOutput::Dmft(r) => crate::theory::runs::dmft_csv(r),

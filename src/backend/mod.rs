@@ -1,15 +1,21 @@
 //! The backend seam: a small set of f32 array ops that the training engine and the
-//! solvers need, behind a runtime [`Device`] enum (`Cpu` today; a `Gpu` variant slots in
-//! beside it without touching the callers). Arrays live on their device as [`Tensor`]s;
-//! the engines only read numbers back with [`Device::download`] when they record.
+//! solvers need, behind a runtime [`Device`] enum: `Cpu` (packed SGEMM, plain loops) or
+//! `Gpu` (WGSL compute shaders through wgpu, see [`gpu`]). Arrays live on their device as
+//! [`Tensor`]s; the engines only read numbers back with [`Device::download`] when they
+//! record. [`select`] picks the device (size threshold, user override, CPU fallback).
 //!
 //! Every op is batched over the ensemble: a tensor of `batch` matrices is one contiguous
 //! buffer, matrix `s` at offset `s * stride`; a stride of 0 broadcasts one matrix to the
 //! whole batch (the shared data X).
 
 mod cpu;
+pub mod gpu;
+pub mod select;
+pub mod sgemm;
 
 pub use cpu::Cpu;
+pub use gpu::{Gpu, GpuOptions};
+pub use select::{DeviceChoice, Selection};
 
 use crate::config::Activation;
 
@@ -22,6 +28,7 @@ pub struct Tensor {
 #[derive(Clone, Debug)]
 enum Storage {
     Cpu(Vec<f32>),
+    Gpu(gpu::GpuBuffer),
 }
 
 impl Tensor {
@@ -29,6 +36,7 @@ impl Tensor {
     pub fn len(&self) -> usize {
         match &self.storage {
             Storage::Cpu(v) => v.len(),
+            Storage::Gpu(b) => b.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -37,11 +45,25 @@ impl Tensor {
     fn cpu(&self) -> &[f32] {
         match &self.storage {
             Storage::Cpu(v) => v,
+            Storage::Gpu(_) => panic!("GPU tensor used by the CPU backend"),
         }
     }
     fn cpu_mut(&mut self) -> &mut [f32] {
         match &mut self.storage {
             Storage::Cpu(v) => v,
+            Storage::Gpu(_) => panic!("GPU tensor used by the CPU backend"),
+        }
+    }
+    fn gpu(&self) -> &gpu::GpuBuffer {
+        match &self.storage {
+            Storage::Gpu(b) => b,
+            Storage::Cpu(_) => panic!("CPU tensor used by the GPU backend"),
+        }
+    }
+    fn gpu_mut(&mut self) -> &mut gpu::GpuBuffer {
+        match &mut self.storage {
+            Storage::Gpu(b) => b,
+            Storage::Cpu(_) => panic!("CPU tensor used by the GPU backend"),
         }
     }
 }
@@ -138,6 +160,8 @@ pub trait Backend {
     fn adam(&self, s: &AdamStep, g: &[f32], m: &mut [f32], v: &mut [f32], w: &mut [f32]);
     /// `w = (1 - decay) w - lr g + noise_scale xi`.
     fn langevin(&self, decay: f32, lr: f32, noise_scale: f32, g: &[f32], xi: &[f32], w: &mut [f32]);
+    /// `out[s] = sum_i x[s * len + i]^2` with `len = x.len() / out.len()`.
+    fn sum_sq(&self, x: &[f32], out: &mut [f32]);
 }
 
 /// The runtime choice of backend.
@@ -145,24 +169,31 @@ pub trait Backend {
 pub enum Device {
     #[default]
     Cpu,
+    Gpu(Gpu),
 }
 
 impl Device {
-    fn backend(&self) -> &dyn Backend {
+    pub fn name(&self) -> String {
         match self {
-            Device::Cpu => &Cpu,
+            Device::Cpu => Cpu.name(),
+            Device::Gpu(g) => g.name(),
         }
     }
 
-    pub fn name(&self) -> String {
-        self.backend().name()
+    /// Why the device can no longer compute (a lost or failed GPU); None while healthy.
+    pub fn lost(&self) -> Option<String> {
+        match self {
+            Device::Cpu => None,
+            Device::Gpu(g) => g.lost(),
+        }
     }
 
     /// Copy host numbers to the device.
     pub fn upload(&self, v: &[f32]) -> Tensor {
         match self {
-            Device::Cpu => Tensor {
-                storage: Storage::Cpu(v.to_vec()),
+            Device::Cpu => self.from_vec(v.to_vec()),
+            Device::Gpu(g) => Tensor {
+                storage: Storage::Gpu(g.upload(v)),
             },
         }
     }
@@ -172,36 +203,62 @@ impl Device {
             Device::Cpu => Tensor {
                 storage: Storage::Cpu(v),
             },
+            Device::Gpu(_) => self.upload(&v),
         }
     }
     pub fn zeros(&self, n: usize) -> Tensor {
-        self.from_vec(vec![0.0; n])
+        match self {
+            Device::Cpu => self.from_vec(vec![0.0; n]),
+            Device::Gpu(g) => Tensor {
+                storage: Storage::Gpu(g.zeros(n)),
+            },
+        }
     }
-    /// Copy device numbers back to the host.
+    /// Copy device numbers back to the host (on the GPU: waits for the recorded work).
     pub fn download(&self, t: &Tensor) -> Vec<f32> {
-        t.cpu().to_vec()
+        match self {
+            Device::Cpu => t.cpu().to_vec(),
+            Device::Gpu(g) => g.download(t.gpu()),
+        }
     }
     /// Overwrite `dst` with `src` (same length).
     pub fn copy(&self, src: &Tensor, dst: &mut Tensor) {
-        dst.cpu_mut().copy_from_slice(src.cpu());
+        match self {
+            Device::Cpu => dst.cpu_mut().copy_from_slice(src.cpu()),
+            Device::Gpu(g) => g.copy(src.gpu(), dst.gpu_mut()),
+        }
     }
     /// Overwrite a tensor with host numbers.
     pub fn write(&self, dst: &mut Tensor, v: &[f32]) {
-        dst.cpu_mut().copy_from_slice(v);
+        match self {
+            Device::Cpu => dst.cpu_mut().copy_from_slice(v),
+            Device::Gpu(g) => g.write(dst.gpu_mut(), v),
+        }
     }
 
     pub fn gemm(&self, g: &Gemm, a: &Tensor, b: &Tensor, c: &mut Tensor) {
-        self.backend().gemm(g, a.cpu(), b.cpu(), c.cpu_mut());
+        match self {
+            Device::Cpu => Cpu.gemm(g, a.cpu(), b.cpu(), c.cpu_mut()),
+            Device::Gpu(d) => d.gemm(g, a.gpu(), b.gpu(), c.gpu_mut()),
+        }
     }
     pub fn activate(&self, act: Activation, h: &Tensor, phi: &mut Tensor, dphi: &mut Tensor) {
-        self.backend()
-            .activate(act, h.cpu(), phi.cpu_mut(), dphi.cpu_mut());
+        match self {
+            Device::Cpu => Cpu.activate(act, h.cpu(), phi.cpu_mut(), dphi.cpu_mut()),
+            Device::Gpu(g) => g.activate(act, h.gpu(), phi.gpu_mut(), dphi.gpu_mut()),
+        }
     }
     pub fn axpy(&self, alpha: f32, x: &Tensor, y: &mut Tensor) {
-        self.backend().axpy(alpha, x.cpu(), y.cpu_mut());
+        match self {
+            Device::Cpu => Cpu.axpy(alpha, x.cpu(), y.cpu_mut()),
+            Device::Gpu(g) => g.axpy(alpha, x.gpu(), y.gpu_mut()),
+        }
     }
     pub fn mul_assign(&self, x: &Tensor, y: &mut Tensor) {
-        self.backend().mul_assign(x.cpu(), y.cpu_mut());
+        match self {
+            Device::Cpu => Cpu.mul_assign(x.cpu(), y.cpu_mut()),
+            Device::Gpu(g) => g.mul_assign(x.gpu(), y.gpu_mut()),
+        }
     }
     pub fn residual(
         &self,
@@ -211,17 +268,22 @@ impl Device {
         scale: f32,
         e: &mut Tensor,
     ) {
-        self.backend().residual(
-            f.cpu(),
-            f0.map_or(&[], |t| t.cpu()),
-            y.cpu(),
-            scale,
-            e.cpu_mut(),
-        );
+        match self {
+            Device::Cpu => Cpu.residual(
+                f.cpu(),
+                f0.map_or(&[], |t| t.cpu()),
+                y.cpu(),
+                scale,
+                e.cpu_mut(),
+            ),
+            Device::Gpu(g) => g.residual(f.gpu(), f0.map(|t| t.gpu()), y.gpu(), scale, e.gpu_mut()),
+        }
     }
     pub fn adam(&self, s: &AdamStep, g: &Tensor, m: &mut Tensor, v: &mut Tensor, w: &mut Tensor) {
-        self.backend()
-            .adam(s, g.cpu(), m.cpu_mut(), v.cpu_mut(), w.cpu_mut());
+        match self {
+            Device::Cpu => Cpu.adam(s, g.cpu(), m.cpu_mut(), v.cpu_mut(), w.cpu_mut()),
+            Device::Gpu(d) => d.adam(s, g.gpu(), m.gpu_mut(), v.gpu_mut(), w.gpu_mut()),
+        }
     }
     pub fn langevin(
         &self,
@@ -232,7 +294,16 @@ impl Device {
         xi: &Tensor,
         w: &mut Tensor,
     ) {
-        self.backend()
-            .langevin(decay, lr, noise_scale, g.cpu(), xi.cpu(), w.cpu_mut());
+        match self {
+            Device::Cpu => Cpu.langevin(decay, lr, noise_scale, g.cpu(), xi.cpu(), w.cpu_mut()),
+            Device::Gpu(d) => d.langevin(decay, lr, noise_scale, g.gpu(), xi.gpu(), w.gpu_mut()),
+        }
+    }
+    /// Per-matrix sum of squares: `out[s] = sum_i x[s * len + i]^2`, `len = |x| / |out|`.
+    pub fn sum_sq(&self, x: &Tensor, out: &mut Tensor) {
+        match self {
+            Device::Cpu => Cpu.sum_sq(x.cpu(), out.cpu_mut()),
+            Device::Gpu(g) => g.sum_sq(x.gpu(), out.gpu_mut()),
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use super::network::{Ensemble, Workspace};
 use super::observe::{self, CoordSnapshot, KernelSnapshot};
-use crate::backend::{AdamStep, Device, Tensor};
+use crate::backend::{AdamStep, Device, DeviceChoice, Tensor, select};
 use crate::config::{OptimizerConfig, TrainConfig};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 /// Everything recorded along one training run of an ensemble.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TrainResult {
-    /// Backend that ran ("cpu", ...).
+    /// Backend that ran ("cpu", "gpu: <adapter> (Vulkan)", or "cpu (fallback to cpu: why)"
+    /// when a GPU was asked for and could not be used or was lost mid-run).
     pub backend: String,
     /// Steps at which observables were recorded.
     pub steps: Vec<usize>,
@@ -78,13 +79,55 @@ enum OptState {
     },
 }
 
-/// Train an ensemble on `data` as `cfg` says, on the CPU.
+/// Train an ensemble on `data` as `cfg` says, on the device [`select`] picks
+/// (the CPU unless the problem is large and a hardware GPU exists, or the
+/// `SCALING_PLAYGROUND_DEVICE` environment variable says otherwise).
 pub fn train(cfg: &TrainConfig, data: &Dataset, progress: &dyn Progress) -> Result<TrainResult> {
-    train_on(Device::Cpu, cfg, data, progress)
+    train_with(DeviceChoice::Auto, cfg, data, progress)
 }
 
-/// Train on a given device.
+/// Train on the device picked for `choice`; any fallback is noted in `backend`.
+pub fn train_with(
+    choice: DeviceChoice,
+    cfg: &TrainConfig,
+    data: &Dataset,
+    progress: &dyn Progress,
+) -> Result<TrainResult> {
+    let flops = select::train_step_flops(
+        cfg.seeds,
+        data.p_train(),
+        data.dim,
+        cfg.model.width,
+        cfg.model.depth,
+    );
+    let sel = select::select(choice, flops);
+    let mut res = train_on(sel.device, cfg, data, progress)?;
+    if let Some(note) = sel.note {
+        res.backend = format!("{} ({note})", res.backend);
+    }
+    Ok(res)
+}
+
+/// Train on a given device. If the device is lost mid-run (a GPU that fails), the run
+/// is redone on the CPU from the same seeds and `backend` says so.
 pub fn train_on(
+    device: Device,
+    cfg: &TrainConfig,
+    data: &Dataset,
+    progress: &dyn Progress,
+) -> Result<TrainResult> {
+    let res = train_once(device.clone(), cfg, data, progress)?;
+    match device.lost() {
+        None => Ok(res),
+        Some(why) => {
+            let mut res = train_once(Device::Cpu, cfg, data, progress)?;
+            res.backend = format!("cpu (fallback to cpu: {why})");
+            Ok(res)
+        }
+    }
+}
+
+fn train_once(
     device: Device,
     cfg: &TrainConfig,
     data: &Dataset,
@@ -231,6 +274,10 @@ impl<'a> Trainer<'a> {
                 break;
             }
             self.step()?;
+            if self.net.device.lost().is_some() {
+                // the caller redoes the run on the CPU
+                return Ok(res);
+            }
             if t % report_every == 0 {
                 tick(progress, "train", t as u64, steps as u64)?;
             }

@@ -1,0 +1,45 @@
+# The two commands:
+#   make serve   install what is missing, build the page with Trunk, serve it on
+#                http://127.0.0.1:8080
+#   make test    install what is missing, then fmt, clippy, native tests, the wasm build,
+#                the wasm-bindgen tests (node) and the Playwright browser tests
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+WASM := wasm32-unknown-unknown
+
+.PHONY: serve test install build fmt clippy test-native test-wasm test-browser bench clean
+
+install:
+	scripts/install.sh
+
+build: install
+	cargo fetch
+	trunk build --release --offline
+
+serve: build
+	trunk serve --release --offline --address 127.0.0.1 --port 8080
+
+fmt:
+	cargo fmt --check
+
+clippy:
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --target $(WASM) -- -D warnings
+
+test-native:
+	cargo test
+
+# The binding layer, compiled to wasm and run under node by wasm-bindgen-test-runner.
+test-wasm:
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  cargo test --target $(WASM) --test web_bindings
+
+test-browser:
+	node tests/browser/run.mjs
+
+test: install fmt clippy test-native build test-wasm test-browser
+	@echo "make test: all green"
+
+clean:
+	rm -rf dist test-artifacts

@@ -1,0 +1,86 @@
+//! The compute pipelines, one per `.wgsl` file beside this one, compiled once per device.
+
+/// Each kernel of the backend; the discriminant indexes [`Kernels::pipelines`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Kernel {
+    Matmul,
+    Activate,
+    Axpy,
+    Mul,
+    Residual,
+    Adam,
+    Langevin,
+    SumSq,
+}
+
+impl Kernel {
+    pub(super) const ALL: [Kernel; 8] = [
+        Kernel::Matmul,
+        Kernel::Activate,
+        Kernel::Axpy,
+        Kernel::Mul,
+        Kernel::Residual,
+        Kernel::Adam,
+        Kernel::Langevin,
+        Kernel::SumSq,
+    ];
+
+    fn source(self) -> &'static str {
+        match self {
+            Kernel::Matmul => include_str!("matmul.wgsl"),
+            Kernel::Activate => include_str!("activate.wgsl"),
+            Kernel::Axpy => include_str!("axpy.wgsl"),
+            Kernel::Mul => include_str!("mul.wgsl"),
+            Kernel::Residual => include_str!("residual.wgsl"),
+            Kernel::Adam => include_str!("adam.wgsl"),
+            Kernel::Langevin => include_str!("langevin.wgsl"),
+            Kernel::SumSq => include_str!("sum_sq.wgsl"),
+        }
+    }
+
+    /// Invocations per workgroup of the elementwise kernels (1-D, 2-D grid).
+    pub(super) const ELEMENTWISE_GROUP: u32 = 256;
+}
+
+/// Pipelines of all kernels.
+pub(super) struct Kernels {
+    pipelines: Vec<wgpu::ComputePipeline>,
+}
+
+impl Kernels {
+    /// Compile every kernel. `break_shader` swaps in invalid WGSL (a test hook for the
+    /// compile-failure fallback). Errors are caught in an error scope and returned.
+    pub(super) fn compile(device: &wgpu::Device, break_shader: bool) -> Result<Self, String> {
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let pipelines = Kernel::ALL
+            .iter()
+            .map(|&k| {
+                let src = if break_shader && k == Kernel::Matmul {
+                    "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_name; }"
+                } else {
+                    k.source()
+                };
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(&format!("{k:?}")),
+                    source: wgpu::ShaderSource::Wgsl(src.into()),
+                });
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&format!("{k:?}")),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some("main"),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .collect();
+        match pollster::block_on(scope.pop()) {
+            Some(e) => Err(format!("shader compilation failed: {e}")),
+            None => Ok(Kernels { pipelines }),
+        }
+    }
+
+    pub(super) fn pipeline(&self, k: Kernel) -> &wgpu::ComputePipeline {
+        &self.pipelines[k as usize]
+    }
+}

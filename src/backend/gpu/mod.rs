@@ -1,0 +1,460 @@
+//! The GPU backend: WGSL compute shaders through wgpu (Vulkan natively, WebGPU in the
+//! browser).
+//!
+//! Tensors stay resident in device buffers. Every op is *recorded* into one pending
+//! command encoder, not run: a whole training step (forward, backward and update of all
+//! seeds) becomes one command buffer, submitted only when the host needs numbers back
+//! ([`Gpu::download`]), writes new host numbers ([`Gpu::write`]), or many ops have piled up.
+//! Pipelines are compiled once per device; bind groups (with their small uniform blocks)
+//! are cached by (kernel, tensors, parameters), so a step that repeats builds nothing new.
+//!
+//! "Get a device" ([`Gpu::acquire`]) is separate from "use a device" ([`Gpu::from_device`]),
+//! so tests and embedders can pass their own `wgpu::Device`.
+//!
+//! Failure handling: a lost device, an uncaptured wgpu error or a simulated loss
+//! ([`Gpu::simulate_loss_after`]) mark the backend lost; from then on ops are skipped and
+//! downloads return NaN, and the engine ([`crate::nn::train`]) reruns on the CPU.
+
+mod kernels;
+
+use kernels::{Kernel, Kernels};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Options for acquiring a GPU.
+#[derive(Clone, Debug, Default)]
+pub struct GpuOptions {
+    /// Accept software adapters (Mesa lavapipe, SwiftShader): right for correctness tests,
+    /// never faster than the CPU backend.
+    pub allow_software: bool,
+    /// Test hook: compile an invalid shader, to exercise the compile-failure fallback.
+    pub break_shader: bool,
+}
+
+/// Flush the pending encoder after this many recorded passes (bounds its memory when
+/// the engine records rarely).
+const MAX_PENDING_PASSES: usize = 512;
+/// Drop all cached bind groups beyond this many (tensors that were freed keep theirs).
+const MAX_CACHED_BIND_GROUPS: usize = 4096;
+
+/// A wgpu device with the backend's pipelines. Cheap to clone (shared handle).
+#[derive(Clone)]
+pub struct Gpu {
+    ctx: Arc<Ctx>,
+}
+
+impl std::fmt::Debug for Gpu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Gpu({})", self.name())
+    }
+}
+
+type BindKey = (Kernel, [u64; 4], [u32; 12]);
+
+struct Ctx {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    kernels: Kernels,
+    pending: Mutex<Pending>,
+    bind_groups: Mutex<HashMap<BindKey, wgpu::BindGroup>>,
+    /// Why the device is unusable (None while healthy).
+    lost: Arc<Mutex<Option<String>>>,
+    ops: AtomicU64,
+    lose_after: AtomicU64,
+    next_id: AtomicU64,
+    /// A 4-byte buffer bound where an optional operand is absent.
+    dummy: GpuBuffer,
+}
+
+#[derive(Default)]
+struct Pending {
+    encoder: Option<wgpu::CommandEncoder>,
+    passes: usize,
+}
+
+/// A device buffer of `len` f32 (at least 4 bytes: WebGPU forbids empty bindings).
+pub struct GpuBuffer {
+    buf: wgpu::Buffer,
+    len: usize,
+    id: u64,
+    gpu: Option<Gpu>,
+}
+
+impl GpuBuffer {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Clone for GpuBuffer {
+    /// A deep copy (a new device buffer), like cloning a host vector.
+    fn clone(&self) -> Self {
+        let gpu = self
+            .gpu
+            .clone()
+            .expect("clone of a backend-internal buffer");
+        let mut out = gpu.zeros(self.len);
+        gpu.copy(self, &mut out);
+        out
+    }
+}
+
+impl std::fmt::Debug for GpuBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GpuBuffer(len {}, id {})", self.len, self.id)
+    }
+}
+
+fn storage_usage() -> wgpu::BufferUsages {
+    wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST
+}
+
+fn byte_len(len: usize) -> u64 {
+    (len.max(1) * 4) as u64
+}
+
+impl Gpu {
+    /// Get a device: the first adapter wgpu offers (high performance preferred).
+    /// Fails with a message when there is none, it is software and `allow_software` is
+    /// off, or the shaders do not compile.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn acquire(opts: &GpuOptions) -> Result<Gpu, String> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        }))
+        .map_err(|e| format!("no GPU adapter: {e}"))?;
+        let info = adapter.get_info();
+        if info.device_type == wgpu::DeviceType::Cpu && !opts.allow_software {
+            return Err(format!("only a software adapter ({})", info.name));
+        }
+        let al = adapter.limits();
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: al.max_storage_buffer_binding_size,
+            max_buffer_size: al.max_buffer_size,
+            ..wgpu::Limits::downlevel_defaults()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("scaling-playground"),
+            required_limits: limits,
+            ..Default::default()
+        }))
+        .map_err(|e| format!("GPU device request failed: {e}"))?;
+        Gpu::from_device(device, queue, info, opts)
+    }
+
+    /// In the browser the backend needs an asynchronous readback path, not wired yet:
+    /// the page runs on the CPU (wasm simd128) and says so.
+    #[cfg(target_arch = "wasm32")]
+    pub fn acquire(_opts: &GpuOptions) -> Result<Gpu, String> {
+        Err("WebGPU backend not enabled in this build".into())
+    }
+
+    /// Use a device: compile the kernels on `device` and wrap it.
+    pub fn from_device(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: wgpu::AdapterInfo,
+        opts: &GpuOptions,
+    ) -> Result<Gpu, String> {
+        let kernels = Kernels::compile(&device, opts.break_shader)?;
+        let lost: Arc<Mutex<Option<String>>> = Arc::default();
+        let on_lost = lost.clone();
+        device.set_device_lost_callback(move |reason, msg| {
+            let mut l = on_lost.lock().unwrap();
+            l.get_or_insert(format!("device lost ({reason:?}): {msg}"));
+        });
+        let on_err = lost.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let mut l = on_err.lock().unwrap();
+            l.get_or_insert(format!("GPU error: {e}"));
+        }));
+        let dummy = GpuBuffer {
+            buf: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("dummy"),
+                size: 4,
+                usage: storage_usage(),
+                mapped_at_creation: false,
+            }),
+            len: 1,
+            id: 0,
+            gpu: None,
+        };
+        Ok(Gpu {
+            ctx: Arc::new(Ctx {
+                device,
+                queue,
+                info,
+                kernels,
+                pending: Mutex::default(),
+                bind_groups: Mutex::default(),
+                lost,
+                ops: AtomicU64::new(0),
+                lose_after: AtomicU64::new(u64::MAX),
+                next_id: AtomicU64::new(1),
+                dummy,
+            }),
+        })
+    }
+
+    /// "gpu: <adapter> (<api>)".
+    pub fn name(&self) -> String {
+        format!("gpu: {} ({:?})", self.ctx.info.name, self.ctx.info.backend)
+    }
+
+    /// True for software adapters (lavapipe, SwiftShader).
+    pub fn is_software(&self) -> bool {
+        self.ctx.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// Why the device became unusable, if it did.
+    pub fn lost(&self) -> Option<String> {
+        self.ctx.lost.lock().unwrap().clone()
+    }
+
+    /// Test hook: behave as if the device were lost once `ops` more kernels have been
+    /// recorded.
+    pub fn simulate_loss_after(&self, ops: u64) {
+        let now = self.ctx.ops.load(Ordering::Relaxed);
+        self.ctx.lose_after.store(now + ops, Ordering::Relaxed);
+    }
+
+    fn is_lost(&self) -> bool {
+        self.ctx.lost.lock().unwrap().is_some()
+    }
+
+    fn mark_lost(&self, why: String) {
+        self.ctx.lost.lock().unwrap().get_or_insert(why);
+    }
+
+    fn new_buffer(&self, len: usize, contents: Option<&[f32]>) -> GpuBuffer {
+        let d = &self.ctx.device;
+        let buf = match contents {
+            Some(v) if !v.is_empty() => {
+                use wgpu::util::DeviceExt;
+                d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: None,
+                    contents: bytemuck::cast_slice(v),
+                    usage: storage_usage(),
+                })
+            }
+            _ => d.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size: byte_len(len),
+                usage: storage_usage(),
+                mapped_at_creation: false,
+            }),
+        };
+        GpuBuffer {
+            buf,
+            len,
+            id: self.ctx.next_id.fetch_add(1, Ordering::Relaxed),
+            gpu: Some(self.clone()),
+        }
+    }
+
+    /// A buffer holding a copy of `v`.
+    pub fn upload(&self, v: &[f32]) -> GpuBuffer {
+        self.new_buffer(v.len(), Some(v))
+    }
+
+    /// A zero-filled buffer (wgpu zero-initialises new buffers).
+    pub fn zeros(&self, len: usize) -> GpuBuffer {
+        self.new_buffer(len, None)
+    }
+
+    /// Run `f` on the pending encoder (created on demand).
+    fn record(&self, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
+        let mut p = self.ctx.pending.lock().unwrap();
+        let enc = p.encoder.get_or_insert_with(|| {
+            self.ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("step"),
+                })
+        });
+        f(enc);
+        p.passes += 1;
+        if p.passes >= MAX_PENDING_PASSES {
+            let enc = p.encoder.take();
+            p.passes = 0;
+            drop(p);
+            if let Some(enc) = enc {
+                self.ctx.queue.submit([enc.finish()]);
+            }
+        }
+    }
+
+    /// Submit everything recorded so far (without waiting).
+    pub fn flush(&self) {
+        let enc = {
+            let mut p = self.ctx.pending.lock().unwrap();
+            p.passes = 0;
+            p.encoder.take()
+        };
+        if let Some(enc) = enc
+            && !self.is_lost()
+        {
+            self.ctx.queue.submit([enc.finish()]);
+        }
+    }
+
+    /// Copy a buffer back to the host, waiting for all recorded work. NaN when lost.
+    pub fn download(&self, t: &GpuBuffer) -> Vec<f32> {
+        if self.is_lost() {
+            return vec![f32::NAN; t.len];
+        }
+        if t.len == 0 {
+            return vec![];
+        }
+        let size = (t.len * 4) as u64;
+        let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.record(|enc| enc.copy_buffer_to_buffer(&t.buf, 0, &staging, 0, size));
+        self.flush();
+        let slot: Arc<Mutex<Option<Result<(), wgpu::BufferAsyncError>>>> = Arc::default();
+        let s2 = slot.clone();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            *s2.lock().unwrap() = Some(r);
+        });
+        if let Err(e) = self.ctx.device.poll(wgpu::PollType::wait_indefinitely()) {
+            self.mark_lost(format!("device poll failed: {e}"));
+        }
+        let mapped = matches!(*slot.lock().unwrap(), Some(Ok(())));
+        if !mapped || self.is_lost() {
+            self.mark_lost("GPU readback failed".into());
+            return vec![f32::NAN; t.len];
+        }
+        let out = match staging.get_mapped_range(..) {
+            Ok(view) => bytemuck::cast_slice::<u8, f32>(&view).to_vec(),
+            Err(e) => {
+                self.mark_lost(format!("GPU readback failed: {e}"));
+                return vec![f32::NAN; t.len];
+            }
+        };
+        staging.unmap();
+        out
+    }
+
+    /// Overwrite `dst` with host numbers (after the work recorded so far).
+    pub fn write(&self, dst: &mut GpuBuffer, v: &[f32]) {
+        assert_eq!(dst.len, v.len(), "write: length mismatch");
+        if self.is_lost() || v.is_empty() {
+            return;
+        }
+        // Queue writes land before the next submission's commands: submit pending first.
+        self.flush();
+        self.ctx
+            .queue
+            .write_buffer(&dst.buf, 0, bytemuck::cast_slice(v));
+    }
+
+    /// `dst = src` on the device.
+    pub fn copy(&self, src: &GpuBuffer, dst: &mut GpuBuffer) {
+        assert_eq!(src.len, dst.len, "copy: length mismatch");
+        if self.is_lost() || src.len == 0 {
+            return;
+        }
+        let size = (src.len * 4) as u64;
+        self.record(|enc| enc.copy_buffer_to_buffer(&src.buf, 0, &dst.buf, 0, size));
+    }
+
+    /// Record one kernel launch: `params` fill its uniform block, `bufs` its storage
+    /// bindings 1, 2, ... in order, `groups` the workgroup grid.
+    fn launch(&self, k: Kernel, params: [u32; 12], bufs: &[&GpuBuffer], groups: [u32; 3]) {
+        if self.is_lost() || groups.contains(&0) {
+            return;
+        }
+        let n = self.ctx.ops.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= self.ctx.lose_after.load(Ordering::Relaxed) {
+            self.mark_lost(format!("simulated device loss after {n} kernels"));
+            return;
+        }
+        let mut ids = [0u64; 4];
+        for (slot, b) in ids.iter_mut().zip(bufs) {
+            *slot = b.id;
+        }
+        let key = (k, ids, params);
+        let pipeline = self.ctx.kernels.pipeline(k);
+        let bind_group = {
+            let mut cache = self.ctx.bind_groups.lock().unwrap();
+            if cache.len() >= MAX_CACHED_BIND_GROUPS && !cache.contains_key(&key) {
+                cache.clear();
+            }
+            cache
+                .entry(key)
+                .or_insert_with(|| self.bind_group(pipeline, &params, bufs))
+                .clone()
+        };
+        self.record(|enc| {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+        });
+    }
+
+    fn bind_group(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        params: &[u32; 12],
+        bufs: &[&GpuBuffer],
+    ) -> wgpu::BindGroup {
+        use wgpu::util::DeviceExt;
+        let d = &self.ctx.device;
+        let layout = pipeline.get_bind_group_layout(0);
+        // Each kernel's uniform struct is a prefix of these 12 words (a binding may be
+        // larger than the struct it backs).
+        let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("params"),
+            contents: bytemuck::cast_slice(params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: uniform.as_entire_binding(),
+        }];
+        for (i, b) in bufs.iter().enumerate() {
+            entries.push(wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource: b.buf.as_entire_binding(),
+            });
+        }
+        d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &layout,
+            entries: &entries,
+        })
+    }
+
+    /// The 4-byte stand-in for an absent optional operand.
+    fn dummy(&self) -> &GpuBuffer {
+        &self.ctx.dummy
+    }
+}
+
+/// A 2-D grid of 256-wide workgroups covering `n` elements.
+fn grid(n: usize) -> [u32; 3] {
+    let groups = n.div_ceil(Kernel::ELEMENTWISE_GROUP as usize) as u32;
+    let x = groups.min(65535);
+    [x, if x == 0 { 0 } else { groups.div_ceil(x) }, 1]
+}
+
+fn f(x: f32) -> u32 {
+    x.to_bits()
+}
+
+mod ops;

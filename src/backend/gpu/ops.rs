@@ -1,0 +1,154 @@
+//! The backend ops on the GPU: each records one kernel launch (see the `.wgsl` headers).
+
+use super::kernels::Kernel;
+use super::{Gpu, GpuBuffer, f, grid};
+use crate::backend::{AdamStep, Gemm};
+use crate::config::Activation;
+
+fn u(x: usize) -> u32 {
+    u32::try_from(x).expect("GPU tensor dimension exceeds u32")
+}
+
+fn act_code(a: Activation) -> u32 {
+    match a {
+        Activation::Relu => 0,
+        Activation::Tanh => 1,
+        Activation::Erf => 2,
+        Activation::Gelu => 3,
+        Activation::Linear => 4,
+    }
+}
+
+impl Gpu {
+    /// Batched matrix product, see [`Gemm`] and `matmul.wgsl`.
+    pub fn gemm(&self, g: &Gemm, a: &GpuBuffer, b: &GpuBuffer, c: &mut GpuBuffer) {
+        let params = [
+            u(g.m),
+            u(g.n),
+            u(g.k),
+            g.trans_a as u32,
+            g.trans_b as u32,
+            u(g.stride_a),
+            u(g.stride_b),
+            u(g.stride_c),
+            f(g.alpha),
+            f(g.beta),
+            0,
+            0,
+        ];
+        let groups = [u(g.n.div_ceil(64)), u(g.m.div_ceil(64)), u(g.batch)];
+        self.launch(Kernel::Matmul, params, &[a, b, c], groups);
+    }
+
+    pub fn activate(
+        &self,
+        act: Activation,
+        h: &GpuBuffer,
+        phi: &mut GpuBuffer,
+        dphi: &mut GpuBuffer,
+    ) {
+        let n = h.len;
+        let params = [u(n), act_code(act), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        self.launch(Kernel::Activate, params, &[h, phi, dphi], grid(n));
+    }
+
+    pub fn axpy(&self, alpha: f32, x: &GpuBuffer, y: &mut GpuBuffer) {
+        let n = y.len;
+        let params = [u(n), f(alpha), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        self.launch(Kernel::Axpy, params, &[x, y], grid(n));
+    }
+
+    pub fn mul_assign(&self, x: &GpuBuffer, y: &mut GpuBuffer) {
+        let n = y.len;
+        let params = [u(n), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        self.launch(Kernel::Mul, params, &[x, y], grid(n));
+    }
+
+    pub fn residual(
+        &self,
+        fx: &GpuBuffer,
+        f0: Option<&GpuBuffer>,
+        y: &GpuBuffer,
+        scale: f32,
+        e: &mut GpuBuffer,
+    ) {
+        let n = e.len;
+        let params = [
+            u(n),
+            u(y.len.max(1)),
+            f0.is_some() as u32,
+            f(scale),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        let f0 = f0.unwrap_or(self.dummy());
+        self.launch(Kernel::Residual, params, &[fx, f0, y, e], grid(n));
+    }
+
+    pub fn adam(
+        &self,
+        s: &AdamStep,
+        g: &GpuBuffer,
+        m: &mut GpuBuffer,
+        v: &mut GpuBuffer,
+        w: &mut GpuBuffer,
+    ) {
+        let n = w.len;
+        let params = [
+            u(n),
+            f(s.lr),
+            f(s.beta1),
+            f(s.beta2),
+            f(s.eps),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        self.launch(Kernel::Adam, params, &[g, m, v, w], grid(n));
+    }
+
+    pub fn langevin(
+        &self,
+        decay: f32,
+        lr: f32,
+        noise_scale: f32,
+        g: &GpuBuffer,
+        xi: &GpuBuffer,
+        w: &mut GpuBuffer,
+    ) {
+        let n = w.len;
+        let params = [
+            u(n),
+            f(decay),
+            f(lr),
+            f(noise_scale),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        self.launch(Kernel::Langevin, params, &[g, xi, w], grid(n));
+    }
+
+    /// `out[s] = sum_i x[s * len + i]^2` for `s < out.len()`.
+    pub fn sum_sq(&self, x: &GpuBuffer, out: &mut GpuBuffer) {
+        let batch = out.len;
+        let len = x.len.checked_div(batch).unwrap_or(0);
+        let params = [u(len), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        self.launch(Kernel::SumSq, params, &[x, out], [u(batch), 1, 1]);
+    }
+}

@@ -1,0 +1,153 @@
+//! The binding layer (`src/web.rs`), compiled to wasm32 and run under node by
+//! wasm-bindgen-test-runner (`make test-wasm`). Natively this file is empty.
+#![cfg(target_arch = "wasm32")]
+
+use scaling_playground::run::{RunConfig, RunOutput, RunRecord};
+use scaling_playground::web;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+fn message(e: JsError) -> String {
+    js_sys::Error::from(JsValue::from(e)).message().into()
+}
+
+const SMALL: &str = r#"{"kind":"train","model":{"width":32},"steps":20,"seeds":2,
+  "data":{"task":"teacher","dim":4,"train":8,"test":8}}"#;
+
+#[wasm_bindgen_test]
+fn link_round_trip() {
+    let cfg = web::default_config("train").unwrap();
+    let link = web::encode_link(&cfg).unwrap();
+    assert!(link.starts_with("c=1."), "{link}");
+    assert_eq!(web::decode_link(&link).unwrap(), cfg);
+    assert_eq!(
+        web::decode_link(&format!("https://x.org/a/b/#{link}&w=64")).unwrap(),
+        cfg
+    );
+    // the raw value of a link keeps fields the schema would reject
+    let raw = web::decode_link_value(&link).unwrap();
+    assert!(raw.contains("\"kind\":\"train\""));
+}
+
+#[wasm_bindgen_test]
+fn errors_name_the_field() {
+    let e = message(web::validate(r#"{"kind":"train","model":{"width":0}}"#).unwrap_err());
+    assert!(e.contains("model.width"), "{e}");
+    let e = message(web::default_config("no_such_kind").unwrap_err());
+    assert!(e.contains("config"), "{e}");
+    let e = message(web::decode_link("c=1.AAAA").unwrap_err());
+    assert!(e.contains("link"), "{e}");
+    let e = message(web::decode_link("c=7.abc").unwrap_err());
+    assert!(e.contains("link.version"), "{e}");
+}
+
+#[wasm_bindgen_test]
+fn run_reports_progress_and_matches_the_core() {
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let c2 = calls.clone();
+    let cb =
+        Closure::<dyn Fn(String, f64, f64)>::new(move |_stage: String, done: f64, total: f64| {
+            assert!(done <= total);
+            c2.set(c2.get() + 1);
+        });
+    let json = web::run(
+        SMALL,
+        cb.as_ref().unchecked_ref::<js_sys::Function>().clone(),
+    )
+    .unwrap();
+    assert!(calls.get() >= 2, "progress called {} times", calls.get());
+    let rec: RunRecord = serde_json::from_str(&json).unwrap();
+    #[allow(irrefutable_let_patterns)]
+    let RunOutput::Train(r) = &rec.result else {
+        panic!("not a train result")
+    };
+    assert_eq!(r.steps.last(), Some(&20));
+    let first = r.mean_train_loss()[0];
+    let last = *r.mean_train_loss().last().unwrap();
+    assert!(last < first, "loss {first} -> {last}");
+    // the binding adds nothing: same numbers as the core called directly
+    let cfg: RunConfig = serde_json::from_str(SMALL).unwrap();
+    let direct = scaling_playground::run::run(&cfg, &scaling_playground::progress::Silent).unwrap();
+    assert_eq!(rec.result, direct);
+    // and the CSV tables the page exports are the CLI's
+    let tables: Vec<(String, String)> = serde_json::from_str(&web::csv(&json).unwrap()).unwrap();
+    assert_eq!(tables[0].0, "loss");
+    assert!(tables[0].1.starts_with("step,seed,train_loss,test_loss\n"));
+}
+
+#[wasm_bindgen_test]
+fn bad_config_is_an_error_not_a_panic() {
+    let noop = js_sys::Function::new_no_args("");
+    for bad in [
+        "",
+        "{",
+        "[]",
+        r#"{"kind":"train","steps":0}"#,
+        r#"{"kind":"train","seeds":-1}"#,
+    ] {
+        assert!(web::run(bad, noop.clone()).is_err(), "{bad}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn presets_are_listed_with_runnable_configs() {
+    let list: Vec<serde_json::Value> = serde_json::from_str(&web::presets()).unwrap();
+    let names: Vec<&str> = list.iter().filter_map(|p| p["name"].as_str()).collect();
+    for want in [
+        "width-convergence",
+        "lr-transfer-width",
+        "coord-check",
+        "lazy-vs-rich",
+    ] {
+        assert!(names.contains(&want), "{names:?}");
+    }
+    for p in &list {
+        assert!(!p["description"].as_str().unwrap_or("").is_empty());
+        web::validate(&p["config"].to_string()).unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+fn sweeps_split_into_shards_and_merge_to_the_whole() {
+    let list: Vec<serde_json::Value> = serde_json::from_str(&web::presets()).unwrap();
+    let mut cfg = list.iter().find(|p| p["name"] == "coord-check").unwrap()["config"].clone();
+    // keep it small: two widths
+    cfg["widths"] = serde_json::json!([32, 64]);
+    let text = cfg.to_string();
+    let n = web::cells(&text).unwrap();
+    assert!(n >= 2, "{n} cells");
+    let noop = js_sys::Function::new_no_args("");
+    let parts: Vec<serde_json::Value> = (0..2)
+        .map(|i| serde_json::from_str(&web::run_shard(&text, i, 2, noop.clone()).unwrap()).unwrap())
+        .collect();
+    let merged: RunRecord =
+        serde_json::from_str(&web::merge(&serde_json::to_string(&parts).unwrap()).unwrap())
+            .unwrap();
+    let whole: RunRecord = serde_json::from_str(&web::run(&text, noop).unwrap()).unwrap();
+    assert_eq!(merged.result, whole.result);
+    assert_eq!(web::cells(SMALL).unwrap(), 0);
+}
+
+#[wasm_bindgen_test]
+fn oversized_config_is_refused_before_running() {
+    let huge = r#"{"kind":"train","model":{"width":65536,"depth":256},"seeds":4096,"steps":10}"#;
+    let e = message(web::check_budget(huge).unwrap_err());
+    assert!(e.contains("budget") || e.contains("memory"), "{e}");
+    let noop = js_sys::Function::new_no_args("");
+    assert!(web::run(huge, noop).is_err());
+    assert!(web::check_budget(SMALL).unwrap() > 0.0);
+}
+
+#[wasm_bindgen_test]
+fn lenient_open_keeps_valid_fields_and_names_bad_ones() {
+    let current = web::default_config("train").unwrap();
+    let bad = web::encode_link(SMALL).unwrap();
+    let opened: serde_json::Value =
+        serde_json::from_str(&web::open_link(&bad, &current).unwrap()).unwrap();
+    assert_eq!(opened["config"]["model"]["width"], 32);
+    assert!(opened["problems"].as_array().unwrap().is_empty());
+    let cut = &bad[..bad.len() - 6];
+    let opened: serde_json::Value =
+        serde_json::from_str(&web::open_link(cut, &current).unwrap()).unwrap();
+    assert!(!opened["problems"].as_array().unwrap().is_empty());
+}

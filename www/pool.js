@@ -1,0 +1,103 @@
+// A pool of Web Workers running the wasm core. Jobs are independent RunConfigs; the pool
+// hands each to an idle worker and resolves with the parsed RunRecord. Each job is a pure
+// function of its config, so results do not depend on the number of workers.
+
+const WORKER_URL = new URL("./worker.js", import.meta.url);
+
+export class Cancelled extends Error {
+  constructor() { super("cancelled"); this.name = "Cancelled"; }
+}
+
+export class Pool {
+  /** @param {number} size  number of workers (from navigator.hardwareConcurrency) */
+  constructor(size) {
+    this.size = Math.max(1, size | 0);
+    this.workers = [];   // {w, busy: job|null, ready: bool}
+    this.queue = [];     // pending jobs
+    this.nextId = 1;
+    this.backend = "cpu";
+    this.onBackend = null;
+    this.spawn(); // one warm worker at start; the rest on demand
+  }
+
+  spawn() {
+    const slot = { w: new Worker(WORKER_URL, { type: "module", name: "core" }), busy: null, ready: false };
+    slot.w.onmessage = (ev) => this.message(slot, ev.data);
+    slot.w.onerror = (ev) => {
+      ev.preventDefault();
+      const job = slot.busy;
+      slot.busy = null;
+      if (job) job.reject(new Error("worker error: " + (ev.message || "unknown")));
+      this.pump();
+    };
+    this.workers.push(slot);
+    return slot;
+  }
+
+  message(slot, m) {
+    if (m.type === "ready") {
+      slot.ready = true;
+      this.backend = m.backend;
+      if (this.onBackend) this.onBackend(m.backend);
+      this.pump();
+      return;
+    }
+    const job = slot.busy;
+    if (!job || m.id !== job.id) return;
+    if (m.type === "progress") {
+      job.onProgress && job.onProgress(m.stage, m.done, m.total);
+    } else if (m.type === "done") {
+      slot.busy = null;
+      let rec;
+      try { rec = JSON.parse(m.record); } catch (e) { job.reject(e); this.pump(); return; }
+      rec.__json = m.record;
+      job.resolve(rec);
+      this.pump();
+    } else if (m.type === "error") {
+      slot.busy = null;
+      job.reject(new Error(m.message));
+      this.pump();
+    }
+  }
+
+  pump() {
+    while (this.queue.length) {
+      let slot = this.workers.find((s) => !s.busy);
+      if (!slot) {
+        if (this.workers.length >= this.size) return;
+        slot = this.spawn();
+      }
+      const job = this.queue.shift();
+      slot.busy = job;
+      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard });
+    }
+  }
+
+  /** Run one RunConfig object (or shard [i, n] of a sweep); resolves to its RunRecord. */
+  run(config, onProgress, shard) {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, config, shard, onProgress, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Number of workers currently computing. */
+  busyCount() { return this.workers.filter((s) => s.busy).length; }
+
+  /** Stop everything: terminate busy workers, drop the queue, start a fresh worker. */
+  cancel() {
+    const err = new Cancelled();
+    for (const job of this.queue.splice(0)) job.reject(err);
+    const keep = [];
+    for (const s of this.workers) {
+      if (s.busy) { s.w.terminate(); s.busy.reject(err); } else keep.push(s);
+    }
+    this.workers = keep;
+    if (!this.workers.length) this.spawn();
+  }
+}
+
+export function defaultPoolSize() {
+  const hc = (typeof navigator !== "undefined" && navigator.hardwareConcurrency) || 2;
+  return Math.min(8, Math.max(2, hc - 1));
+}

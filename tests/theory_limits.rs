@@ -96,7 +96,7 @@ fn two_layer_linear_one_point_reaches_the_gradient_flow_fixed_point() {
 
 #[test]
 fn deep_linear_closed_form_agrees_with_monte_carlo() {
-    let mut tc = setup(Activation::Linear, 2, 1.0, 0.2, 12);
+    let mut tc = setup(Activation::Linear, 2, 1.0, 0.1, 12);
     tc.data = DataConfig::Teacher {
         teacher: Teacher::Linear,
         dim: 8,
@@ -105,15 +105,16 @@ fn deep_linear_closed_form_agrees_with_monte_carlo() {
         noise: 0.0,
         seed: 5,
     };
-    let cfg = dmft_cfg(tc, 20_000);
+    let mut cfg = dmft_cfg(tc, 80_000);
+    cfg.iterations = 15;
     let exact = dmft::solve(&cfg, &Silent).unwrap();
     let mc = dmft::solve_monte_carlo(&cfg, &Silent).unwrap();
     assert!(exact.warnings.is_empty(), "{:?}", exact.warnings);
     assert!(*exact.history.last().unwrap() < 1e-6, "{:?}", exact.history);
     let gap = max_rel_gap(&mc.loss, &exact.loss);
     eprintln!(
-        "deep linear: MC vs closed form {gap:.4}, loss {:?}",
-        exact.loss
+        "deep linear: MC vs closed form {gap:.4}, history {:?}",
+        mc.history
     );
     assert!(gap < 0.02, "{gap}");
     // and both differ from the lazy solution (the responses matter)
@@ -190,7 +191,7 @@ fn bad_configs_budgets_and_cancellation() {
 #[test]
 fn theory_kinds_run_through_the_dispatcher() {
     let cfgs = [
-        r#"{"kind":"kernel","activation":"relu","hidden_layers":1,"sigma_w":1.0,"x":[[1,0],[0.5,0.8660254037844386]]}"#,
+        r#"{"kind":"kernel","activation":"relu","hidden_layers":1,"sigma_w":1.0,"x":[[1.4142135623730951,0],[0.7071067811865476,1.224744871391589]]}"#,
         r#"{"kind":"lazy","steps":5,"data":{"task":"teacher","dim":4,"train":4,"test":2}}"#,
         r#"{"kind":"dmft","samples":64,"train":{"steps":5,"model":{"depth":2,"activation":"tanh","centered":true},"data":{"task":"teacher","dim":4,"train":3}}}"#,
         r#"{"kind":"depth_limit","depths":[1,2,4],"x":[[1,0],[0,1]]}"#,

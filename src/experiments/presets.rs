@@ -32,7 +32,7 @@ pub fn list() -> Vec<(&'static str, &'static str)> {
         ),
         (
             "lazy-vs-rich",
-            "Small gamma0 is lazy (the NTK stays put, kernel regression); large gamma0 is rich (the kernel moves and aligns with the target y y^T) (slide 'Lazy vs Rich Operating Regimes')",
+            "Small gamma0 is lazy (kernels stay put: kernel regression); gamma0 = O(1) is rich (the feature kernel moves, aligns with the target y y^T, and training is faster) (slide 'Lazy vs Rich Operating Regimes')",
         ),
         (
             "depth-limit",
@@ -83,8 +83,8 @@ fn width_convergence() -> WidthConvergenceConfig {
 fn lr_transfer_width() -> TransferConfig {
     let mut base = TrainConfig {
         data: task(32, 16, 64),
-        steps: 60,
-        seeds: 2,
+        steps: 40,
+        seeds: 1,
         optimizer: OptimizerConfig::Gd { lr: 0.1 },
         ..Default::default()
     };
@@ -95,7 +95,7 @@ fn lr_transfer_width() -> TransferConfig {
         axis: TransferAxis::Width,
         widths: vec![64, 128, 256, 512, 1024],
         depths: vec![],
-        lrs: lr_grid(1.0 / 256.0, 2.0, 14),
+        lrs: lr_grid(1.0 / 256.0, 2.0, 13),
         params: vec![Parameterization::Sp, Parameterization::Mup { gamma0: 1.0 }],
         divergence_threshold: 10.0,
     }
@@ -104,8 +104,8 @@ fn lr_transfer_width() -> TransferConfig {
 fn lr_transfer_depth() -> TransferConfig {
     let mut base = TrainConfig {
         data: task(32, 16, 64),
-        steps: 60,
-        seeds: 2,
+        steps: 40,
+        seeds: 1,
         optimizer: OptimizerConfig::Gd { lr: 0.1 },
         ..Default::default()
     };
@@ -118,7 +118,7 @@ fn lr_transfer_depth() -> TransferConfig {
         axis: TransferAxis::Depth,
         widths: vec![],
         depths: vec![2, 4, 8, 16],
-        lrs: lr_grid(1.0 / 64.0, 2.0, 12),
+        lrs: lr_grid(1.0 / 64.0, 2.0, 13),
         params: vec![
             Parameterization::DepthMup { gamma0: 1.0 },
             Parameterization::Mup { gamma0: 1.0 },

@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 /// Largest `T * P * (P + P_test)` a lazy run may cost.
 pub const MAX_WORK: f64 = 2e10;
 
+/// A loss above this counts as divergence.
+pub const LOSS_LIMIT: f64 = 1e12;
+
 /// Trajectory of kernel regression under GD.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LazyResult {
@@ -99,9 +102,9 @@ pub fn kernel_regression(
     let report = (steps / 100).max(1);
     for t in 0..=steps {
         let loss = delta.iter().map(|d| d * d).sum::<f64>() / (2.0 * p as f64);
-        if !loss.is_finite() {
+        if !(loss.is_finite() && loss <= LOSS_LIMIT) {
             return Err(Error::Numerical(format!(
-                "lazy dynamics diverged at step {t} (eta too large for the kernel)"
+                "lazy dynamics diverged at step {t}: loss {loss:.3e} (eta too large for the kernel)"
             )));
         }
         res.loss.push(loss);

@@ -16,7 +16,8 @@
 //!    In the last layer `Delta(t) = y - f(t)` is formed on the fly from the fields.
 //! 3. `Phi^l = <phi phi^T>`, `G^l = <g g^T>` over the S samples; the responses
 //!    `R^l = <d phi / d r>` and `B^{l-1} = <d g / d u>` from the per-sample Jacobians
-//!    (forward tangents of the causal sweep) on the first `S_r = min(S, 128)` samples.
+//!    (forward tangents of the causal sweep) on the first `S_r` samples
+//!    ([`response_samples`]).
 //! 4. Mix with `damping`; record the relative change.
 //!
 //! Cost per layer and iteration `O(S n^2 + S_r n^3 + n^3)`; `n <= MAX_PT`. For ReLU the
@@ -30,8 +31,15 @@ use crate::rng::{Stream, normals, stream};
 use crate::theory::kernels::mlp_layer_kernels;
 use crate::theory::linalg::{Layout, cholesky_psd, cholesky_psd_ordered, gemm, rm};
 
-/// Samples used for the response functions.
+/// Most samples used for the response functions.
 pub const RESPONSE_SAMPLES: usize = 128;
+
+/// Samples for the responses: their per-sample Jacobians cost `O(n^3)` against the
+/// kernels' `O(n^2)`, so `S_r = min(S, 128, max(16, 8 S / n))` keeps them at most
+/// comparable to the rest of an iteration.
+pub fn response_samples(s: usize, n: usize) -> usize {
+    s.min(RESPONSE_SAMPLES.min((8 * s / n.max(1)).max(16)))
+}
 
 /// Relative change per iteration below which the solve counts as converged.
 pub const TOLERANCE: f64 = 1e-3;
@@ -52,7 +60,7 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
             super::MAX_PT
         )));
     }
-    let sr = s.min(RESPONSE_SAMPLES);
+    let sr = response_samples(s, n);
     let nf = n as f64;
     let work = depth as f64
         * pr.iterations as f64

@@ -151,53 +151,75 @@ pub(crate) fn deep(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> 
     let causal = |t: usize, s: usize| s < t;
     for it in 0..pr.iterations {
         let mut change = 0.0f64;
-        let mut new_delta = delta_all.clone();
+        let delta_start = delta_all.clone();
         for l in 0..l_count {
-            let phi_prev = if l == 0 { &phi0 } else { &phi[l - 1] };
-            let g_next = &g[l + 1];
-            let mut ch = vec![0.0; n * n];
-            let mut cz = vec![0.0; n * n];
-            for i in 0..n {
-                let (t, _) = (i / p, i % p);
-                for j in 0..n {
-                    let (s, nu) = (j / p, j % p);
-                    let dl = delta_all[s * p + nu];
-                    if causal(t, s) {
-                        let rr = if l > 0 { resp_r[l - 1][i * n + j] } else { 0.0 };
-                        ch[i * n + j] = rr + k * phi_prev[i * n + j] * dl;
-                        cz[i * n + j] = k * g_next[i * n + j] * dl;
-                    }
-                    if s <= t && l + 1 < l_count {
-                        cz[i * n + j] += resp_b[l][i * n + j];
+            let last = l + 1 == l_count;
+            // the last layer forms Delta from its own fields: Picard sweeps over the
+            // trajectory, exact after at most T + 1 (causality)
+            let inner = if last { pr.steps + 2 } else { 1 };
+            let mut sweep = 0;
+            let (new_phi, new_g, mch, czm) = loop {
+                sweep += 1;
+                let phi_prev = if l == 0 { &phi0 } else { &phi[l - 1] };
+                let g_next = &g[l + 1];
+                let mut ch = vec![0.0; n * n];
+                let mut cz = vec![0.0; n * n];
+                for i in 0..n {
+                    let (t, _) = (i / p, i % p);
+                    for j in 0..n {
+                        let (s, nu) = (j / p, j % p);
+                        let dl = delta_all[s * p + nu];
+                        if causal(t, s) {
+                            let rr = if l > 0 { resp_r[l - 1][i * n + j] } else { 0.0 };
+                            ch[i * n + j] = rr + k * phi_prev[i * n + j] * dl;
+                            cz[i * n + j] = k * g_next[i * n + j] * dl;
+                        }
+                        if s <= t && l + 1 < l_count {
+                            cz[i * n + j] += resp_b[l][i * n + j];
+                        }
                     }
                 }
-            }
-            // M = (I - C_h C_z)^{-1}
-            let mut a = matmul(&ch, &cz, n, n, n);
-            a.iter_mut().for_each(|v| *v = -*v);
-            for i in 0..n {
-                a[i * n + i] += 1.0;
-            }
-            let mut eye = vec![0.0; n * n];
-            for i in 0..n {
-                eye[i * n + i] = 1.0;
-            }
-            let m = solve(&a, &eye, n, n, "I - C_h C_z")?;
-            let mch = matmul(&m, &ch, n, n, n); // R^l = M C_h
-            let czm = matmul(&cz, &m, n, n, n); // B^{l-1} = C_z M
-            // Phi^l = M Phi^{l-1} M^T + (M C_h) G (M C_h)^T
-            let mp = matmul(&m, phi_prev, n, n, n);
-            let mut new_phi = matmul_nt(&mp, &m, n, n, n);
-            let x = matmul(&mch, g_next, n, n, n); // X = M C_h G^{l+1}
-            let xx = matmul_nt(&x, &mch, n, n, n);
-            add(&mut new_phi, &xx, 1.0);
-            // G^l = G^{l+1} + C_z X + X^T C_z^T + C_z Phi^l C_z^T
-            let czx = matmul(&cz, &x, n, n, n);
-            let mut new_g = g_next.clone();
-            add(&mut new_g, &czx, 1.0);
-            add(&mut new_g, &transpose(&czx, n, n), 1.0);
-            let czp = matmul(&cz, &new_phi, n, n, n);
-            add(&mut new_g, &matmul_nt(&czp, &cz, n, n, n), 1.0);
+                // M = (I - C_h C_z)^{-1}
+                let mut a = matmul(&ch, &cz, n, n, n);
+                a.iter_mut().for_each(|v| *v = -*v);
+                for i in 0..n {
+                    a[i * n + i] += 1.0;
+                }
+                let mut eye = vec![0.0; n * n];
+                for i in 0..n {
+                    eye[i * n + i] = 1.0;
+                }
+                let m = solve(&a, &eye, n, n, "I - C_h C_z")?;
+                let mch = matmul(&m, &ch, n, n, n); // R^l = M C_h
+                let czm = matmul(&cz, &m, n, n, n); // B^{l-1} = C_z M
+                // Phi^l = M Phi^{l-1} M^T + (M C_h) G (M C_h)^T
+                let mp = matmul(&m, phi_prev, n, n, n);
+                let mut new_phi = matmul_nt(&mp, &m, n, n, n);
+                let x = matmul(&mch, g_next, n, n, n); // X = M C_h G^{l+1}
+                let xx = matmul_nt(&x, &mch, n, n, n);
+                add(&mut new_phi, &xx, 1.0);
+                // G^l = G^{l+1} + C_z X + X^T C_z^T + C_z Phi^l C_z^T
+                let czx = matmul(&cz, &x, n, n, n);
+                let mut new_g = g_next.clone();
+                add(&mut new_g, &czx, 1.0);
+                add(&mut new_g, &transpose(&czx, n, n), 1.0);
+                let czp = matmul(&cz, &new_phi, n, n, n);
+                add(&mut new_g, &matmul_nt(&czp, &cz, n, n, n), 1.0);
+                if last {
+                    let mut new_delta = delta_all.clone();
+                    for i in 0..n {
+                        // Cov(z, h) = X^T + C_z Phi^L; f = its diagonal / gamma0
+                        let v = x[i * n + i] + czp[i * n + i];
+                        new_delta[i] = pr.y[i % p] - v / pr.gamma0;
+                    }
+                    let dc = rel_change(&delta_all, &new_delta);
+                    delta_all = new_delta;
+                    if dc > 1e-13 && sweep < inner {
+                        continue;
+                    }
+                }
+                break (new_phi, new_g, mch, czm);
+            };
             change = change
                 .max(rel_change(&phi[l], &new_phi))
                 .max(rel_change(&g[l], &new_g));
@@ -210,18 +232,8 @@ pub(crate) fn deep(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> 
             if l > 0 {
                 mix(&mut resp_b[l - 1], &czm, a_mix);
             }
-            if l + 1 == l_count {
-                // f(t) = <z h>(t,t) / gamma0 = diag of Cov(z, h) = (X^T + C_z Phi^L) at (t,mu),(t,mu)
-                for i in 0..n {
-                    let xt = x[i * n + i]; // Cov(h, r) = X, Cov(z,h) = X^T + C_z Phi^L
-                    let v = xt + czp[i * n + i];
-                    new_delta[i] = pr.y[i % p] - v / pr.gamma0;
-                }
-            }
         }
-        let dchange = rel_change(&delta_all, &new_delta);
-        change = change.max(dchange);
-        mix(&mut delta_all, &new_delta, pr.damping);
+        change = change.max(rel_change(&delta_start, &delta_all));
         res.history.push(change);
         tick(progress, "dmft", it as u64 + 1, pr.iterations as u64)?;
         if change < 1e-12 {

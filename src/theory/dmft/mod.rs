@@ -139,6 +139,8 @@ pub(crate) struct Problem {
     pub samples: usize,
     pub iterations: usize,
     pub damping: f64,
+    /// A loss above this (observe.divergence_threshold) counts as divergence.
+    pub threshold: f64,
     pub warnings: Vec<String>,
 }
 
@@ -184,6 +186,7 @@ impl Problem {
             samples: cfg.samples,
             iterations: cfg.iterations,
             damping: cfg.damping,
+            threshold: tc.observe.divergence_threshold,
             warnings,
         })
     }
@@ -244,7 +247,7 @@ pub fn solve(cfg: &DmftConfig, progress: &dyn Progress) -> Result<DmftResult> {
         (_, Activation::Linear) => linear::deep(&pr, progress),
         _ => deep::solve(&pr, progress),
     }?;
-    check_finite(res)
+    check_finite(res, pr.threshold)
 }
 
 /// Solve by Monte Carlo even where a closed form exists (linear activations): the
@@ -257,14 +260,20 @@ pub fn solve_monte_carlo(cfg: &DmftConfig, progress: &dyn Progress) -> Result<Dm
     } else {
         deep::solve(&pr, progress)
     }?;
-    check_finite(res)
+    check_finite(res, pr.threshold)
 }
 
-/// Never hand back silent NaN.
-pub(crate) fn check_finite(res: DmftResult) -> Result<DmftResult> {
-    if let Some(t) = res.loss.iter().position(|l| !l.is_finite()) {
+/// Never hand back silent NaN: a loss that is not finite or exceeds the divergence
+/// threshold is an error naming the step.
+pub(crate) fn check_finite(res: DmftResult, threshold: f64) -> Result<DmftResult> {
+    if let Some(t) = res
+        .loss
+        .iter()
+        .position(|l| !(l.is_finite() && *l <= threshold))
+    {
         return Err(Error::Numerical(format!(
-            "DMFT loss is not finite at step {t} (eta * gamma0 too large?)"
+            "DMFT diverged at step {t}: loss {:.3e} (eta * gamma0 too large?)",
+            res.loss[t]
         )));
     }
     Ok(res)

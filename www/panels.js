@@ -325,7 +325,7 @@ const kernels = {
     intro(sec, "Kernels", "Feature kernels Φ^l = φ(h^l)·φ(h^l)/N, gradient kernels G^l and the NTK on the training set, averaged over seeds, at a chosen time (largest setup width). Compare time 0 with the end: the kernels move in the rich regime and stay put in the lazy one.");
     const lab = el("label", {}, "Time (recorded step) ");
     const r = el("input", { id: "v-kernels-t", type: "range", min: "0", max: "0", value: "0" });
-    lab.append(r);
+    lab.append(r, el("output", { id: "kernels-step", for: "v-kernels-t" }, ""));
     sec.append(lab);
     r.addEventListener("input", () => this.draw(app));
     figureHost(sec, "kernels");
@@ -336,6 +336,7 @@ const kernels = {
     const ks = rec.result.kernels;
     const t = Math.min(ks.length - 1, Number(document.getElementById("v-kernels-t").value));
     const k = ks[t];
+    document.getElementById("kernels-step").textContent = `step ${k.step}`;
     const avg = (mats) => mats[0].map((_, i) => mean(mats.map((m) => m[i])));
     const heat = [];
     k.phi.forEach((m, l) => heat.push({ label: `Φ^${l + 1}`, values: avg(m) }));
@@ -592,7 +593,7 @@ const PAGE_PRESETS = [
 
 const presets = {
   title: "Presets",
-  figure: "preset",
+  figure: "engine",
   build(sec, app) {
     intro(sec, "Presets", "Each reproduces one claim of the talk, in one click. \"Run\" runs the core's preset (the CLI's `run --preset NAME`, split across the workers); \"Live version\" runs the page's own, lighter take on the same claim.", false);
     const grid = el("div", { class: "presets" });
@@ -611,9 +612,18 @@ const presets = {
       const c = card(p.name, p.description || "");
       const b = el("button", { type: "button", "data-preset": p.name, class: "primary" }, "Run");
       b.setAttribute("aria-label", `Run preset ${p.name}`);
-      b.addEventListener("click", () => app.runPreset(p.name, "engines", { config: p.config }));
-      c.append(b);
       const l = live.get(p.name);
+      b.addEventListener("click", async () => {
+        await app.runPreset(p.name, "engines", { config: p.config });
+        // a preset that needs an engine this build lacks falls back to the page's version
+        const err = document.getElementById("errors");
+        if (l && !err.hidden && /expected a build with/.test(err.textContent)) {
+          const why = err.textContent;
+          await app.runPreset(p.name, l[1], l[3]);
+          if (err.hidden) { err.hidden = false; err.textContent = `Ran the page's live version instead: ${why}`; }
+        }
+      });
+      c.append(b);
       if (l) {
         const b2 = el("button", { type: "button", "data-live-preset": p.name }, "Live version");
         b2.setAttribute("aria-label", `Run the page's live version of ${p.name}`);

@@ -328,4 +328,36 @@ export const TESTS = {
     await shot(p2, "oversized-refused");
     assert(!log.errors.some((e) => /out of memory|RangeError/i.test(e)), "no allocation failure");
   },
+
+  async every_panel_runs_and_draws(ctx) {
+    const { page, log } = await ctx.open();
+    await page.goto(ctx.base);
+    await waitDone(page);
+    const seconds = {};
+    for (const id of ["transfer", "coords", "kernels", "richness", "convergence", "depth"]) {
+      await page.click(`#tab-${id}`);
+      const t0 = Date.now();
+      await page.click("#run");
+      const status = await waitDone(page, 180_000);
+      seconds[id] = (Date.now() - t0) / 1000;
+      console.log(`      panel ${id}: ${seconds[id].toFixed(1)} s`);
+      assert(status.startsWith("Done"), `${id}: ${status} ${await page.textContent("#errors")}`);
+      const points = await page.evaluate((pid) => [...document.querySelectorAll(`#panel-${pid} [data-figure]`)]
+        .map((f) => Number(f.dataset.points || 0)), id);
+      assert(points.length && points.every((n) => n > 0), `${id}: every figure holds data (${points})`);
+      await shot(page, `panel-${id}`);
+    }
+    ctx.metrics.panel_seconds = seconds;
+    // a link copied from a non-default panel restores its panel values
+    await page.click("#tab-transfer");
+    await page.fill("#v-transfer", "0.25,0.5,1");
+    await page.click("#copy-link");
+    const url = await page.inputValue("#share-text");
+    const { page: p2 } = await ctx.open();
+    await p2.goto(url);
+    await waitDone(p2, 120_000);
+    assert(await p2.inputValue("#v-transfer") === "0.25,0.5,1", "panel values restored");
+    assert(await p2.isVisible("#panel-transfer"), "the panel is restored");
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
 };

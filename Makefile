@@ -30,10 +30,11 @@ clippy:
 test-native:
 	cargo test
 
-# The binding layer, compiled to wasm and run under node by wasm-bindgen-test-runner.
+# The binding layer, compiled to wasm and run under node by wasm-bindgen-test-runner
+# (--release reuses the wasm dependencies the Trunk build just compiled).
 test-wasm:
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	  cargo test --target $(WASM) --test web_bindings
+	  cargo test --release --target $(WASM) --test web_bindings
 
 test-browser:
 	node tests/browser/run.mjs

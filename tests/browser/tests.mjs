@@ -33,6 +33,11 @@ export const TESTS = {
     ctx.metrics.first_curve_ms_wall = Date.now() - t0;
     await waitDone(page);
     ctx.metrics.first_curve_ms_since_navigation = await page.evaluate(() => Math.round(window.__app.firstCurveMs));
+    ctx.metrics.first_page_marks_ms = await page.evaluate(() => Object.fromEntries([
+      ...performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]),
+      ["dom-content-loaded", Math.round(performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd)],
+      ["wasm-fetched", Math.round(performance.getEntriesByType("resource").find((r) => r.name.endsWith(".wasm"))?.responseEnd ?? -1)],
+    ]));
     const spec = await figureSpec(page, "loss");
     const trains = spec.series.filter((s) => s.label.endsWith("train"));
     assert(trains.length === 3, `three widths plotted, got ${trains.length}`);

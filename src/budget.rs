@@ -113,6 +113,40 @@ pub fn sweep_cost(cells: usize, cell: impl Fn(usize) -> Option<TrainConfig>) -> 
         .fold(Cost::default(), Cost::then)
 }
 
+/// NNGP/NTK of `p` inputs through `layers` layers: a few `[P x P]` matrices per layer.
+pub fn kernel_cost(p: usize, layers: usize) -> Cost {
+    let p2 = (p * p) as f64;
+    Cost {
+        bytes: saturate(8.0 * 4.0 * p2 * (layers as f64 + 1.0)),
+        flops: 1e3 * p2 * layers as f64,
+    }
+}
+
+/// Lazy dynamics: the `[P x P]` NTK, its test block and the trajectories.
+pub fn lazy_cost(cfg: &TrainConfig) -> Cost {
+    let (_, _, p, pt) = data_shape(cfg);
+    let (p, pt, t) = (p as f64, pt as f64, cfg.steps as f64 + 1.0);
+    Cost {
+        bytes: saturate(8.0 * (4.0 * p * p + pt * p + (p + pt) * t)),
+        flops: t * (p * p + pt * p),
+    }
+}
+
+/// DMFT of a training setup with `samples` single-site samples: per layer, S sampled
+/// trajectories of length `P (T + 1)` (fields, gradients, noises) and the `[PT x PT]`
+/// kernels, responses and their square roots; work `O(S (PT)^2 + (PT)^3)` per layer
+/// and iteration.
+pub fn dmft_cost(cfg: &TrainConfig, samples: usize, iterations: usize) -> Cost {
+    let (_, _, p, _) = data_shape(cfg);
+    let pt = p as f64 * (cfg.steps as f64 + 1.0);
+    let layers = cfg.model.depth as f64;
+    let s = samples as f64;
+    Cost {
+        bytes: saturate(8.0 * layers * (6.0 * s * pt + 8.0 * pt * pt)),
+        flops: iterations.max(1) as f64 * layers * (s * pt * pt + pt * pt * pt),
+    }
+}
+
 /// `(D, C, P_train, P_test)` of a config's data without loading it (upper bounds for
 /// CSV, whose shape is only known after parsing).
 pub fn data_shape(cfg: &TrainConfig) -> (u64, u64, u64, u64) {

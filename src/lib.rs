@@ -22,6 +22,7 @@ pub mod progress;
 pub mod rng;
 pub mod run;
 pub mod statics;
+pub mod theory;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

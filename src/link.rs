@@ -231,7 +231,9 @@ mod tests {
             r#"{"kind":"train","steps":7,"model":{"width":0,"depth":2},"seeds":"many","bogus":1}"#,
         );
         let o = open(&l, &current);
-        let RunConfig::Train(t) = &o.config;
+        let RunConfig::Train(t) = &o.config else {
+            panic!("expected a train config")
+        };
         assert_eq!(t.steps, 7);
         assert_eq!(t.model.depth, 2);
         assert_eq!(t.model.width, 256, "bad width falls back");

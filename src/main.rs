@@ -5,6 +5,8 @@
 //! scaling-playground run --preset NAME | --link URL
 //! scaling-playground presets
 //! scaling-playground link CONFIG.json [--base URL]
+//! scaling-playground run CONFIG.json --shard i/n --out part-i.json
+//! scaling-playground merge part-*.json --out all.json
 //! ```
 
 #[cfg(not(target_arch = "wasm32"))]

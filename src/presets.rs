@@ -4,17 +4,28 @@ use crate::config::*;
 use crate::data::{DataConfig, Teacher};
 use crate::run::RunConfig;
 
-/// `(name, the claim it shows)` for every preset.
+/// `(name, the claim it shows)` for every preset: the talk's experiments, the statics
+/// comparison, and a plain training run.
 pub fn list() -> Vec<(&'static str, &'static str)> {
-    vec![(
+    let mut v = crate::experiments::presets::list();
+    v.push((
+        "bayes",
+        "Langevin-sampled networks approach the muP saddle point at fixed gamma0 and the NNGP posterior at fixed gamma (talk: 'New Results on muP/MF Statics')",
+    ));
+    v.push((
         "train-mlp",
         "A muP MLP learns a linear teacher: the loss of 4 seeds falls together.",
-    )]
+    ));
+    v
 }
 
 /// The config of a preset, by name.
 pub fn preset(name: &str) -> Option<RunConfig> {
+    if let Some(c) = crate::experiments::presets::preset(name) {
+        return Some(c);
+    }
     match name {
+        "bayes" => Some(crate::statics::bayes_preset()),
         "train-mlp" => Some(RunConfig::Train(TrainConfig {
             data: DataConfig::Teacher {
                 teacher: Teacher::Linear,

@@ -31,6 +31,14 @@ pub enum RunConfig {
     Richness(RichnessConfig),
     /// Bayesian networks: Langevin sampling against the NNGP and muP saddle-point limits.
     Bayes(crate::statics::BayesConfig),
+    /// NNGP and NTK of given inputs.
+    Kernel(crate::theory::runs::KernelConfig),
+    /// Lazy (kernel-regression) GD dynamics of a training setup.
+    Lazy(TrainConfig),
+    /// DMFT of a training setup.
+    Dmft(crate::theory::dmft::DmftConfig),
+    /// Layer-time limit of deep ResNets at initialisation.
+    DepthLimit(crate::theory::depth::DepthLimitConfig),
 }
 
 impl RunConfig {
@@ -43,6 +51,10 @@ impl RunConfig {
             RunConfig::CoordCheck(_) => "coord_check",
             RunConfig::Richness(_) => "richness",
             RunConfig::Bayes(_) => "bayes",
+            RunConfig::Kernel(_) => "kernel",
+            RunConfig::Lazy(_) => "lazy",
+            RunConfig::Dmft(_) => "dmft",
+            RunConfig::DepthLimit(_) => "depth_limit",
         }
     }
 
@@ -51,13 +63,26 @@ impl RunConfig {
         match self {
             RunConfig::Train(c) => crate::budget::train_cost(c),
             RunConfig::WidthConvergence(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()).then(
+                    crate::budget::dmft_cost(&c.base, c.dmft.samples, c.dmft.iterations),
+                )
+            }
+            RunConfig::Kernel(c) => crate::budget::kernel_cost(c.x.len(), c.hidden_layers),
+            RunConfig::Lazy(c) => crate::budget::lazy_cost(c),
+            RunConfig::Dmft(c) => crate::budget::dmft_cost(&c.train, c.samples, c.iterations),
+            RunConfig::DepthLimit(c) => {
+                let depth = c.depths.iter().copied().max().unwrap_or(1);
+                crate::budget::kernel_cost(c.x.len(), depth)
+            }
+            RunConfig::Transfer(c) => {
                 crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
             }
-            RunConfig::Transfer(c) => crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()),
             RunConfig::CoordCheck(c) => {
                 crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
             }
-            RunConfig::Richness(c) => crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok()),
+            RunConfig::Richness(c) => {
+                crate::budget::sweep_cost(c.cells(), |k| c.cell_config(k).ok())
+            }
             RunConfig::Bayes(c) => crate::budget::sweep_cost(c.widths.len(), |k| {
                 Some(crate::config::TrainConfig {
                     data: c.data.clone(),
@@ -87,12 +112,15 @@ impl RunConfig {
     /// Range-check every field.
     pub fn validate(&self) -> Result<()> {
         match self {
-            RunConfig::Train(c) => c.validate(),
+            RunConfig::Train(c) | RunConfig::Lazy(c) => c.validate(),
             RunConfig::WidthConvergence(c) => c.validate(),
             RunConfig::Transfer(c) => c.validate(),
             RunConfig::CoordCheck(c) => c.validate(),
             RunConfig::Richness(c) => c.validate(),
             RunConfig::Bayes(c) => c.validate(),
+            RunConfig::Kernel(c) => c.validate(),
+            RunConfig::Dmft(c) => c.validate(),
+            RunConfig::DepthLimit(c) => c.validate(),
         }
     }
 }
@@ -101,6 +129,7 @@ impl RunConfig {
 /// which it is).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
 pub enum RunOutput {
     Train(TrainResult),
     WidthConvergence(WidthConvergenceResult),
@@ -110,6 +139,10 @@ pub enum RunOutput {
     /// One shard of a sweep (`run --shard i/n`), for `merge`.
     Shard(ShardOutput),
     Bayes(crate::statics::BayesResult),
+    Kernel(crate::theory::runs::KernelResult),
+    Lazy(crate::theory::lazy::LazyResult),
+    Dmft(crate::theory::dmft::DmftResult),
+    DepthLimit(crate::theory::depth::DepthLimitResult),
 }
 
 /// A config and its result, as written by the CLI and exported by the page.
@@ -136,6 +169,12 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunOutput> {
         | RunConfig::CoordCheck(_)
         | RunConfig::Richness(_) => crate::experiments::run(cfg, progress)?,
         RunConfig::Bayes(c) => RunOutput::Bayes(crate::statics::bayes::run(c, progress)?),
+        RunConfig::Kernel(c) => RunOutput::Kernel(crate::theory::runs::kernel(c)?),
+        RunConfig::Lazy(c) => RunOutput::Lazy(crate::theory::lazy::solve(c, progress)?),
+        RunConfig::Dmft(c) => RunOutput::Dmft(crate::theory::dmft::solve(c, progress)?),
+        RunConfig::DepthLimit(c) => {
+            RunOutput::DepthLimit(crate::theory::depth::solve(c, progress)?)
+        }
     })
 }
 
@@ -145,6 +184,10 @@ impl RunOutput {
         match self {
             RunOutput::Train(r) => vec![("loss".into(), crate::nn::train::loss_csv(r))],
             RunOutput::Bayes(r) => r.csv(),
+            RunOutput::Kernel(r) => crate::theory::runs::kernel_csv(r),
+            RunOutput::Lazy(r) => crate::theory::runs::lazy_csv(r),
+            RunOutput::Dmft(r) => crate::theory::runs::dmft_csv(r),
+            RunOutput::DepthLimit(r) => crate::theory::runs::depth_csv(r),
             _ => crate::experiments::csv(self),
         }
     }

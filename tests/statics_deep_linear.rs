@@ -39,6 +39,7 @@ fn linear_saddle_point_is_the_deep_linear_kernel() {
         let h = &want.layer_kernels(&data.y_train)[0];
         let cfg = SaddleConfig {
             samples: 4000,
+            widen: 1.0,
             ..Default::default()
         };
         let s = saddle::solve(Activation::Linear, &data, 1.0, beta, None, &cfg, &Silent).unwrap();
@@ -54,16 +55,20 @@ fn linear_saddle_point_is_the_deep_linear_kernel() {
             s.history.len(),
             s.converged
         );
-        assert!(err < 1e-6, "beta = {beta}: max |Phi - H| = {err}");
+        assert!(err < 1e-4, "beta = {beta}: max |Phi - H| = {err}");
     }
 }
 
+/// Langevin-sampled finite deep linear muP networks (whitened inputs, unit target) at
+/// large width: the layer overlaps `y^T H^l y` agree with `c_l = (1 - chi)^l` within
+/// 3 standard errors over seeds (plus an allowance of 2/N for the O(1/N) finite-width
+/// correction), and differ from the lazy value 1 by many error bars.
 #[test]
 fn langevin_deep_linear_approaches_the_overlap() {
     let y = [1.0, 1.0, -1.0, -1.0];
     let data = whitened_dataset(&y).unwrap();
     let beta = 10.0;
-    for (depth, width) in [(1usize, 256usize), (2, 128)] {
+    for (depth, width) in [(1usize, 512usize), (2, 160)] {
         let theory = deep_linear::solve(1.0, beta, depth).unwrap();
         let cfg = LangevinConfig {
             width,
@@ -77,6 +82,7 @@ fn langevin_deep_linear_approaches_the_overlap() {
             every: 10,
             seeds: 8,
             seed: 1,
+            exact_prior: true,
         };
         let r = langevin::sample(&cfg, &data, &Silent).unwrap();
         let u = &data.y_train;
@@ -86,10 +92,15 @@ fn langevin_deep_linear_approaches_the_overlap() {
                     .map(|i| u[i] * (0..4).map(|j| k[i * 4 + j] * u[j]).sum::<f64>())
                     .sum()
             });
+            let want = theory.c_layers[l];
             eprintln!(
-                "L {depth} N {width} layer {l}: c = {c} +- {se}, theory {}",
-                theory.c_layers[l]
+                "L = {depth}, N = {width}, layer {l}: c = {c:.4} +- {se:.4}, theory {want:.4}"
             );
+            assert!(
+                (c - want).abs() < 3.0 * se + 2.0 / width as f64,
+                "L = {depth}, layer {l}: {c} +- {se} vs {want}"
+            );
+            assert!((c - 1.0) > 10.0 * se);
         }
     }
 }

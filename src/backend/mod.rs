@@ -11,6 +11,7 @@
 mod cpu;
 pub mod gpu;
 pub mod select;
+pub mod sgemm;
 
 pub use cpu::Cpu;
 pub use gpu::{Gpu, GpuOptions};

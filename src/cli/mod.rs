@@ -44,9 +44,40 @@ enum Command {
         /// K/M/G suffix).
         #[arg(long, default_value = "16G", value_parser = parse_bytes)]
         max_memory: u64,
+        /// Run only slice i of n of a sweep's cells (`0/4`); combine with `merge`.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(usize, usize)>,
+    },
+    /// Combine the shard results of one sweep (`run --shard i/n`) into its full result.
+    Merge {
+        /// Result files of the shards, in any order.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Write the merged result here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write CSV tables into this directory.
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
     /// List the presets with the claim each reproduces.
     Presets,
+    /// NNGP and NTK of an MLP for the rows of x (input kernel x.x'/D); prints JSON
+    /// `{"nngp": [[..]], "ntk": [[..]]}`.
+    Kernel {
+        #[arg(long, default_value = "relu")]
+        activation: String,
+        #[arg(long, default_value_t = 1)]
+        hidden_layers: usize,
+        #[arg(long, default_value_t = 1.0)]
+        sigma_w: f64,
+        /// Rows of x as JSON, e.g. '[[1,0],[0.5,0.866]]'.
+        #[arg(long, conflicts_with = "x_file")]
+        x: Option<String>,
+        /// A file of rows: JSON (an array of rows) or CSV (numbers, optional header).
+        #[arg(long)]
+        x_file: Option<PathBuf>,
+    },
     /// Print the playground link of a config.
     Link {
         config: PathBuf,
@@ -81,6 +112,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             csv,
             quiet,
             max_memory,
+            shard,
         } => {
             let cfg = if let Some(name) = preset {
                 preset_config(&name)?
@@ -96,33 +128,63 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             };
             cfg.check_budget(max_memory)?;
             let bar = progress::Stderr::new(quiet);
-            let result = run::run(&cfg, &bar)?;
+            let result = match shard {
+                Some((i, n)) => scaling_playground::experiments::run_shard(&cfg, i, n, &bar)?,
+                None => run::run(&cfg, &bar)?,
+            };
             bar.finish();
-            let tables = result.csv();
             let record = RunRecord {
                 version: SCHEMA_VERSION,
                 config: cfg,
                 result,
             };
-            let json = serde_json::to_string_pretty(&record)
-                .map_err(|e| Error::Data(format!("serialising the result: {e}")))?;
-            match out {
-                Some(path) => write_atomic(&path, json.as_bytes())?,
-                None => print_stdout(&json),
-            }
-            if let Some(dir) = csv {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| Error::Data(format!("{}: {e}", dir.display())))?;
-                for (stem, text) in tables {
-                    write_atomic(&dir.join(format!("{stem}.csv")), text.as_bytes())?;
-                }
-            }
-            Ok(())
+            emit(&record, out.as_deref(), csv.as_deref())
+        }
+        Command::Merge { parts, out, csv } => {
+            let records = parts
+                .iter()
+                .map(|p| {
+                    let text = std::fs::read_to_string(p)
+                        .map_err(|e| Error::Data(format!("{}: {e}", p.display())))?;
+                    serde_json::from_str::<RunRecord>(&text).map_err(|e| {
+                        Error::Data(format!("{}: not a result file ({e})", p.display()))
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            let merged = scaling_playground::experiments::merge(&records)?;
+            emit(&merged, out.as_deref(), csv.as_deref())
         }
         Command::Presets => {
             for (name, claim) in scaling_playground::presets::list() {
                 println!("{name:<20} {claim}");
             }
+            Ok(())
+        }
+        Command::Kernel {
+            activation,
+            hidden_layers,
+            sigma_w,
+            x,
+            x_file,
+        } => {
+            let act = scaling_playground::config::Activation::from_name(&activation)?;
+            let rows = match (x, x_file) {
+                (Some(text), _) => parse_rows(&text)?,
+                (None, Some(path)) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+                    parse_rows(&text)?
+                }
+                (None, None) => return Err(Error::config("x", "--x JSON or --x-file FILE")),
+            };
+            let (nngp, ntk) = scaling_playground::theory::kernels::mlp_kernels(
+                act,
+                hidden_layers,
+                sigma_w,
+                &rows,
+            )?;
+            let json = serde_json::json!({ "nngp": nngp, "ntk": ntk });
+            print_stdout(&json.to_string());
             Ok(())
         }
         Command::Link { config, base } => {
@@ -132,6 +194,79 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Print or write a result record, and its CSV tables.
+fn emit(record: &RunRecord, out: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(record)
+        .map_err(|e| Error::Data(format!("serialising the result: {e}")))?;
+    match out {
+        Some(path) => write_atomic(path, json.as_bytes())?,
+        None => print_stdout(&json),
+    }
+    if let Some(dir) = csv {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Data(format!("{}: {e}", dir.display())))?;
+        for (stem, text) in record.result.csv() {
+            write_atomic(&dir.join(format!("{stem}.csv")), text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows of numbers from JSON (`[[..], ..]`) or CSV (an optional header row is skipped).
+fn parse_rows(text: &str) -> Result<Vec<Vec<f64>>, Error> {
+    let trimmed = text.trim_start();
+    let rows: Vec<Vec<f64>> = if trimmed.starts_with('[') {
+        serde_json::from_str(trimmed)
+            .map_err(|e| Error::config("x", format!("a JSON array of rows of numbers ({e})")))?
+    } else {
+        let mut rows = vec![];
+        for (i, line) in trimmed.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            let cells: Result<Vec<f64>, _> = line.split(',').map(|c| c.trim().parse()).collect();
+            match cells {
+                Ok(r) => rows.push(r),
+                Err(_) if i == 0 => continue, // header
+                Err(_) => {
+                    return Err(Error::Data(format!("x file line {}: not numbers", i + 1)));
+                }
+            }
+        }
+        rows
+    };
+    if rows.is_empty() {
+        return Err(Error::config("x", "at least one row"));
+    }
+    let d = rows[0].len();
+    if d == 0
+        || rows
+            .iter()
+            .any(|r| r.len() != d || r.iter().any(|v| !v.is_finite()))
+    {
+        return Err(Error::config(
+            "x",
+            "rows of equal length with finite numbers",
+        ));
+    }
+    Ok(rows)
+}
+
+/// `i/n` with `i < n`.
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not of the form i/n, e.g. 0/4"))?;
+    let i: usize = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{i}` is not a shard index"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a shard count"))?;
+    if n == 0 || i >= n {
+        return Err(format!("shard {i}/{n}: need 0 <= i < n"));
+    }
+    Ok((i, n))
 }
 
 fn preset_config(name: &str) -> Result<RunConfig, Error> {

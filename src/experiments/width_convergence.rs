@@ -49,6 +49,9 @@ pub struct WidthConvergenceConfig {
     pub base: TrainConfig,
     pub widths: Vec<usize>,
     pub dmft: DmftSettings,
+    /// Other parameterisations trained at the same widths and learning rate for
+    /// contrast, e.g. `ntk` (the talk's gamma = O(1): lazier, and slower, as N grows).
+    pub contrast: Vec<Parameterization>,
 }
 
 impl Default for WidthConvergenceConfig {
@@ -75,6 +78,7 @@ impl Default for WidthConvergenceConfig {
             base,
             widths: vec![32, 64, 128, 256, 512, 1024],
             dmft: DmftSettings::default(),
+            contrast: vec![],
         }
     }
 }
@@ -125,6 +129,19 @@ pub struct WidthConvergenceResult {
     /// Slope of log `kernel_deviation` against log width.
     pub kernel_slope: Option<f64>,
     pub diverged: Vec<bool>,
+    /// The contrast parameterisations' seed-mean loss curves.
+    pub contrast: Vec<ContrastCurves>,
+}
+
+/// Loss curves of a contrast parameterisation across the same widths.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContrastCurves {
+    pub param: String,
+    pub parameterization: Parameterization,
+    /// `mean_loss[width][record]`.
+    pub mean_loss: Vec<Vec<Option<f64>>>,
+    pub diverged: Vec<bool>,
 }
 
 impl WidthConvergenceConfig {
@@ -140,35 +157,44 @@ impl WidthConvergenceConfig {
                 "gd (the DMFT is for full-batch gradient descent)",
             ));
         }
-        for k in 0..self.widths.len() {
+        check_range("contrast (count)", self.contrast.len(), 0, 8)?;
+        for k in 0..self.cells() - 1 {
             self.cell_config(k)?.validate()?;
         }
         Ok(())
     }
 
-    /// Widths, then the DMFT.
+    /// Widths, then widths for each contrast parameterisation, then the DMFT.
     pub fn cells(&self) -> usize {
-        self.widths.len() + 1
+        self.widths.len() * (1 + self.contrast.len()) + 1
     }
 
-    /// Training config of width cell `k < widths.len()`.
+    /// Training config of network cell `k < cells() - 1`.
     pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
-        let &w = self.widths.get(k).ok_or_else(|| {
-            Error::config("cell", format!("a width index < {}", self.widths.len()))
-        })?;
+        let nw = self.widths.len();
+        if k + 1 >= self.cells() {
+            return Err(Error::config(
+                "cell",
+                format!("a network cell index < {}", self.cells() - 1),
+            ));
+        }
         let mut c = self.base.clone();
-        c.model.width = w;
+        c.model.width = self.widths[k % nw];
+        if k >= nw {
+            c.param = self.contrast[k / nw - 1].clone();
+        }
         c.observe.every = 1;
         c.observe.test_loss = false;
         c.observe.outputs = false;
         c.observe.coords = false;
-        c.observe.kernels = true;
+        // Final kernels for the comparison with the DMFT (not for contrast cells).
+        c.observe.kernels = k < nw;
         c.observe.ntk = false;
         Ok(c)
     }
 
     pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<WidthCell> {
-        if k == self.widths.len() {
+        if k + 1 == self.cells() {
             return dmft_cell(&self.base, &self.dmft, progress);
         }
         let c = self.cell_config(k)?;
@@ -219,8 +245,31 @@ impl WidthConvergenceConfig {
             slope: None,
             kernel_slope: None,
             diverged: vec![],
+            contrast: vec![],
         };
-        for cell in &cells[..self.widths.len()] {
+        let nw = self.widths.len();
+        for (ci, p) in self.contrast.iter().enumerate() {
+            let mut curves = ContrastCurves {
+                param: p.name().into(),
+                parameterization: p.clone(),
+                mean_loss: vec![],
+                diverged: vec![],
+            };
+            for cell in &cells[(ci + 1) * nw..(ci + 2) * nw] {
+                let WidthCell::Network { loss, diverged, .. } = cell else {
+                    return Err(Error::config("cells", "a network cell per width"));
+                };
+                let records = loss.first().map_or(0, Vec::len);
+                curves.mean_loss.push(
+                    (0..records)
+                        .map(|t| finite_mean(loss.iter().filter_map(|s| s[t])))
+                        .collect(),
+                );
+                curves.diverged.push(*diverged);
+            }
+            out.contrast.push(curves);
+        }
+        for cell in &cells[..nw] {
             let WidthCell::Network {
                 steps,
                 loss,
@@ -304,13 +353,23 @@ impl WidthConvergenceConfig {
     }
 }
 
-/// The DMFT cell: the theory engine on the base config.
+/// The DMFT cell: the theory engine on the base config (final kernels only).
 fn dmft_cell(base: &TrainConfig, s: &DmftSettings, progress: &dyn Progress) -> Result<WidthCell> {
-    let _ = (base, s, progress);
-    Err(Error::config(
-        "kind",
-        "a build with the DMFT solver (theory::dmft) merged",
-    ))
+    let mut train = base.clone();
+    train.observe.every = train.steps.max(1);
+    let cfg = crate::theory::dmft::DmftConfig {
+        train,
+        samples: s.samples,
+        iterations: s.iterations,
+        damping: s.damping,
+    };
+    let r = crate::theory::dmft::solve(&cfg, progress)?;
+    let phi = r
+        .phi
+        .last()
+        .and_then(|layers| layers.last().cloned())
+        .unwrap_or_default();
+    Ok(WidthCell::Dmft { loss: r.loss, phi })
 }
 
 /// CSV tables: `loss` (`width,step,mean_loss,std_loss,dmft_loss`) and `summary`
@@ -337,5 +396,18 @@ pub fn csv(r: &WidthConvergenceResult) -> Vec<(String, String)> {
             r.diverged[wi]
         ));
     }
-    vec![("loss".into(), loss), ("summary".into(), sum)]
+    let mut out = vec![("loss".into(), loss), ("summary".into(), sum)];
+    if !r.contrast.is_empty() {
+        let mut c = String::from("param,width,step,mean_loss\n");
+        for curves in &r.contrast {
+            for (wi, w) in r.widths.iter().enumerate() {
+                for (ti, t) in r.steps.iter().enumerate() {
+                    let l = curves.mean_loss[wi].get(ti).copied().flatten();
+                    c.push_str(&format!("{},{w},{t},{}\n", curves.param, opt_csv(l)));
+                }
+            }
+        }
+        out.push(("contrast".into(), c));
+    }
+    out
 }

@@ -106,6 +106,7 @@ impl BayesConfig {
             every: self.every,
             seeds: self.seeds,
             seed: self.seed,
+            exact_prior: true,
         }
     }
 }

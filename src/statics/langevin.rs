@@ -18,7 +18,20 @@
 //! p(W) ∝ exp( -(s / T) L(W) - |W|^2 / 2 ),
 //! ```
 //!
-//! up to O(eta) discretisation corrections.
+//! up to O(eta) discretisation corrections. The leading one is exact to remove: in the
+//! prior directions the step is an autoregression `W <- (1 - eta lambda) W + sqrt(2 eta T)
+//! xi` with stationary variance `2 T / (lambda (2 - eta lambda))`, which is 1 (the prior)
+//! for
+//!
+//! ```text
+//! lambda = (1 - sqrt(1 - 2 eta T)) / eta = T (1 + eta T / 2 + ...)
+//! ```
+//!
+//! rather than `lambda = T` (variance `1 / (1 - eta T / 2)`, a relative bias `eta T / 2`
+//! on every kernel, measurable in the deep linear overlaps). With `exact_prior` (the
+//! default) the run passes this `lambda` as `weight_decay`; the remaining bias, in the
+//! `P` stiff directions that the loss pins, is O(eta) on fluctuations that are themselves
+//! O(1/N) under muP.
 //!
 //! # Mapping to theory.md section 5
 //!
@@ -82,6 +95,8 @@ pub struct LangevinConfig {
     /// Independent chains.
     pub seeds: usize,
     pub seed: u64,
+    /// Correct the weight decay so that the discrete chain's prior has unit variance.
+    pub exact_prior: bool,
 }
 
 impl Default for LangevinConfig {
@@ -98,6 +113,7 @@ impl Default for LangevinConfig {
             every: 10,
             seeds: 8,
             seed: 0,
+            exact_prior: true,
         }
     }
 }
@@ -118,12 +134,22 @@ impl LangevinConfig {
         check_range("burn_in", self.burn_in, 0, crate::config::MAX_STEPS)?;
         check_range("every", self.every, 1, crate::config::MAX_STEPS)?;
         check_range("seeds", self.seeds, 2, crate::config::MAX_SEEDS)?;
+        if 2.0 * self.lr * self.temperature(1) >= 1.0 {
+            return Err(Error::config("lr", "2 lr T < 1 (a smaller time step)"));
+        }
         Ok(())
     }
 
     /// The engine temperature `T = 1 / (beta P)` for `p` training points.
     pub fn temperature(&self, p: usize) -> f64 {
         1.0 / (self.beta * p as f64)
+    }
+
+    /// The weight decay `(1 - sqrt(1 - 2 eta T)) / eta` whose discrete prior has unit
+    /// variance.
+    pub fn weight_decay(&self, p: usize) -> f64 {
+        let et = self.lr * self.temperature(p);
+        (1.0 - (1.0 - 2.0 * et).sqrt()) / self.lr
     }
 
     /// The finite-engine training config that samples this posterior on `p` points.
@@ -140,7 +166,7 @@ impl LangevinConfig {
             optimizer: OptimizerConfig::Langevin {
                 lr: self.lr,
                 temperature: self.temperature(p),
-                weight_decay: None,
+                weight_decay: self.exact_prior.then(|| self.weight_decay(p)),
             },
             steps: self.burn_in + self.steps,
             seeds: self.seeds,

@@ -115,9 +115,9 @@ pub fn gp_regression(
 pub fn nngp_gram(act: Activation, hidden_layers: usize, data: &Dataset) -> Result<Vec<f64>> {
     let mut x = data.x_train.clone();
     x.extend_from_slice(&data.x_test);
-    // STUB until the theory branch's kernels land.
-    let _ = (act, hidden_layers, x);
-    Err(Error::Numerical("NNGP kernels not available yet".into()))
+    let n = x.len() / data.dim.max(1);
+    let kx = crate::data::gram(&x, &x, data.dim);
+    Ok(crate::theory::kernels::mlp_layer_kernels(act, hidden_layers, 1.0, &kx, n)?.nngp)
 }
 
 /// Split an `[n x n]` Gram matrix over train-then-test points into the train block

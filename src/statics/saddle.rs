@@ -26,36 +26,44 @@
 //!
 //! # Solver
 //!
-//! Damped fixed-point iteration of the two stationarity conditions:
-//! `PhiHat` from the current `Phi` exactly, then `Phi <- (1 - alpha) Phi + alpha
-//! <phi phi^T>_PhiHat`. `gamma0` is ramped linearly from 0 over the first `ramp`
-//! iterations (continuation: the tilt at the target `gamma0` evaluated at the NNGP
-//! kernel can be too strong for the expectation to exist, the self-consistent kernel
-//! tames it).
+//! Eliminating `PhiHat` through its stationarity condition leaves the fixed point
+//! `Phi = T(Phi) = <phi phi^T>_{PhiHat(Phi)}`. Its Jacobian has large negative
+//! eigenvalues (`a` is sensitive to the small eigenvalues of `Phi + I/beta`), so plain
+//! damped iteration oscillates; the solver uses Anderson acceleration (depth `memory`,
+//! mixing `mixing`) on the training block of `Phi`, and continuation in `gamma0`: the
+//! target is reached in `stages` equal steps, each solved to `tol` starting from the
+//! previous solution (at the target `gamma0`, the tilt evaluated at the NNGP kernel can
+//! be too strong for the expectation to exist; the self-consistent kernel tames it).
 //!
 //! The tilted average is self-normalised importance sampling. Fields are written as
 //! `h = A z` with `A A^T = C` over training and test points (rank `r`, so `P > D` is
-//! fine) and `z` is drawn from a Gaussian proposal `q = N(mu, L L^T)` on `R^r`, fixed
-//! common random numbers `z = mu + L xi`, `xi ~ N(0, I)`, so that the iteration is a
-//! deterministic map once the proposal is frozen. Weights
+//! fine) and `z` is drawn from a Gaussian proposal `q = N(mu, L L^T)` on `R^r` with
+//! fixed common random numbers `z = mu + L xi`, the `xi` standardised to sample mean 0
+//! and sample covariance `I` exactly. Weights
 //!
 //! ```text
 //! log w_i = log N(z_i; 0, I) - log q(z_i) - phi_i^T PhiHat phi_i .
 //! ```
 //!
-//! With `adaptive`, `(mu, L L^T)` follow the weighted mean and covariance of `z` (damped)
-//! during the ramp and a few iterations after it, then freeze: for a linear network the
-//! tilted law is Gaussian and the weights become constant. With a `base` kernel (the exact
-//! `E_{N(0,C)} phi phi^T`, i.e. the NNGP Gram matrix) the control variate
+//! With the proposal frozen, `T` is a smooth deterministic map. With `adaptive`, after
+//! each stage's solve the proposal is moment-matched to the tilted law at the solution
+//! (its covariance widened by `1.3 widen` so that the next stage's stronger tilt stays
+//! covered) and the stage is solved again; at the target this is repeated six times, the
+//! last four fits widened by `widen` only. Widening keeps the proposal's tails heavier than
+//! the tilted law's (for ReLU the tilt is quadratic in the fields on part of the space, and
+//! an exactly moment-matched Gaussian would give weights of infinite variance). With
+//! `widen = 1` and a linear network the tilted law is Gaussian, the final weights are
+//! constant and the solution exact. `replicas` independent solves give error bars. With a `base` kernel (the exact `E_{N(0,C)} phi
+//! phi^T`, i.e. the NNGP Gram matrix) the control variate
 //!
 //! ```text
 //! Phi ≈ base + sum_i w_i phi_i phi_i^T - sum_i w0_i phi_i phi_i^T      (w0: weights without the tilt)
 //! ```
 //!
-//! removes the sampling error of the untilted part: exact at `gamma0 = 0`, and the error
-//! scales with the size of the tilt. The history records, per iteration, the ramped
-//! `gamma0`, the relative change of `Phi`, the action `S` and the effective sample size
-//! `1 / sum w_i^2`.
+//! removes the sampling error of the untilted part: exact at `gamma0 = 0`, with an error
+//! that scales with the size of the tilt. The history records every evaluation of `T`:
+//! the stage's `gamma0`, the relative residual `|T(Phi) - Phi| / |Phi|`, the action `S`
+//! and the effective sample size `1 / sum w_i^2`.
 
 use super::linalg::{cholesky, cholesky_solve, frobenius, psd_factor};
 use super::nngp_posterior::{GpPosterior, gp_regression};
@@ -72,19 +80,27 @@ use serde::{Deserialize, Serialize};
 pub struct SaddleConfig {
     /// Monte-Carlo samples of the fields for the tilted averages.
     pub samples: usize,
-    /// Most fixed-point iterations.
+    /// Most evaluations of the fixed-point map, all stages together.
     pub iterations: usize,
-    /// Iterations over which gamma0 rises linearly from 0 to its target.
-    pub ramp: usize,
-    /// Damping alpha in (0, 1] of the kernel update.
-    pub damping: f64,
-    /// Stop when the relative change of Phi falls below this (after the proposal froze).
+    /// Continuation stages: gamma0 rises to its target in this many equal steps.
+    pub stages: usize,
+    /// Anderson mixing parameter in (0, 1] (the damping of the underlying iteration).
+    pub mixing: f64,
+    /// Anderson depth (0: plain damped iteration).
+    pub memory: usize,
+    /// Each stage stops when the relative residual falls below this.
     pub tol: f64,
-    /// Adapt the Gaussian proposal to the tilted law (then freeze it).
+    /// Adapt the Gaussian proposal to the tilted law.
     pub adaptive: bool,
     /// Use the exact untilted kernel as a control variate when one is given.
     pub control_variate: bool,
-    /// Seed of the Monte-Carlo samples.
+    /// Variance factor of the final proposal fit (> 1 keeps the proposal's tails heavier
+    /// than the tilted law's, which the weights need to have finite variance for ReLU;
+    /// 1 makes the linear network exact).
+    pub widen: f64,
+    /// Independent solves (different samples) averaged; their spread gives error bars.
+    pub replicas: usize,
+    /// Seed of the Monte-Carlo samples (replica k uses seed + k).
     pub seed: u64,
 }
 
@@ -92,12 +108,15 @@ impl Default for SaddleConfig {
     fn default() -> Self {
         SaddleConfig {
             samples: 20_000,
-            iterations: 300,
-            ramp: 20,
-            damping: 0.5,
-            tol: 1e-9,
+            iterations: 1000,
+            stages: 16,
+            mixing: 0.5,
+            memory: 6,
+            tol: 1e-10,
             adaptive: true,
             control_variate: true,
+            widen: 1.5,
+            replicas: 1,
             seed: 0,
         }
     }
@@ -107,22 +126,25 @@ impl SaddleConfig {
     pub fn validate(&self) -> Result<()> {
         check_range("saddle.samples", self.samples, 100, 2_000_000)?;
         check_range("saddle.iterations", self.iterations, 1, 100_000)?;
-        check_range("saddle.ramp", self.ramp, 0, 100_000)?;
-        check_range("saddle.damping", self.damping, 1e-6, 1.0)?;
+        check_range("saddle.stages", self.stages, 1, 10_000)?;
+        check_range("saddle.mixing", self.mixing, 1e-6, 1.0)?;
+        check_range("saddle.memory", self.memory, 0, 50)?;
         check_positive("saddle.tol", self.tol)?;
+        check_range("saddle.widen", self.widen, 1.0, 10.0)?;
+        check_range("saddle.replicas", self.replicas, 1, 64)?;
         Ok(())
     }
 }
 
-/// One iteration of the solver.
+/// One evaluation of the fixed-point map.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct SaddleStep {
     pub iteration: usize,
-    /// gamma0 used at this iteration (ramped).
+    /// gamma0 of the continuation stage.
     pub gamma0: f64,
-    /// `|Phi_new - Phi| / |Phi|` (Frobenius, training block).
+    /// `|T(Phi) - Phi| / |Phi|` (Frobenius, training block).
     pub rel_change: f64,
-    /// The action S at the current (Phi, PhiHat(Phi)).
+    /// The action S at (Phi, PhiHat(Phi)).
     pub action: f64,
     /// Effective sample size of the importance weights, as a fraction of the samples.
     pub ess_fraction: f64,
@@ -145,8 +167,12 @@ pub struct SaddleResult {
     /// variances are those of `f` times `N` (the posterior of `f` concentrates as 1/N).
     pub posterior: GpPosterior,
     pub history: Vec<SaddleStep>,
-    /// The relative change fell below `tol`.
+    /// The last stage reached `tol` (in every replica).
     pub converged: bool,
+    /// Standard errors over replicas of `phi` and of `posterior.mean_test` (zeros for
+    /// one replica).
+    pub phi_se: Vec<f64>,
+    pub mean_test_se: Vec<f64>,
 }
 
 /// Log-sum-exp of a slice.
@@ -185,12 +211,179 @@ fn solve_targets(
         .collect())
 }
 
+/// The Monte-Carlo machinery: fields over all points, the proposal and its samples.
+struct Sampler<'a> {
+    act: Activation,
+    p: usize,
+    pt: usize,
+    n: usize,
+    r: usize,
+    m: usize,
+    /// `h = A z`, `A [n x r]`.
+    a_mat: Vec<f64>,
+    xi: Vec<f64>,
+    base: Option<&'a [f64]>,
+    y: &'a [f64],
+    outputs: usize,
+    ridge: f64,
+    // Proposal.
+    mu: Vec<f64>,
+    cov: Vec<f64>,
+    // Samples under the proposal.
+    z: Vec<f64>,
+    phis: Vec<f64>,
+    lw0: Vec<f64>,
+    /// Control-variate offset `base - sum_i w0_i phi_i phi_i^T` (rows, test diagonal).
+    cv_rows: Vec<f64>,
+    cv_diag: Vec<f64>,
+}
+
+/// One evaluation of the map at a training kernel.
+struct Eval {
+    rows: Vec<f64>,
+    diag: Vec<f64>,
+    weights: Vec<f64>,
+    ess: f64,
+    action: f64,
+}
+
+impl Sampler<'_> {
+    /// Draw the samples of the current proposal.
+    fn resample(&mut self) -> Result<()> {
+        let (r, n, m) = (self.r, self.n, self.m);
+        let lq = cholesky(&self.cov, r)?;
+        let logdet_l: f64 = (0..r).map(|i| lq[i * r + i].ln()).sum();
+        for s in 0..m {
+            let xs = &self.xi[s * r..(s + 1) * r];
+            let zs = &mut self.z[s * r..(s + 1) * r];
+            for i in 0..r {
+                zs[i] = self.mu[i] + (0..=i).map(|k| lq[i * r + k] * xs[k]).sum::<f64>();
+            }
+            let zz: f64 = zs.iter().map(|v| v * v).sum();
+            let xx: f64 = xs.iter().map(|v| v * v).sum();
+            self.lw0[s] = -0.5 * zz + 0.5 * xx + logdet_l;
+            let ph = &mut self.phis[s * n..(s + 1) * n];
+            for (j, out) in ph.iter_mut().enumerate() {
+                let h: f64 = (0..r).map(|k| self.a_mat[j * r + k] * zs[k]).sum();
+                *out = self.act.phi(h);
+            }
+        }
+        if let Some(b) = self.base {
+            let (p, pt) = (self.p, self.pt);
+            let w0 = normalise(&self.lw0);
+            let mut rows = vec![0.0; n * p];
+            let mut diag = vec![0.0; pt];
+            set_base(b, n, p, pt, &mut rows, &mut diag);
+            accumulate(&self.phis, &w0, n, p, pt, &mut rows, &mut diag, -1.0, 1.0);
+            self.cv_rows = rows;
+            self.cv_diag = diag;
+        }
+        Ok(())
+    }
+
+    /// Evaluate `T` at the training kernel `phi` with richness `g`.
+    fn eval(&self, phi: &[f64], g: f64) -> Result<Eval> {
+        let (p, pt, n, m) = (self.p, self.pt, self.n, self.m);
+        let a = solve_targets(phi, p, self.ridge, self.y, self.outputs)?;
+        let half_g2 = 0.5 * g * g;
+        let lw: Vec<f64> = (0..m)
+            .map(|s| {
+                let ph = &self.phis[s * n..s * n + p];
+                let t: f64 = a
+                    .iter()
+                    .map(|ac| {
+                        let u: f64 = ac.iter().zip(ph).map(|(x, y)| x * y).sum();
+                        u * u
+                    })
+                    .sum::<f64>();
+                self.lw0[s] + half_g2 * t
+            })
+            .collect();
+        let weights = normalise(&lw);
+        let ess = 1.0 / weights.iter().map(|v| v * v).sum::<f64>() / m as f64;
+        let log_e = logsumexp(&lw) - (m as f64).ln();
+        let quad: f64 = a
+            .iter()
+            .enumerate()
+            .map(|(c, ac)| {
+                let phi_a: f64 = (0..p)
+                    .map(|i| ac[i] * (0..p).map(|j| phi[i * p + j] * ac[j]).sum::<f64>())
+                    .sum();
+                let ya: f64 = (0..p).map(|i| self.y[i * self.outputs + c] * ac[i]).sum();
+                phi_a + ya
+            })
+            .sum();
+        let action = half_g2 * quad - log_e;
+        if !action.is_finite() || !ess.is_finite() {
+            return Err(Error::Numerical(format!(
+                "saddle point: importance weights degenerate (gamma0 = {g})"
+            )));
+        }
+        let (mut rows, mut diag) = if self.base.is_some() {
+            (self.cv_rows.clone(), self.cv_diag.clone())
+        } else {
+            (vec![0.0; n * p], vec![0.0; pt])
+        };
+        accumulate(
+            &self.phis, &weights, n, p, pt, &mut rows, &mut diag, 1.0, 1.0,
+        );
+        // Symmetrise the training block.
+        for i in 0..p {
+            for j in 0..i {
+                let v = 0.5 * (rows[i * p + j] + rows[j * p + i]);
+                rows[i * p + j] = v;
+                rows[j * p + i] = v;
+            }
+        }
+        Ok(Eval {
+            rows,
+            diag,
+            weights,
+            ess,
+            action,
+        })
+    }
+
+    /// Moment-match the proposal to the weighted samples.
+    fn adapt(&mut self, weights: &[f64], widen: f64) -> Result<()> {
+        let r = self.r;
+        let mut mean = vec![0.0; r];
+        for (zs, &ws) in self.z.chunks(r).zip(weights) {
+            for (m, v) in mean.iter_mut().zip(zs) {
+                *m += ws * v;
+            }
+        }
+        let mut c = vec![0.0; r * r];
+        for (s, &ws) in weights.iter().enumerate() {
+            let zs = &self.z[s * r..(s + 1) * r];
+            for i in 0..r {
+                let di = ws * (zs[i] - mean[i]);
+                for j in 0..=i {
+                    c[i * r + j] += di * (zs[j] - mean[j]);
+                }
+            }
+        }
+        for i in 0..r {
+            for j in 0..i {
+                c[j * r + i] = c[i * r + j];
+            }
+            c[i * r + i] += 1e-9;
+        }
+        for v in c.iter_mut() {
+            *v *= widen;
+        }
+        self.mu = mean;
+        self.cov = c;
+        self.resample()
+    }
+}
+
 /// Solve the two-layer muP saddle point for `data` (training and test points), network
 /// activation `act`, richness `gamma0` and inverse temperature `beta` (`f64::INFINITY`
 /// allowed). `base`, if given, is the exact untilted Gram matrix `E phi phi^T` over the
 /// training then test points (`[n x n]`, `n = P + P_test`; the NNGP kernel of one hidden
-/// layer), used as a control variate.
-pub fn solve(
+/// layer), used as a control variate. One replica; see [`solve`].
+pub fn solve_once(
     act: Activation,
     data: &Dataset,
     gamma0: f64,
@@ -204,16 +397,13 @@ pub fn solve(
     if beta.is_nan() || beta <= 0.0 {
         return Err(Error::config("beta", "a positive number or infinity"));
     }
-    let (p, pt, c_out, d) = (data.p_train(), data.p_test(), data.outputs, data.dim);
+    let (p, pt, d) = (data.p_train(), data.p_test(), data.dim);
     let n = p + pt;
     if let Some(b) = base
         && b.len() != n * n
     {
         return Err(Error::Data("base kernel has the wrong shape".into()));
     }
-    let ridge = 1.0 / beta;
-    let y = &data.y_train;
-    // Fields h = A z over all points.
     let mut x_all = data.x_train.clone();
     x_all.extend_from_slice(&data.x_test);
     let c_full = gram(&x_all, &x_all, d);
@@ -224,171 +414,105 @@ pub fn solve(
     let m = cfg.samples;
     let mut xi = normals(&mut stream(cfg.seed, Stream::Theory, 0x5add1e, 0), m * r);
     standardise(&mut xi, m, r)?;
-    // Proposal N(mu, L L^T) on z.
-    let mut mu = vec![0.0; r];
-    let mut cov: Vec<f64> = vec![0.0; r * r];
+    let mut cov = vec![0.0; r * r];
     for i in 0..r {
         cov[i * r + i] = 1.0;
     }
-    let mut lq = cov.clone();
-    let adapt_until = cfg.ramp + 10;
-    let use_cv = cfg.control_variate && base.is_some();
+    let mut sampler = Sampler {
+        act,
+        p,
+        pt,
+        n,
+        r,
+        m,
+        a_mat,
+        xi,
+        base: if cfg.control_variate { base } else { None },
+        y: &data.y_train,
+        outputs: data.outputs,
+        ridge: 1.0 / beta,
+        mu: vec![0.0; r],
+        cov,
+        z: vec![0.0; m * r],
+        phis: vec![0.0; m * n],
+        lw0: vec![0.0; m],
+        cv_rows: vec![],
+        cv_diag: vec![],
+    };
+    sampler.resample()?;
 
-    // Kernel blocks: rows over all n points, columns over the P training points, plus
-    // the test diagonal.
-    let mut phi_rows = vec![0.0; n * p];
-    let mut test_diag = vec![0.0; pt];
+    // Start from the untilted kernel: at g = 0 the map does not depend on Phi: one evaluation gives the untilted kernel.
+    let mut last = sampler.eval(&identity(p), 0.0)?;
+    let mut phi: Vec<f64> = last.rows[..p * p].to_vec();
+
     let mut history = Vec::new();
     let mut converged = false;
-
-    // Buffers per sample.
-    let mut z = vec![0.0; m * r];
-    let mut phis = vec![0.0; m * n];
-    let mut lw0 = vec![0.0; m];
-    let mut lw = vec![0.0; m];
-
-    for it in 0..cfg.iterations {
-        let g = if cfg.ramp == 0 {
-            gamma0
-        } else {
-            gamma0 * ((it as f64) / cfg.ramp as f64).min(1.0)
+    let mut evals = 0usize;
+    for stage in 1..=cfg.stages {
+        let g = gamma0 * stage as f64 / cfg.stages as f64;
+        let last_stage = stage == cfg.stages;
+        let adapts = match (cfg.adaptive && g > 0.0, last_stage) {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => 6,
         };
-        // Samples under the current proposal.
-        let logdet_l: f64 = (0..r).map(|i| lq[i * r + i].ln()).sum();
-        for s in 0..m {
-            let xs = &xi[s * r..(s + 1) * r];
-            let zs = &mut z[s * r..(s + 1) * r];
-            for i in 0..r {
-                zs[i] = mu[i] + (0..=i).map(|k| lq[i * r + k] * xs[k]).sum::<f64>();
-            }
-            let zz: f64 = zs.iter().map(|v| v * v).sum();
-            let xx: f64 = xs.iter().map(|v| v * v).sum();
-            lw0[s] = -0.5 * zz + 0.5 * xx + logdet_l;
-            let ph = &mut phis[s * n..(s + 1) * n];
-            for (j, out) in ph.iter_mut().enumerate() {
-                let h: f64 = (0..r).map(|k| a_mat[j * r + k] * zs[k]).sum();
-                *out = act.phi(h);
-            }
+        // Solve with the proposal fitted to the previous stage, then refit the proposal
+        // to this stage's tilted law and solve again. Intermediate fits are widened
+        // further (variance x 1.3) so the next stage's stronger tilt stays covered, and
+        // intermediate solves only need to be good starting points.
+        let loose = cfg.tol.max(1e-6);
+        let tol = if adapts == 0 && last_stage {
+            cfg.tol
+        } else {
+            loose
+        };
+        let (x, e, ok) = anderson(
+            &sampler,
+            &phi,
+            g,
+            tol,
+            cfg,
+            &mut evals,
+            &mut history,
+            progress,
+        )?;
+        phi = x;
+        last = e;
+        converged = ok;
+        for k in 0..adapts {
+            let tol = if last_stage && k + 1 == adapts {
+                cfg.tol
+            } else {
+                loose
+            };
+            let widen = if last_stage && k >= 2 {
+                cfg.widen
+            } else {
+                1.3 * cfg.widen
+            };
+            sampler.adapt(&last.weights, widen)?;
+            let (x, e, ok) = anderson(
+                &sampler,
+                &phi,
+                g,
+                tol,
+                cfg,
+                &mut evals,
+                &mut history,
+                progress,
+            )?;
+            phi = x;
+            last = e;
+            converged = ok;
         }
-        if it == 0 {
-            // Start from the untilted kernel.
-            let w0 = normalise(&lw0);
-            accumulate(
-                &phis,
-                &w0,
-                n,
-                p,
-                pt,
-                &mut phi_rows,
-                &mut test_diag,
-                1.0,
-                0.0,
-            );
-            if use_cv {
-                set_base(base.unwrap_or(&[]), n, p, pt, &mut phi_rows, &mut test_diag);
-            }
-        }
-        let phi_train: Vec<f64> = phi_rows[..p * p].to_vec();
-        let a = solve_targets(&phi_train, p, ridge, y, c_out)?;
-        // Tilt t = -phi^T PhiHat phi = (g^2/2) sum_c (a_c . phi_train)^2.
-        let half_g2 = 0.5 * g * g;
-        for s in 0..m {
-            let ph = &phis[s * n..s * n + p];
-            let t: f64 = a
-                .iter()
-                .map(|ac| {
-                    let u: f64 = ac.iter().zip(ph).map(|(x, y)| x * y).sum();
-                    u * u
-                })
-                .sum::<f64>()
-                * half_g2;
-            lw[s] = lw0[s] + t;
-        }
-        let w = normalise(&lw);
-        let ess = 1.0 / w.iter().map(|v| v * v).sum::<f64>() / m as f64;
-        let log_e = logsumexp(&lw) - (m as f64).ln();
-        let quad: f64 = a
-            .iter()
-            .enumerate()
-            .map(|(c, ac)| {
-                let phi_a: f64 = (0..p)
-                    .map(|i| ac[i] * (0..p).map(|j| phi_train[i * p + j] * ac[j]).sum::<f64>())
-                    .sum();
-                let ya: f64 = (0..p).map(|i| y[i * c_out + c] * ac[i]).sum();
-                phi_a + ya
-            })
-            .sum();
-        let action = half_g2 * quad - log_e;
-        if !action.is_finite() || !ess.is_finite() {
-            return Err(Error::Numerical(format!(
-                "saddle point: importance weights degenerate at iteration {it} (gamma0 = {g})"
-            )));
-        }
-        // New kernel estimate.
-        let mut new_rows = vec![0.0; n * p];
-        let mut new_diag = vec![0.0; pt];
-        accumulate(&phis, &w, n, p, pt, &mut new_rows, &mut new_diag, 1.0, 0.0);
-        if use_cv {
-            let w0 = normalise(&lw0);
-            accumulate(
-                &phis,
-                &w0,
-                n,
-                p,
-                pt,
-                &mut new_rows,
-                &mut new_diag,
-                -1.0,
-                1.0,
-            );
-            let b = base.unwrap_or(&[]);
-            for i in 0..n {
-                for j in 0..p {
-                    new_rows[i * p + j] += b[i * n + j];
-                }
-            }
-            for i in 0..pt {
-                new_diag[i] += b[(p + i) * n + p + i];
-            }
-        }
-        let diff: Vec<f64> = (0..p * p).map(|i| new_rows[i] - phi_rows[i]).collect();
-        let rel_change = frobenius(&diff) / frobenius(&phi_train).max(1e-300);
-        let alpha = cfg.damping;
-        for (o, v) in phi_rows.iter_mut().zip(&new_rows) {
-            *o = (1.0 - alpha) * *o + alpha * v;
-        }
-        for (o, v) in test_diag.iter_mut().zip(&new_diag) {
-            *o = (1.0 - alpha) * *o + alpha * v;
-        }
-        // Symmetrise the training block.
-        for i in 0..p {
-            for j in 0..i {
-                let v = 0.5 * (phi_rows[i * p + j] + phi_rows[j * p + i]);
-                phi_rows[i * p + j] = v;
-                phi_rows[j * p + i] = v;
-            }
-        }
-        history.push(SaddleStep {
-            iteration: it,
-            gamma0: g,
-            rel_change,
-            action,
-            ess_fraction: ess,
-        });
-        if cfg.adaptive && it < adapt_until && g > 0.0 {
-            adapt(&z, &w, r, alpha, &mut mu, &mut cov);
-            lq = cholesky(&cov, r)?;
-        }
-        let frozen = !cfg.adaptive || it >= adapt_until;
-        if frozen && it >= cfg.ramp && rel_change < cfg.tol {
-            converged = true;
+        if evals >= cfg.iterations {
             break;
         }
-        tick(progress, "saddle", it as u64, cfg.iterations as u64)?;
     }
+    converged = converged && history.last().is_some_and(|h| h.gamma0 == gamma0);
 
-    let phi_train: Vec<f64> = phi_rows[..p * p].to_vec();
-    let a = solve_targets(&phi_train, p, ridge, y, c_out)?;
+    let ridge = 1.0 / beta;
+    let a = solve_targets(&phi, p, ridge, &data.y_train, data.outputs)?;
     let mut phi_hat = vec![0.0; p * p];
     for ac in &a {
         for i in 0..p {
@@ -397,27 +521,202 @@ pub fn solve(
             }
         }
     }
-    let phi_cross = phi_rows[p * p..].to_vec();
+    let phi_cross = last.rows[p * p..].to_vec();
+    let test_diag = last.diag;
     let posterior = gp_regression(
-        &phi_train,
+        &phi,
         &phi_cross,
         &test_diag,
-        y,
-        c_out,
+        &data.y_train,
+        data.outputs,
         ridge,
         1.0 / (gamma0 * gamma0).max(1e-300),
     )?;
     Ok(SaddleResult {
         gamma0,
         beta,
-        phi: phi_train,
+        phi,
         phi_hat,
         phi_cross,
         phi_test_diag: test_diag,
         posterior,
         history,
         converged,
+        phi_se: vec![0.0; p * p],
+        mean_test_se: vec![0.0; pt * data.outputs],
     })
+}
+
+/// [`solve_once`] for `cfg.replicas` independent sample sets (seeds `seed + k`): the
+/// kernels are averaged, the predictor recomputed from the averaged kernels, and the
+/// spread over replicas gives standard errors. The history is that of the first replica.
+pub fn solve(
+    act: Activation,
+    data: &Dataset,
+    gamma0: f64,
+    beta: f64,
+    base: Option<&[f64]>,
+    cfg: &SaddleConfig,
+    progress: &dyn Progress,
+) -> Result<SaddleResult> {
+    let k = cfg.replicas.max(1);
+    let runs: Vec<SaddleResult> = (0..k)
+        .map(|i| {
+            let c = SaddleConfig {
+                seed: cfg.seed.wrapping_add(i as u64),
+                ..cfg.clone()
+            };
+            solve_once(act, data, gamma0, beta, base, &c, progress)
+        })
+        .collect::<Result<_>>()?;
+    if k == 1 {
+        return Ok(runs.into_iter().next().unwrap_or_else(|| unreachable!()));
+    }
+    let avg = |f: &dyn Fn(&SaddleResult) -> &Vec<f64>| -> (Vec<f64>, Vec<f64>) {
+        let rows: Vec<Vec<f64>> = runs.iter().map(|r| f(r).clone()).collect();
+        super::langevin::mean_se(&rows)
+    };
+    let (phi, phi_se) = avg(&|r| &r.phi);
+    let (phi_cross, _) = avg(&|r| &r.phi_cross);
+    let (diag, _) = avg(&|r| &r.phi_test_diag);
+    let (_, mean_test_se) = avg(&|r| &r.posterior.mean_test);
+    let (phi_hat, _) = avg(&|r| &r.phi_hat);
+    let posterior = gp_regression(
+        &phi,
+        &phi_cross,
+        &diag,
+        &data.y_train,
+        data.outputs,
+        1.0 / beta,
+        1.0 / (gamma0 * gamma0).max(1e-300),
+    )?;
+    let converged = runs.iter().all(|r| r.converged);
+    let first = runs.into_iter().next().unwrap_or_else(|| unreachable!());
+    Ok(SaddleResult {
+        phi,
+        phi_hat,
+        phi_cross,
+        phi_test_diag: diag,
+        posterior,
+        converged,
+        phi_se,
+        mean_test_se,
+        ..first
+    })
+}
+
+fn identity(p: usize) -> Vec<f64> {
+    let mut m = vec![0.0; p * p];
+    for i in 0..p {
+        m[i * p + i] = 1.0;
+    }
+    m
+}
+
+/// Anderson-accelerated fixed-point iteration `Phi = T(Phi)` at richness `g` from
+/// `phi0`. Returns the last iterate, the evaluation of `T` there and whether the
+/// relative residual reached `tol`. A step that leaves `Phi + I/beta` indefinite is
+/// retried as a damped step with the history cleared.
+#[allow(clippy::too_many_arguments)]
+fn anderson(
+    s: &Sampler,
+    phi0: &[f64],
+    g: f64,
+    tol: f64,
+    cfg: &SaddleConfig,
+    evals: &mut usize,
+    history: &mut Vec<SaddleStep>,
+    progress: &dyn Progress,
+) -> Result<(Vec<f64>, Eval, bool)> {
+    let p = s.p;
+    let d = p * p;
+    let mut x = phi0.to_vec();
+    let mut e = s.eval(&x, g)?;
+    let mut dx: Vec<Vec<f64>> = Vec::new();
+    let mut df: Vec<Vec<f64>> = Vec::new();
+    let mut prev: Option<(Vec<f64>, Vec<f64>)> = None;
+    let mut mix = cfg.mixing;
+    loop {
+        let f: Vec<f64> = (0..d).map(|i| e.rows[i] - x[i]).collect();
+        let rel = frobenius(&f) / frobenius(&x).max(1e-300);
+        history.push(SaddleStep {
+            iteration: *evals,
+            gamma0: g,
+            rel_change: rel,
+            action: e.action,
+            ess_fraction: e.ess,
+        });
+        *evals += 1;
+        tick(progress, "saddle", *evals as u64, cfg.iterations as u64)?;
+        if rel < tol {
+            return Ok((x, e, true));
+        }
+        if *evals >= cfg.iterations {
+            return Ok((x, e, false));
+        }
+        if let Some((px, pf)) = &prev {
+            dx.push((0..d).map(|i| x[i] - px[i]).collect());
+            df.push((0..d).map(|i| f[i] - pf[i]).collect());
+            if dx.len() > cfg.memory {
+                dx.remove(0);
+                df.remove(0);
+            }
+        }
+        // Least squares min |f - DF gamma|.
+        let k = df.len();
+        let mut step: Vec<f64> = (0..d).map(|i| x[i] + mix * f[i]).collect();
+        if k > 0 {
+            let mut gram = vec![0.0; k * k];
+            let mut rhs = vec![0.0; k];
+            for a in 0..k {
+                for b in 0..k {
+                    gram[a * k + b] = df[a].iter().zip(&df[b]).map(|(u, v)| u * v).sum();
+                }
+                rhs[a] = df[a].iter().zip(&f).map(|(u, v)| u * v).sum();
+            }
+            let tr: f64 = (0..k).map(|a| gram[a * k + a]).sum::<f64>() / k as f64;
+            for a in 0..k {
+                gram[a * k + a] += 1e-10 * tr.max(1e-300);
+            }
+            if let Ok(l) = cholesky(&gram, k) {
+                let gam = cholesky_solve(&l, k, &rhs);
+                for (a, ga) in gam.iter().enumerate() {
+                    for i in 0..d {
+                        step[i] -= ga * (dx[a][i] + mix * df[a][i]);
+                    }
+                }
+            }
+        }
+        // Symmetrise and try the step; fall back to a damped step on failure.
+        for i in 0..p {
+            for j in 0..i {
+                let v = 0.5 * (step[i * p + j] + step[j * p + i]);
+                step[i * p + j] = v;
+                step[j * p + i] = v;
+            }
+        }
+        match s.eval(&step, g) {
+            Ok(ne) => {
+                prev = Some((x, f));
+                x = step;
+                e = ne;
+            }
+            Err(_) => {
+                dx.clear();
+                df.clear();
+                prev = None;
+                mix *= 0.5;
+                if mix < 1e-6 {
+                    return Err(Error::Numerical(
+                        "saddle point: iteration left the positive definite cone".into(),
+                    ));
+                }
+                let damped: Vec<f64> = (0..d).map(|i| x[i] + mix * f[i]).collect();
+                e = s.eval(&damped, g)?;
+                x = damped;
+            }
+        }
+    }
 }
 
 /// `rows[i, j] = keep * rows[i, j] + sign * sum_s w_s phi_s[i] phi_s[j]` for `j < P`,
@@ -515,38 +814,4 @@ fn standardise(xi: &mut [f64], m: usize, r: usize) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Damped moment matching of the proposal to the weighted samples `z`.
-fn adapt(z: &[f64], w: &[f64], r: usize, alpha: f64, mu: &mut [f64], cov: &mut [f64]) {
-    let mut mean = vec![0.0; r];
-    for (s, &ws) in w.iter().enumerate() {
-        for k in 0..r {
-            mean[k] += ws * z[s * r + k];
-        }
-    }
-    let mut c = vec![0.0; r * r];
-    for (s, &ws) in w.iter().enumerate() {
-        let zs = &z[s * r..(s + 1) * r];
-        for i in 0..r {
-            let di = ws * (zs[i] - mean[i]);
-            for j in 0..=i {
-                c[i * r + j] += di * (zs[j] - mean[j]);
-            }
-        }
-    }
-    for i in 0..r {
-        for j in 0..i {
-            c[j * r + i] = c[i * r + j];
-        }
-    }
-    for k in 0..r {
-        mu[k] = (1.0 - alpha) * mu[k] + alpha * mean[k];
-    }
-    for i in 0..r * r {
-        cov[i] = (1.0 - alpha) * cov[i] + alpha * c[i];
-    }
-    for i in 0..r {
-        cov[i * r + i] += 1e-9;
-    }
 }

@@ -1,0 +1,465 @@
+//! Deep nonlinear DMFT (L >= 2) by Monte Carlo over the single-site process, with the
+//! response functions, iterated to a fixed point.
+//!
+//! State on the `n = P (T + 1)` grid of (step, point), row index `i = t P + mu`:
+//! kernels `Phi^l, G^l [n x n]`, responses `R^l, B^l [n x n]` (layer `l` is hidden
+//! layer `l + 1`, 0-based in the code). One iteration, layer by layer (Gauss-Seidel:
+//! layer `l` sees this iteration's `Phi^{l-1}, R^{l-1}` and the last iteration's
+//! `G^{l+1}, B^l`):
+//!
+//! 1. `u = chol(Phi^{l-1}) eps`, `r = chol(G^{l+1}) eps'` for S samples (`eps` fixed
+//!    across iterations: common random numbers make the iteration a deterministic map,
+//!    so its convergence history is meaningful). Layer 1's `u ~ N(0, Phi^0)` and the
+//!    last layer's `r ~ N(0, 1)` are static.
+//! 2. One causal sweep over t (exact): `h(t) = u(t) + C_h(t, <t) g(<t)`,
+//!    `z(t) = r(t) + C_z(t, <=t) phi(<=t)`, `g = phi'(h) z` (module doc of [`super`]).
+//!    In the last layer `Delta(t) = y - f(t)` is formed on the fly from the fields.
+//! 3. `Phi^l = <phi phi^T>`, `G^l = <g g^T>` over the S samples; the responses
+//!    `R^l = <d phi / d r>` and `B^{l-1} = <d g / d u>` from the per-sample Jacobians
+//!    (forward tangents of the causal sweep) on the first `S_r = min(S, 128)` samples.
+//! 4. Mix with `damping`; record the relative change.
+//!
+//! Cost per layer and iteration `O(S n^2 + S_r n^3 + n^3)`; `n <= MAX_PT`. For ReLU the
+//! delta-function part of phi'' (in the equal-time `B(t,t)`) is dropped.
+
+use super::linear::{finish, lazy_delta, mix, rel_change};
+use super::{DmftResult, Problem, ddphi};
+use crate::error::{Error, Result};
+use crate::progress::{Progress, tick};
+use crate::rng::{Stream, normals, stream};
+use crate::theory::kernels::mlp_layer_kernels;
+use crate::theory::linalg::{Layout, cholesky_psd, cholesky_psd_ordered, gemm, rm};
+
+/// Samples used for the response functions.
+pub const RESPONSE_SAMPLES: usize = 128;
+
+/// Relative change per iteration below which the solve counts as converged.
+pub const TOLERANCE: f64 = 1e-3;
+
+struct Grid {
+    p: usize,
+    n: usize,
+    tt: usize,
+}
+
+/// Solve a deep DMFT.
+pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> {
+    let (p, tt, depth, s) = (pr.p, pr.steps + 1, pr.depth, pr.samples);
+    let n = p * tt;
+    if n > super::MAX_PT {
+        return Err(Error::Budget(format!(
+            "deep DMFT needs P (T + 1) <= {}, got {n}",
+            super::MAX_PT
+        )));
+    }
+    let sr = s.min(RESPONSE_SAMPLES);
+    let nf = n as f64;
+    let work = depth as f64
+        * pr.iterations as f64
+        * (10.0 * s as f64 * nf * nf + 3.0 * sr as f64 * nf.powi(3) + nf.powi(3));
+    pr.budget("deep DMFT", work)?;
+    let grid = Grid { p, n, tt };
+    let kx = pr.kx();
+    let init = mlp_layer_kernels(pr.act, depth, 1.0, &kx, p)?;
+    let tile = |m: &[f64]| {
+        let mut out = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                out[i * n + j] = m[(i % p) * p + j % p];
+            }
+        }
+        out
+    };
+    let phi0 = tile(&kx);
+    let mut phi: Vec<Vec<f64>> = init.phi.iter().map(|m| tile(m)).collect();
+    let mut g: Vec<Vec<f64>> = init.g.iter().map(|m| tile(m)).collect();
+    let mut resp_r = vec![vec![0.0; n * n]; depth - 1];
+    let mut resp_b = vec![vec![0.0; n * n]; depth - 1];
+    let mut delta = lazy_delta(pr, &kx, depth);
+    let chol_x = cholesky_psd(&kx, p, "input kernel X X^T / D")?;
+    let mut res = DmftResult {
+        warnings: pr.warnings.clone(),
+        ..Default::default()
+    };
+    let total = (pr.iterations * depth) as u64;
+    // elimination orders of the sampling factors, fixed after the first iteration
+    let mut order_phi: Vec<Option<Vec<usize>>> = vec![None; depth];
+    let mut order_g: Vec<Option<Vec<usize>>> = vec![None; depth];
+    for it in 0..pr.iterations {
+        let mut change = 0.0f64;
+        let mut new_delta = delta.clone();
+        for l in 0..depth {
+            tick(progress, "dmft", (it * depth + l) as u64, total)?;
+            let last = l + 1 == depth;
+            // Gaussian sources [n x S]
+            let mut h = vec![0.0; n * s];
+            if l == 0 {
+                let e = normals(&mut stream(pr.seed, Stream::Theory, 10, 0), p * s);
+                let mut u = vec![0.0; p * s];
+                gemm(p, p, s, 1.0, &chol_x, rm(p), &e, rm(s), 0.0, &mut u, rm(s));
+                for t in 0..tt {
+                    h[t * p * s..(t + 1) * p * s].copy_from_slice(&u);
+                }
+            } else {
+                let (c, o) = cholesky_psd_ordered(
+                    &phi[l - 1],
+                    n,
+                    &format!("Phi^{l}"),
+                    order_phi[l].as_deref(),
+                )?;
+                order_phi[l] = Some(o);
+                let e = normals(
+                    &mut stream(pr.seed, Stream::Theory, 10 + l as u64, 0),
+                    n * s,
+                );
+                gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut h, rm(s));
+            }
+            let mut z = vec![0.0; n * s];
+            if last {
+                let r = normals(&mut stream(pr.seed, Stream::Theory, 100, 0), s);
+                for row in z.chunks_mut(s) {
+                    row.copy_from_slice(&r);
+                }
+            } else {
+                let (c, o) = cholesky_psd_ordered(
+                    &g[l + 1],
+                    n,
+                    &format!("G^{}", l + 2),
+                    order_g[l].as_deref(),
+                )?;
+                order_g[l] = Some(o);
+                let e = normals(
+                    &mut stream(pr.seed, Stream::Theory, 100 + l as u64 + 1, 0),
+                    n * s,
+                );
+                gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut z, rm(s));
+            }
+            let ones;
+            let phi_prev = if l == 0 { &phi0 } else { &phi[l - 1] };
+            let g_next = if last {
+                ones = vec![1.0; n * n];
+                &ones
+            } else {
+                &g[l + 1]
+            };
+            let sweep = Sweep {
+                grid: &grid,
+                pr,
+                phi_prev,
+                r_prev: if l == 0 { None } else { Some(&resp_r[l - 1]) },
+                g_next,
+                b_here: if last { None } else { Some(&resp_b[l]) },
+            };
+            let delta_in = if last {
+                &mut new_delta
+            } else {
+                &mut delta.clone()
+            };
+            let out = sweep.run(&mut h, &mut z, s, delta_in, last)?;
+            // kernels
+            let inv = 1.0 / s as f64;
+            let mut new_phi = vec![0.0; n * n];
+            gemm(
+                n,
+                s,
+                n,
+                inv,
+                &out.phi,
+                rm(s),
+                &out.phi,
+                Layout { rs: 1, cs: s },
+                0.0,
+                &mut new_phi,
+                rm(n),
+            );
+            let mut new_g = vec![0.0; n * n];
+            gemm(
+                n,
+                s,
+                n,
+                inv,
+                &out.g,
+                rm(s),
+                &out.g,
+                Layout { rs: 1, cs: s },
+                0.0,
+                &mut new_g,
+                rm(n),
+            );
+            change = change
+                .max(rel_change(&phi[l], &new_phi))
+                .max(rel_change(&g[l], &new_g));
+            let (jr, jb) = sweep.responses(&out, &h, &z, s, sr, !last, l > 0);
+            mix(&mut phi[l], &new_phi, pr.damping);
+            mix(&mut g[l], &new_g, pr.damping);
+            if let Some(jr) = jr {
+                mix(&mut resp_r[l], &jr, pr.damping);
+            }
+            if let Some(jb) = jb {
+                mix(&mut resp_b[l - 1], &jb, pr.damping);
+            }
+            if out.nonfinite {
+                return Err(Error::Numerical(format!(
+                    "DMFT fields of layer {} are not finite (eta * gamma0 too large?)",
+                    l + 1
+                )));
+            }
+        }
+        change = change.max(rel_change(&delta, &new_delta));
+        delta = new_delta;
+        res.history.push(change);
+        if change < 1e-9 {
+            break;
+        }
+    }
+    if let Some(&last) = res.history.last()
+        && last > TOLERANCE
+    {
+        res.warnings.push(format!(
+            "deep DMFT not converged after {} iterations: relative change {last:.2e} > {TOLERANCE:.0e} \
+             (see history; more iterations or less damping)",
+            res.history.len()
+        ));
+    }
+    finish(pr, &mut res, &delta, &phi, &g, &kx);
+    tick(progress, "dmft", total, total)?;
+    Ok(res)
+}
+
+/// One layer's causal sweep with its kernels.
+struct Sweep<'a> {
+    grid: &'a Grid,
+    pr: &'a Problem,
+    phi_prev: &'a [f64],
+    r_prev: Option<&'a [f64]>,
+    g_next: &'a [f64],
+    b_here: Option<&'a [f64]>,
+}
+
+struct SweepOut {
+    phi: Vec<f64>,
+    g: Vec<f64>,
+    /// The causal operators actually used, `[n x n]`.
+    ch: Vec<f64>,
+    cz: Vec<f64>,
+    nonfinite: bool,
+}
+
+impl Sweep<'_> {
+    /// Fill block row t of `C_h` (s < t) and `C_z` (s <= t) from Delta(s < t).
+    fn rows(&self, t: usize, delta: &[f64], ch: &mut [f64], cz: &mut [f64]) {
+        let (p, n) = (self.grid.p, self.grid.n);
+        let k = self.pr.eta * self.pr.gamma0 / p as f64;
+        for mu in 0..p {
+            let i = t * p + mu;
+            for j in 0..t * p {
+                let d = delta[j];
+                let r = self.r_prev.map_or(0.0, |m| m[i * n + j]);
+                ch[i * n + j] = r + k * self.phi_prev[i * n + j] * d;
+                cz[i * n + j] = k * self.g_next[i * n + j] * d;
+            }
+            if let Some(b) = self.b_here {
+                for j in 0..(t + 1) * p {
+                    cz[i * n + j] += b[i * n + j];
+                }
+            }
+        }
+    }
+
+    /// Run the sweep in place: `h`, `z` hold the sources `u`, `r` on entry and the
+    /// fields on exit (`[n x S]`). In the last layer `delta` is overwritten by
+    /// `y - f(t)` as the sweep goes; otherwise it is read.
+    fn run(
+        &self,
+        h: &mut [f64],
+        z: &mut [f64],
+        s: usize,
+        delta: &mut [f64],
+        last: bool,
+    ) -> Result<SweepOut> {
+        let (p, n, tt) = (self.grid.p, self.grid.n, self.grid.tt);
+        let act = self.pr.act;
+        let mut out = SweepOut {
+            phi: vec![0.0; n * s],
+            g: vec![0.0; n * s],
+            ch: vec![0.0; n * n],
+            cz: vec![0.0; n * n],
+            nonfinite: false,
+        };
+        let mut m0 = vec![0.0; p];
+        for t in 0..tt {
+            let (ch, cz) = (&mut out.ch, &mut out.cz);
+            self.rows(t, delta, ch, cz);
+            let b0 = t * p;
+            // h(t) += C_h(t, <t) g(<t)
+            if t > 0 {
+                let (past, _) = out.g.split_at(b0 * s);
+                gemm(
+                    p,
+                    b0,
+                    s,
+                    1.0,
+                    &ch[b0 * n..],
+                    rm(n),
+                    past,
+                    rm(s),
+                    1.0,
+                    &mut h[b0 * s..],
+                    rm(s),
+                );
+            }
+            let blk = b0 * s..(b0 + p) * s;
+            for (f, x) in out.phi[blk.clone()].iter_mut().zip(&h[blk]) {
+                *f = act.phi(*x);
+            }
+            // z(t) += C_z(t, <=t) phi(<=t)
+            gemm(
+                p,
+                b0 + p,
+                s,
+                1.0,
+                &cz[b0 * n..],
+                rm(n),
+                &out.phi,
+                rm(s),
+                1.0,
+                &mut z[b0 * s..],
+                rm(s),
+            );
+            let blk = b0 * s..(b0 + p) * s;
+            for ((gv, x), zv) in out.g[blk.clone()]
+                .iter_mut()
+                .zip(&h[blk.clone()])
+                .zip(&z[blk])
+            {
+                *gv = act.dphi(*x) * zv;
+            }
+            if last {
+                for mu in 0..p {
+                    let row = (b0 + mu) * s;
+                    let m: f64 = (0..s).map(|a| z[row + a] * out.phi[row + a]).sum::<f64>()
+                        / (self.pr.gamma0 * s as f64);
+                    if t == 0 {
+                        m0[mu] = m;
+                    }
+                    delta[b0 + mu] = self.pr.y[mu] - (m - m0[mu]);
+                }
+            }
+            if !h[b0 * s..(b0 + p) * s].iter().all(|v| v.is_finite()) {
+                out.nonfinite = true;
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Averaged Jacobians over the first `sr` samples: `R = <d phi / d r>` (if `want_r`)
+    /// and `B = <d g / d u>` (if `want_b`), both `[n x n]`, by forward tangents through
+    /// the causal sweep with the operators `C_h`, `C_z` it used:
+    ///
+    /// ```text
+    /// dh(t) = [du(t)] + C_h(t, <t) dg(<t),   dphi = phi'(h) dh
+    /// dz(t) = [dr(t)] + C_z(t, <=t) dphi(<=t),   dg = phi''(h) z dh + phi'(h) dz
+    /// ```
+    ///
+    /// one column per source coordinate (s, nu); a source at step s only reaches rows
+    /// t >= s, so block row t only carries the first `(t + 1) P` columns.
+    #[allow(clippy::too_many_arguments)]
+    fn responses(
+        &self,
+        out: &SweepOut,
+        h: &[f64],
+        z: &[f64],
+        s: usize,
+        sr: usize,
+        want_r: bool,
+        want_b: bool,
+    ) -> (Option<Vec<f64>>, Option<Vec<f64>>) {
+        let (p, n, tt) = (self.grid.p, self.grid.n, self.grid.tt);
+        let act = self.pr.act;
+        let mut acc_r = want_r.then(|| vec![0.0; n * n]);
+        let mut acc_b = want_b.then(|| vec![0.0; n * n]);
+        let mut dh = vec![0.0; n * n];
+        let mut dz = vec![0.0; n * n];
+        let mut dphi = vec![0.0; n * n];
+        let mut dg = vec![0.0; n * n];
+        let mut d1 = vec![0.0; n];
+        let mut d2 = vec![0.0; n];
+        for a in 0..sr {
+            for i in 0..n {
+                let (x, zz) = (h[i * s + a], z[i * s + a]);
+                d1[i] = act.dphi(x);
+                d2[i] = ddphi(act, x) * zz;
+            }
+            for (source_u, acc) in [(false, &mut acc_r), (true, &mut acc_b)] {
+                let Some(acc) = acc.as_mut() else { continue };
+                for m in [&mut dh, &mut dz, &mut dphi, &mut dg] {
+                    m.iter_mut().for_each(|v| *v = 0.0);
+                }
+                for t in 0..tt {
+                    let b0 = t * p;
+                    let cols = b0 + p;
+                    if b0 > 0 {
+                        gemm(
+                            p,
+                            b0,
+                            cols,
+                            1.0,
+                            &out.ch[b0 * n..],
+                            rm(n),
+                            &dg,
+                            rm(n),
+                            0.0,
+                            &mut dh[b0 * n..],
+                            rm(n),
+                        );
+                    }
+                    if source_u {
+                        for mu in 0..p {
+                            dh[(b0 + mu) * n + b0 + mu] += 1.0;
+                        }
+                    }
+                    for mu in 0..p {
+                        let i = b0 + mu;
+                        for j in 0..cols {
+                            dphi[i * n + j] = d1[i] * dh[i * n + j];
+                        }
+                    }
+                    gemm(
+                        p,
+                        cols,
+                        cols,
+                        1.0,
+                        &out.cz[b0 * n..],
+                        rm(n),
+                        &dphi,
+                        rm(n),
+                        0.0,
+                        &mut dz[b0 * n..],
+                        rm(n),
+                    );
+                    if !source_u {
+                        for mu in 0..p {
+                            dz[(b0 + mu) * n + b0 + mu] += 1.0;
+                        }
+                    }
+                    for mu in 0..p {
+                        let i = b0 + mu;
+                        for j in 0..cols {
+                            dg[i * n + j] = d2[i] * dh[i * n + j] + d1[i] * dz[i * n + j];
+                        }
+                    }
+                }
+                let src = if source_u { &dg } else { &dphi };
+                for (x, y) in acc.iter_mut().zip(src) {
+                    *x += y;
+                }
+            }
+        }
+        let inv = 1.0 / sr as f64;
+        for acc in [&mut acc_r, &mut acc_b].into_iter().flatten() {
+            acc.iter_mut().for_each(|v| *v *= inv);
+        }
+        (acc_r, acc_b)
+    }
+}

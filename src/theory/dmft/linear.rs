@@ -1,0 +1,317 @@
+//! Linear networks (phi = identity): the DMFT closes without sampling.
+//!
+//! Two layers: every field is linear in the Gaussian sources `(u, r)`,
+//! `h(t) = A_t u + b_t r`, `z(t) = c_t . u + d_t r`, `u ~ N(0, Phi^0)`, `r ~ N(0, 1)`:
+//!
+//! ```text
+//! A_{t+1} = A_t + k Phi^0 Delta(t) c_t^T      b_{t+1} = b_t + k Phi^0 Delta(t) d_t
+//! c_{t+1} = c_t + k A_t^T Delta(t)            d_{t+1} = d_t + k Delta(t) . b_t
+//! f(t)    = (A_t Phi^0 c_t + b_t d_t) / gamma0,   k = eta gamma0 / P
+//! ```
+//!
+//! (exact in discrete time, `O(T (P + P_test)^2)`). Deep (L >= 2): with the causal
+//! operators `C_h = R^{l-1} + k Phi^{l-1} Delta`, `C_z = B^l + k G^{l+1} Delta` on the
+//! `P (T+1)`-dimensional space of (step, point), `h = M (u + C_h r)`, `M = (I - C_h C_z)^{-1}`,
+//! `z = r + C_z h`, so
+//!
+//! ```text
+//! Phi^l = M (Phi^{l-1} + C_h G^{l+1} C_h^T) M^T,    R^l = M C_h,    B^{l-1} = C_z M
+//! G^l   = G^{l+1} + C_z X + X^T C_z^T + C_z Phi^l C_z^T,   X = M C_h G^{l+1}
+//! f(t)  = < z^L(t) h^L(t) > / gamma0
+//! ```
+//!
+//! iterated (layers in order, `Delta` from the last layer) to a fixed point.
+
+use super::{DmftResult, Problem};
+use crate::error::{Error, Result};
+use crate::progress::{Progress, tick};
+use crate::theory::linalg::{matmul, matmul_nt, solve, transpose};
+
+/// Two-layer linear network, exact recursion.
+pub(crate) fn two_layer(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> {
+    let (p, n) = (pr.p, pr.p + pr.pt);
+    pr.budget("linear DMFT", 8.0 * pr.steps as f64 * (n * n) as f64)?;
+    let kx = &pr.kx_all;
+    let k = pr.eta * pr.gamma0 / p as f64;
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        a[i * n + i] = 1.0;
+    }
+    let mut b = vec![0.0; n];
+    let mut c = vec![0.0; n];
+    let mut d = 1.0f64;
+    let mut res = DmftResult {
+        warnings: pr.warnings.clone(),
+        history: vec![0.0],
+        ..Default::default()
+    };
+    let mut f = vec![0.0; n];
+    let mut delta = pr.y.clone();
+    let report = (pr.steps / 50).max(1);
+    for t in 0..=pr.steps {
+        // f = (A Phi0 c + b d) / gamma0
+        let kc: Vec<f64> = (0..n).map(|i| dot(&kx[i * n..(i + 1) * n], &c)).collect();
+        for i in 0..n {
+            f[i] = (dot(&a[i * n..(i + 1) * n], &kc) + b[i] * d) / pr.gamma0;
+        }
+        for mu in 0..p {
+            delta[mu] = pr.y[mu] - f[mu];
+        }
+        res.loss.push(pr.loss(&delta));
+        res.outputs.push(f[..p].to_vec());
+        if pr.is_record(t) {
+            // Phi = A Phi0 A^T + b b^T, G = c^T Phi0 c + d^2 (all entries)
+            let ak = matmul(&a, kx, n, n, n);
+            let phi_all = matmul_nt(&ak, &a, n, n, n);
+            let g = dot(&c, &kc) + d * d;
+            let mut phi = vec![0.0; p * p];
+            let mut ntk = vec![0.0; p * p];
+            for mu in 0..p {
+                for nu in 0..p {
+                    let v = phi_all[mu * n + nu] + b[mu] * b[nu];
+                    phi[mu * p + nu] = v;
+                    ntk[mu * p + nu] = g * kx[mu * n + nu] + v;
+                }
+            }
+            res.record_steps.push(t);
+            res.phi.push(vec![phi]);
+            res.g.push(vec![vec![g; p * p]]);
+            res.ntk.push(ntk);
+        }
+        if t == pr.steps || !res.loss[t].is_finite() {
+            break;
+        }
+        // v = Phi0[:, train] Delta
+        let v: Vec<f64> = (0..n).map(|i| dot(&kx[i * n..i * n + p], &delta)).collect();
+        // c_new = c + k A[train rows]^T Delta ; d_new = d + k Delta . b[train]
+        let mut c_new = c.clone();
+        for mu in 0..p {
+            for j in 0..n {
+                c_new[j] += k * a[mu * n + j] * delta[mu];
+            }
+        }
+        let d_new = d + k * dot(&delta, &b[..p]);
+        for i in 0..n {
+            for j in 0..n {
+                a[i * n + j] += k * v[i] * c[j];
+            }
+            b[i] += k * v[i] * d;
+        }
+        c = c_new;
+        d = d_new;
+        if t % report == 0 {
+            tick(progress, "dmft", t as u64, pr.steps as u64)?;
+        }
+    }
+    res.test_outputs = f[p..].to_vec();
+    Ok(res)
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Deep linear network (L >= 2), closed-form kernels iterated to a fixed point.
+pub(crate) fn deep(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> {
+    let (p, tt, l_count) = (pr.p, pr.steps + 1, pr.depth);
+    let n = p * tt;
+    if n > super::MAX_PT {
+        return Err(Error::Budget(format!(
+            "deep DMFT needs P (T + 1) <= {}, got {n}",
+            super::MAX_PT
+        )));
+    }
+    let nf = n as f64;
+    pr.budget(
+        "deep linear DMFT",
+        12.0 * nf.powi(3) * (l_count * pr.iterations) as f64,
+    )?;
+    let kx = pr.kx();
+    let k = pr.eta * pr.gamma0 / p as f64;
+    // Static input kernel tiled over steps, lazy kernels Phi^l = Phi^0, G^l = 1 at init.
+    let tile = |m: &[f64]| {
+        let mut out = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                out[i * n + j] = m[(i % p) * p + j % p];
+            }
+        }
+        out
+    };
+    let phi0 = tile(&kx);
+    let mut phi = vec![phi0.clone(); l_count];
+    let mut g = vec![vec![1.0; n * n]; l_count + 1]; // g[l] = G^{l+1}; g[L] = 1
+    let mut resp_r = vec![vec![0.0; n * n]; l_count]; // R^l (l = 1..L-1 at index l-1)
+    let mut resp_b = vec![vec![0.0; n * n]; l_count]; // B^l
+    let mut delta_all = lazy_delta(pr, &kx, l_count);
+    let mut res = DmftResult {
+        warnings: pr.warnings.clone(),
+        ..Default::default()
+    };
+    let causal = |t: usize, s: usize| s < t;
+    for it in 0..pr.iterations {
+        let mut change = 0.0f64;
+        let mut new_delta = delta_all.clone();
+        for l in 0..l_count {
+            let phi_prev = if l == 0 { &phi0 } else { &phi[l - 1] };
+            let g_next = &g[l + 1];
+            let mut ch = vec![0.0; n * n];
+            let mut cz = vec![0.0; n * n];
+            for i in 0..n {
+                let (t, _) = (i / p, i % p);
+                for j in 0..n {
+                    let (s, nu) = (j / p, j % p);
+                    let dl = delta_all[s * p + nu];
+                    if causal(t, s) {
+                        let rr = if l > 0 { resp_r[l - 1][i * n + j] } else { 0.0 };
+                        ch[i * n + j] = rr + k * phi_prev[i * n + j] * dl;
+                        cz[i * n + j] = k * g_next[i * n + j] * dl;
+                    }
+                    if s <= t && l + 1 < l_count {
+                        cz[i * n + j] += resp_b[l][i * n + j];
+                    }
+                }
+            }
+            // M = (I - C_h C_z)^{-1}
+            let mut a = matmul(&ch, &cz, n, n, n);
+            a.iter_mut().for_each(|v| *v = -*v);
+            for i in 0..n {
+                a[i * n + i] += 1.0;
+            }
+            let mut eye = vec![0.0; n * n];
+            for i in 0..n {
+                eye[i * n + i] = 1.0;
+            }
+            let m = solve(&a, &eye, n, n, "I - C_h C_z")?;
+            let mch = matmul(&m, &ch, n, n, n); // R^l = M C_h
+            let czm = matmul(&cz, &m, n, n, n); // B^{l-1} = C_z M
+            // Phi^l = M Phi^{l-1} M^T + (M C_h) G (M C_h)^T
+            let mp = matmul(&m, phi_prev, n, n, n);
+            let mut new_phi = matmul_nt(&mp, &m, n, n, n);
+            let x = matmul(&mch, g_next, n, n, n); // X = M C_h G^{l+1}
+            let xx = matmul_nt(&x, &mch, n, n, n);
+            add(&mut new_phi, &xx, 1.0);
+            // G^l = G^{l+1} + C_z X + X^T C_z^T + C_z Phi^l C_z^T
+            let czx = matmul(&cz, &x, n, n, n);
+            let mut new_g = g_next.clone();
+            add(&mut new_g, &czx, 1.0);
+            add(&mut new_g, &transpose(&czx, n, n), 1.0);
+            let czp = matmul(&cz, &new_phi, n, n, n);
+            add(&mut new_g, &matmul_nt(&czp, &cz, n, n, n), 1.0);
+            change = change
+                .max(rel_change(&phi[l], &new_phi))
+                .max(rel_change(&g[l], &new_g));
+            let a_mix = pr.damping;
+            mix(&mut phi[l], &new_phi, a_mix);
+            mix(&mut g[l], &new_g, a_mix);
+            if l + 1 < l_count {
+                mix(&mut resp_r[l], &mch, a_mix);
+            }
+            if l > 0 {
+                mix(&mut resp_b[l - 1], &czm, a_mix);
+            }
+            if l + 1 == l_count {
+                // f(t) = <z h>(t,t) / gamma0 = diag of Cov(z, h) = (X^T + C_z Phi^L) at (t,mu),(t,mu)
+                for i in 0..n {
+                    let xt = x[i * n + i]; // Cov(h, r) = X, Cov(z,h) = X^T + C_z Phi^L
+                    let v = xt + czp[i * n + i];
+                    new_delta[i] = pr.y[i % p] - v / pr.gamma0;
+                }
+            }
+        }
+        let dchange = rel_change(&delta_all, &new_delta);
+        change = change.max(dchange);
+        mix(&mut delta_all, &new_delta, pr.damping);
+        res.history.push(change);
+        tick(progress, "dmft", it as u64 + 1, pr.iterations as u64)?;
+        if change < 1e-12 {
+            break;
+        }
+    }
+    finish(pr, &mut res, &delta_all, &phi, &g, &kx);
+    Ok(res)
+}
+
+/// Lazy Delta(t) (kernel regression with the NTK `sum_l G^l o Phi^{l-1}`), `[(T+1) P]`.
+pub(crate) fn lazy_delta(pr: &Problem, kx: &[f64], depth: usize) -> Vec<f64> {
+    let p = pr.p;
+    let lk = crate::theory::kernels::mlp_layer_kernels(pr.act, depth, 1.0, kx, p)
+        .map(|k| k.ntk)
+        .unwrap_or_else(|_| kx.to_vec());
+    let mut out = Vec::with_capacity(p * (pr.steps + 1));
+    let mut d = pr.y.clone();
+    for _ in 0..=pr.steps {
+        out.extend_from_slice(&d);
+        let kd: Vec<f64> = (0..p).map(|i| dot(&lk[i * p..(i + 1) * p], &d)).collect();
+        for (x, y) in d.iter_mut().zip(kd) {
+            *x -= pr.eta / p as f64 * y;
+        }
+    }
+    out
+}
+
+/// Fill loss, outputs and recorded equal-time kernels from `Delta [(T+1) P]` and the
+/// `[n x n]` kernels (`phi[l]`, `g[l]` for hidden layers `l = 0..L-1`).
+pub(crate) fn finish(
+    pr: &Problem,
+    res: &mut DmftResult,
+    delta: &[f64],
+    phi: &[Vec<f64>],
+    g: &[Vec<f64>],
+    kx: &[f64],
+) {
+    let p = pr.p;
+    let n = p * (pr.steps + 1);
+    let depth = phi.len();
+    for t in 0..=pr.steps {
+        let d = &delta[t * p..(t + 1) * p];
+        res.loss.push(pr.loss(d));
+        res.outputs
+            .push((0..p).map(|mu| pr.y[mu] - d[mu]).collect());
+        if pr.is_record(t) {
+            let block = |m: &[f64]| {
+                let mut b = vec![0.0; p * p];
+                for mu in 0..p {
+                    for nu in 0..p {
+                        b[mu * p + nu] = m[(t * p + mu) * n + t * p + nu];
+                    }
+                }
+                b
+            };
+            let phis: Vec<Vec<f64>> = phi.iter().take(depth).map(|m| block(m)).collect();
+            let gs: Vec<Vec<f64>> = g.iter().take(depth).map(|m| block(m)).collect();
+            let mut ntk: Vec<f64> = gs[0].iter().zip(kx).map(|(a, b)| a * b).collect();
+            for l in 0..depth {
+                let gn = if l + 1 < depth {
+                    gs[l + 1].clone()
+                } else {
+                    vec![1.0; p * p]
+                };
+                for (k, (a, b)) in ntk.iter_mut().zip(gn.iter().zip(&phis[l])) {
+                    *k += a * b;
+                }
+            }
+            res.record_steps.push(t);
+            res.phi.push(phis);
+            res.g.push(gs);
+            res.ntk.push(ntk);
+        }
+    }
+}
+
+pub(crate) fn add(a: &mut [f64], b: &[f64], c: f64) {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += c * y);
+}
+
+pub(crate) fn mix(old: &mut [f64], new: &[f64], alpha: f64) {
+    old.iter_mut()
+        .zip(new)
+        .for_each(|(o, n)| *o = alpha * n + (1.0 - alpha) * *o);
+}
+
+/// `|new - old| / max(|old|, tiny)` in the Frobenius norm.
+pub(crate) fn rel_change(old: &[f64], new: &[f64]) -> f64 {
+    let num: f64 = old.iter().zip(new).map(|(a, b)| (a - b).powi(2)).sum();
+    let den: f64 = old.iter().map(|a| a * a).sum();
+    (num / den.max(1e-300)).sqrt()
+}

@@ -1,0 +1,287 @@
+//! Discrete-time DMFT of full-batch GD in the mean-field / muP network (theory.md
+//! section 3): the N -> infinity limit of the finite engine's `param = mup`,
+//! `model.centered = true`, `optimizer = gd` runs, step for step.
+//!
+//! Single-site process of hidden layer `l = 1..L` (`Phi^0 = X X^T / D`, `G^{L+1} = 1`),
+//! for points `mu` and steps `t`, with strictly causal sums `s < t` unless noted:
+//!
+//! ```text
+//! h^l(t) = u^l(t) + sum_{s<t} [ R^{l-1}(t,s) + (eta gamma0 / P) Phi^{l-1}(t,s) Delta(s) ] g^l(s)
+//! z^l(t) = r^l(t) + sum_{s<=t} B^l(t,s) phi(h^l(s)) + (eta gamma0 / P) sum_{s<t} G^{l+1}(t,s) Delta(s) phi(h^l(s))
+//! g^l    = phi'(h^l) z^l,     u^l ~ GP(0, Phi^{l-1}),   r^l ~ GP(0, G^{l+1})
+//! R^l(t,s) = < d phi(h^l(t)) / d r^l(s) >,   B^l(t,s) = < d g^{l+1}(t) / d u^{l+1}(s) >
+//! f(t)   = < z^L(t) phi(h^L(t)) > / gamma0  (minus its t = 0 value: centred output)
+//! Delta(t) = y - f(t),   loss(t) = (1/2P) |Delta(t)|^2
+//! ```
+//!
+//! (`Delta(s)` acts as a diagonal matrix on the point index.) The responses are those of
+//! theory.md with the discrete-time factor absorbed: `R = (eta gamma0 / P) A`,
+//! `B = (eta gamma0 / P) B_theory`. `B^l` has an equal-time part
+//! `B^l(t,t) = diag < phi''(h^{l+1}(t)) z^{l+1}(t) >`: the backward pass at step t sees
+//! the same weights as the forward pass, which gradient independence would drop.
+//!
+//! The output is read from the fields, which is exact in discrete time; integrating
+//! `Delta(t+1) = Delta(t) - (eta/P) NTK(t) Delta(t)` is only first order in eta, and
+//! with ReLU (whose phi'' is a delta at the kink) that error is what made the NTK form
+//! disagree with finite networks (theory.md's pitfall). `NTK(t) = G^1(t,t) o Phi^0 +
+//! sum_l G^{l+1}(t,t) o Phi^l(t,t)` is still reported.
+//!
+//! Solvers: [`two_layer`] (L = 1, any activation, one causal sweep), [`deep`] (L >= 2,
+//! Monte Carlo with responses and damped iteration), [`linear`] (phi = identity, closed
+//! form, no sampling).
+
+pub mod deep;
+pub mod linear;
+pub mod two_layer;
+
+use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
+use crate::error::{Error, Result, check_range};
+use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
+
+/// Largest number of training points a DMFT may use.
+pub const MAX_POINTS: usize = 512;
+/// Largest `P (T + 1)` of the deep solvers (their kernels are `[P(T+1)]^2`).
+pub const MAX_PT: usize = 2048;
+/// Largest estimated work (flops) of one solve.
+pub const MAX_WORK: f64 = 5e12;
+/// Largest number of Monte Carlo samples.
+pub const MAX_SAMPLES: usize = 1 << 20;
+
+/// A DMFT computation: the training setup plus the solver's knobs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DmftConfig {
+    /// Data, activation, depth, gamma0 (`param.gamma0`), eta (`optimizer.lr`, GD),
+    /// steps T, seed, and `observe.every` for the recorded kernels.
+    pub train: TrainConfig,
+    /// Monte Carlo samples S of the single-site process.
+    pub samples: usize,
+    /// Fixed-point iterations (deep solvers).
+    pub iterations: usize,
+    /// Mixing weight of the new iterate: `K <- damping K_new + (1 - damping) K_old`
+    /// (1 = undamped).
+    pub damping: f64,
+}
+
+impl Default for DmftConfig {
+    fn default() -> Self {
+        let mut train = TrainConfig::default();
+        train.model.centered = true;
+        DmftConfig {
+            train,
+            samples: 2000,
+            iterations: 10,
+            damping: 0.8,
+        }
+    }
+}
+
+impl DmftConfig {
+    pub fn validate(&self) -> Result<()> {
+        self.train.validate()?;
+        check_range("samples", self.samples, 1, MAX_SAMPLES)?;
+        check_range("iterations", self.iterations, 1, 1000)?;
+        check_range("damping", self.damping, 1e-3, 1.0)?;
+        if !matches!(self.train.optimizer, OptimizerConfig::Gd { .. }) {
+            return Err(Error::config(
+                "train.optimizer.kind",
+                "gd (the DMFT describes full-batch gradient descent)",
+            ));
+        }
+        if self.train.model.arch != Arch::Mlp {
+            return Err(Error::config(
+                "train.model.arch",
+                "mlp (the DMFT solvers cover MLPs)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a DMFT solve returns.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct DmftResult {
+    /// `loss[t] = (1/2P) |Delta(t)|^2`, `t = 0..=T`, before update t like the finite engine.
+    pub loss: Vec<f64>,
+    /// `outputs[t]`: centred `f(t)` on the training set `[P]`, `t = 0..=T`.
+    pub outputs: Vec<Vec<f64>>,
+    /// `phi[record][layer]`: equal-time `Phi^l(t,t)` `[P x P]`, layer 0 = first hidden.
+    pub phi: Vec<Vec<Vec<f64>>>,
+    /// `g[record][layer]`: equal-time `G^l(t,t)` `[P x P]`.
+    pub g: Vec<Vec<Vec<f64>>>,
+    /// `ntk[record]`: `NTK(t)` `[P x P]`, normalised like the finite engine's.
+    pub ntk: Vec<Vec<f64>>,
+    /// Steps of the records (every `observe.every`, and the last).
+    pub record_steps: Vec<usize>,
+    /// Relative change of the kernels per iteration (one entry for one-sweep solvers).
+    pub history: Vec<f64>,
+    /// Non-fatal problems (non-convergence, ignored settings).
+    pub warnings: Vec<String>,
+    /// Final centred `f(T)` on the test points (two-layer solvers; empty otherwise).
+    pub test_outputs: Vec<f64>,
+}
+
+/// The numbers every solver needs, extracted and checked once.
+pub(crate) struct Problem {
+    pub p: usize,
+    pub pt: usize,
+    /// Joint input kernel of training then test points, `[(P + P_test)^2]`.
+    pub kx_all: Vec<f64>,
+    pub y: Vec<f64>,
+    pub eta: f64,
+    pub gamma0: f64,
+    pub steps: usize,
+    pub every: usize,
+    pub act: Activation,
+    pub depth: usize,
+    pub seed: u64,
+    pub samples: usize,
+    pub iterations: usize,
+    pub damping: f64,
+    pub warnings: Vec<String>,
+}
+
+impl Problem {
+    pub fn new(cfg: &DmftConfig) -> Result<Self> {
+        cfg.validate()?;
+        let tc = &cfg.train;
+        let data = tc.data.load()?;
+        let (p, pt) = (data.p_train(), data.p_test());
+        check_range("train.data (training points)", p, 1, MAX_POINTS)?;
+        let mut warnings = vec![];
+        if data.outputs > 1 {
+            warnings.push(format!(
+                "{} outputs: the DMFT follows the first output only",
+                data.outputs
+            ));
+        }
+        if !matches!(tc.param, Parameterization::Mup { .. }) {
+            warnings.push(format!(
+                "param {} is read as muP with gamma0 = {}",
+                tc.param.name(),
+                tc.param.gamma0()
+            ));
+        }
+        if !tc.model.centered {
+            warnings.push("the DMFT output is centred (f - f(0)); model.centered is false".into());
+        }
+        let mut x = data.x_train.clone();
+        x.extend_from_slice(&data.x_test);
+        let kx_all = crate::data::gram(&x, &x, data.dim);
+        Ok(Problem {
+            p,
+            pt,
+            kx_all,
+            y: data.y_scalar(),
+            eta: tc.optimizer.lr(),
+            gamma0: tc.param.gamma0(),
+            steps: tc.steps,
+            every: tc.observe.every.max(1),
+            act: tc.model.activation,
+            depth: tc.model.depth,
+            seed: tc.seed,
+            samples: cfg.samples,
+            iterations: cfg.iterations,
+            damping: cfg.damping,
+            warnings,
+        })
+    }
+
+    /// Training block of the input kernel `[P x P]`.
+    pub fn kx(&self) -> Vec<f64> {
+        let n = self.p + self.pt;
+        let mut k = vec![0.0; self.p * self.p];
+        for i in 0..self.p {
+            k[i * self.p..(i + 1) * self.p].copy_from_slice(&self.kx_all[i * n..i * n + self.p]);
+        }
+        k
+    }
+
+    pub fn is_record(&self, t: usize) -> bool {
+        t % self.every == 0 || t == self.steps
+    }
+
+    pub fn loss(&self, delta: &[f64]) -> f64 {
+        delta.iter().map(|d| d * d).sum::<f64>() / (2.0 * self.p as f64)
+    }
+
+    /// Check the estimated work against [`MAX_WORK`].
+    pub fn budget(&self, what: &str, work: f64) -> Result<()> {
+        if work > MAX_WORK {
+            return Err(Error::Budget(format!(
+                "{what}: estimated {work:.2e} flops > {MAX_WORK:.0e}; use fewer samples, \
+                 steps or points"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// phi''(x), with 0 for ReLU (its delta at the kink is dropped) and linear.
+pub(crate) fn ddphi(act: Activation, x: f64) -> f64 {
+    match act {
+        Activation::Tanh => {
+            let t = x.tanh();
+            -2.0 * t * (1.0 - t * t)
+        }
+        Activation::Erf => -2.0 * x * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+        Activation::Gelu => {
+            let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            pdf * (2.0 - x * x)
+        }
+        Activation::Relu | Activation::Linear => 0.0,
+    }
+}
+
+/// Solve the DMFT of `cfg`: two-layer sweep for depth 1, closed form for linear
+/// activations, Monte Carlo iteration otherwise.
+pub fn solve(cfg: &DmftConfig, progress: &dyn Progress) -> Result<DmftResult> {
+    let pr = Problem::new(cfg)?;
+    let res = match (pr.depth, pr.act) {
+        (1, Activation::Linear) => linear::two_layer(&pr, progress),
+        (1, _) => two_layer::solve(&pr, progress),
+        (_, Activation::Linear) => linear::deep(&pr, progress),
+        _ => deep::solve(&pr, progress),
+    }?;
+    check_finite(res)
+}
+
+/// Solve by Monte Carlo even where a closed form exists (linear activations): the
+/// two-layer sampler for depth 1, the deep sampler otherwise. For checking one against
+/// the other.
+pub fn solve_monte_carlo(cfg: &DmftConfig, progress: &dyn Progress) -> Result<DmftResult> {
+    let pr = Problem::new(cfg)?;
+    let res = if pr.depth == 1 {
+        two_layer::solve(&pr, progress)
+    } else {
+        deep::solve(&pr, progress)
+    }?;
+    check_finite(res)
+}
+
+/// Never hand back silent NaN.
+pub(crate) fn check_finite(res: DmftResult) -> Result<DmftResult> {
+    if let Some(t) = res.loss.iter().position(|l| !l.is_finite()) {
+        return Err(Error::Numerical(format!(
+            "DMFT loss is not finite at step {t} (eta * gamma0 too large?)"
+        )));
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_derivatives_match_finite_differences() {
+        for act in [Activation::Tanh, Activation::Erf, Activation::Gelu] {
+            for &x in &[-1.3, -0.2, 0.4, 2.0] {
+                let e = 1e-5;
+                let fd = (act.dphi(x + e) - act.dphi(x - e)) / (2.0 * e);
+                assert!((fd - ddphi(act, x)).abs() < 1e-7, "{act:?} {x}");
+            }
+        }
+    }
+}

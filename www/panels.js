@@ -81,7 +81,7 @@ const train = {
   build(sec) {
     if (!sec.querySelector(".setup-slot")) sec.querySelector("h2").after(el("div", { class: "setup-slot" }));
     sec.append(el("p", { class: "note" },
-      "Mean training loss over seeds (solid) and test loss (dashed) at each width; each width runs in its own worker. Under µP the curves agree across widths; under SP they drift."));
+      "Mean training loss over seeds (solid) and test loss (dashed) at each width; each width runs in its own worker. Under µP the curves agree across widths; under SP they drift. With a centred output under GD, the DMFT (infinite width, rich) and lazy (kernel) predictions are drawn too."));
   },
   async run(app) {
     const widths = app.widths;
@@ -114,7 +114,8 @@ const train = {
  * a theory run that fails leaves the finite curves alone. */
 function overlays(app, theory, redraw) {
   const b = app.base;
-  if (b.optimizer.kind !== "gd" || !["mup", "ntk"].includes(b.param.kind) || b.model.arch !== "mlp") return Promise.resolve();
+  // the theory describes centred outputs f - f0 under full-batch GD
+  if (!b.model.centered || b.optimizer.kind !== "gd" || !["mup", "ntk"].includes(b.param.kind) || b.model.arch !== "mlp") return Promise.resolve();
   const jobs = ["dmft", "lazy"].filter((k) => hasKind(app, k)).map((kind) => {
     const def = JSON.parse(app.core.default_config(kind));
     const cfg = Object.assign(def, pickTrainFields(def, b));

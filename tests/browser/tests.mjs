@@ -365,4 +365,29 @@ export const TESTS = {
     assert(await p2.isVisible("#panel-transfer"), "the panel is restored");
     assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
   },
+
+  async dmft_and_lazy_curves_overlay_the_finite_networks(ctx) {
+    const { page, log } = await ctx.open();
+    await page.goto(ctx.base);
+    await waitDone(page);
+    const kinds = await page.evaluate(() => ["dmft", "lazy"].filter((k) => { try { window.__app.core.default_config(k); return true; } catch { return false; } }));
+    if (kinds.length < 2) ctx.skip(`this build lacks ${["dmft", "lazy"].filter((k) => !kinds.includes(k))}`);
+    await page.check("#f-centered");
+    await setField(page, "f-widths", "64, 512");
+    await setField(page, "f-steps", "40");
+    await page.click("#run");
+    await waitDone(page, 180_000);
+    const spec = await figureSpec(page, "loss");
+    const dmft = spec.series.find((s) => s.label.startsWith("DMFT"));
+    const lazy = spec.series.find((s) => s.label.startsWith("lazy"));
+    const wide = spec.series.find((s) => s.label === "N=512 train");
+    assert(dmft && lazy && wide, `overlays drawn: ${spec.series.map((s) => s.label)}`);
+    // centred outputs start at f = 0, so every curve starts at the same loss |y|^2 / 2P
+    for (const s of [dmft, lazy]) {
+      assert(Math.abs(s.y[0] - wide.y[0]) <= 1e-4 * wide.y[0], `${s.label} starts at the finite loss: ${s.y[0]} vs ${wide.y[0]}`);
+      assert(s.y.filter(Number.isFinite).length >= 40, `${s.label} holds the whole curve`);
+    }
+    await shot(page, "panel-train-theory-overlay");
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
 };

@@ -135,8 +135,9 @@ function overlays(app, theory, redraw) {
 function pickTrainFields(def, base) {
   const out = {};
   for (const k of Object.keys(def)) if (k !== "kind" && k in base) out[k] = structuredClone(base[k]);
-  if ("train" in def && typeof def.train === "object") out.train = structuredClone(base);
-  if ("base" in def && typeof def.base === "object") out.base = structuredClone(base);
+  const { kind, ...plain } = structuredClone(base); // nested train configs carry no tag
+  if ("train" in def && typeof def.train === "object") out.train = plain;
+  if ("base" in def && typeof def.base === "object") out.base = plain;
   return out;
 }
 

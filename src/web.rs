@@ -198,11 +198,10 @@ impl Progress for JsProgress {
         SINK.with(|s| {
             let mut s = s.borrow_mut();
             let Some((f, last)) = s.as_mut() else { return };
-            let pct = if total == 0 {
-                100
-            } else {
-                (done.saturating_mul(100) / total) as i64
-            };
+            let pct = done
+                .saturating_mul(100)
+                .checked_div(total)
+                .map_or(100, |p| p as i64);
             if pct == *last && done != total {
                 return;
             }

@@ -82,7 +82,7 @@ fn bad_config_is_an_error_not_a_panic() {
         "",
         "{",
         "[]",
-        r#"{"kind":"train","steps":0}"#,
+        r#"{"kind":"train","model":{"width":0}}"#,
         r#"{"kind":"train","seeds":-1}"#,
     ] {
         assert!(web::run(bad, noop.clone()).is_err(), "{bad}");

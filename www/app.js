@@ -1,7 +1,7 @@
 // The page: boots the wasm core and the worker pool, wires the setup form, the panels,
 // sharing (link in the URL fragment), embedding and exports. The main thread only
 // draws; every computation runs in the pool.
-import { ready } from "./core.js";
+import { ready, modulePromise } from "./core.js";
 import { Pool, Cancelled, defaultPoolSize } from "./pool.js";
 import { linePlot, heatmapPlot, toSVG, toCSV, toPNG } from "./plot.js";
 import * as setup from "./setup.js";
@@ -27,6 +27,7 @@ window.__app = app; // for the browser tests
 function setStatus(text) { $("status").textContent = text; }
 
 function noteBackend(b) {
+  if (!performance.getEntriesByName("worker-ready").length) performance.mark("worker-ready");
   $("backend").textContent = `Backend: ${b.toUpperCase()} (wasm, ${app.pool.size} worker${app.pool.size > 1 ? "s" : ""})`;
 }
 
@@ -368,9 +369,11 @@ function embedMode(figure) {
 async function boot() {
   const t0 = performance.now();
   const want = Number(params.get("workers"));
-  app.pool = new Pool(Number.isInteger(want) && want > 0 && want <= 16 ? want : defaultPoolSize());
+  app.pool = new Pool(Number.isInteger(want) && want > 0 && want <= 16 ? want : defaultPoolSize(), modulePromise);
   app.pool.onBackend = noteBackend;
+  modulePromise.then(() => performance.mark("wasm-compiled"));
   app.core = await ready;
+  performance.mark("core-ready");
   $("version").textContent = app.core.version();
   app.base = JSON.parse(app.core.default_config("train"));
   app.base.steps = 100;

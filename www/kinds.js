@@ -39,12 +39,37 @@ function widthConvergence(rec) {
   const curves = r.widths.map((w, i) => ({ label: `N=${w}`, x: r.steps, y: r.mean_loss[i].map(val), colorIndex: i }));
   if (r.dmft_loss && r.dmft_loss.some((v) => v !== null)) curves.push({ label: "DMFT (N → ∞)", x: r.steps, y: r.dmft_loss.map(val), dash: true, color: "#000" });
   const slope = r.slope === null || r.slope === undefined ? "n/a" : r.slope.toFixed(2);
+  const figs = [];
+  for (const c of r.contrast || []) {
+    figs.push({ title: `Contrast: ${c.param} at the same widths (training slows as N grows)`, xlabel: "step", ylabel: "train loss (seed mean)", ylog: true,
+      series: r.widths.map((w, i) => ({ label: `N=${w}`, x: r.steps, y: (c.mean_loss[i] || []).map(val), colorIndex: i })) });
+  }
   return [
-    { title: "Loss curves at growing width, and the DMFT limit", xlabel: "step", ylabel: "train loss (seed mean)", ylog: true, series: curves },
+    { title: "Mean field (µP): loss curves at growing width, and the DMFT limit", xlabel: "step", ylabel: "train loss (seed mean)", ylog: true, series: curves },
     { title: `Deviation from the DMFT against width (slope ${slope}; theory −1)`, xlabel: "width N", ylabel: "mean squared deviation", xlog: true, ylog: true,
       series: [{ label: "loss deviation", x: r.widths, y: r.deviation.map(val), points: true },
         { label: "kernel deviation", x: r.widths, y: (r.kernel_deviation || []).map(val), points: true, dash: true }] },
+    ...figs,
   ];
+}
+
+function depthLimit(rec) {
+  const r = rec.result;
+  const series = [{ label: "depth limit H(τ) (ODE)", x: r.tau, y: r.h_ode, color: "#000" }];
+  (r.finite || []).forEach((p, i) => {
+    const L = p.h.length - 1;
+    series.push({ label: `L=${p.depth}`, x: p.h.map((_, l) => (L > 0 ? l / L : 0)), y: p.h, points: true, dash: true, colorIndex: i });
+  });
+  return [{ title: "Layer time: finite depths against the depth limit", xlabel: "layer time τ = l/L", ylabel: "H(τ)", series }];
+}
+
+function lossOnly(title) {
+  return (rec) => {
+    const r = rec.result;
+    const series = [{ label: "train", x: r.loss.map((_, t) => t), y: r.loss }];
+    if (r.test_loss && r.test_loss.length) series.push({ label: "test", x: r.test_loss.map((_, t) => t), y: r.test_loss, dash: true });
+    return [{ title, xlabel: "step", ylabel: "loss", ylog: true, series }];
+  };
 }
 
 function richness(rec) {
@@ -69,7 +94,10 @@ function train(rec) {
   return [{ title: "Loss during training (seed mean)", xlabel: "step", ylabel: "loss", ylog: true, series }];
 }
 
-const VIEWS = { transfer, coord_check: coordCheck, width_convergence: widthConvergence, richness, train };
+const VIEWS = {
+  transfer, coord_check: coordCheck, width_convergence: widthConvergence, richness, train,
+  depth_limit: depthLimit, dmft: lossOnly("DMFT (infinite width, rich) loss"), lazy: lossOnly("Lazy limit (NTK regression) loss"),
+};
 
 /** Figure specs for a record, or null when its kind has no dedicated view. */
 export function figuresFor(rec) {

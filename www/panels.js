@@ -81,7 +81,7 @@ const train = {
   build(sec) {
     if (!sec.querySelector(".setup-slot")) sec.querySelector("h2").after(el("div", { class: "setup-slot" }));
     sec.append(el("p", { class: "note" },
-      "Mean training loss over seeds (solid) and test loss (dashed) at each width; each width runs in its own worker. Under µP the curves agree across widths; under SP they drift."));
+      "Mean training loss over seeds (solid) and test loss (dashed) at each width; each width runs in its own worker. Under µP the curves agree across widths; under SP they drift. With a centred output under GD, the DMFT (infinite width, rich) and lazy (kernel) predictions are drawn too."));
   },
   async run(app) {
     const widths = app.widths;
@@ -114,7 +114,8 @@ const train = {
  * a theory run that fails leaves the finite curves alone. */
 function overlays(app, theory, redraw) {
   const b = app.base;
-  if (b.optimizer.kind !== "gd" || !["mup", "ntk"].includes(b.param.kind) || b.model.arch !== "mlp") return Promise.resolve();
+  // the theory describes centred outputs f - f0 under full-batch GD
+  if (!b.model.centered || b.optimizer.kind !== "gd" || !["mup", "ntk"].includes(b.param.kind) || b.model.arch !== "mlp") return Promise.resolve();
   const jobs = ["dmft", "lazy"].filter((k) => hasKind(app, k)).map((kind) => {
     const def = JSON.parse(app.core.default_config(kind));
     const cfg = Object.assign(def, pickTrainFields(def, b));
@@ -134,8 +135,9 @@ function overlays(app, theory, redraw) {
 function pickTrainFields(def, base) {
   const out = {};
   for (const k of Object.keys(def)) if (k !== "kind" && k in base) out[k] = structuredClone(base[k]);
-  if ("train" in def && typeof def.train === "object") out.train = structuredClone(base);
-  if ("base" in def && typeof def.base === "object") out.base = structuredClone(base);
+  const { kind, ...plain } = structuredClone(base); // nested train configs carry no tag
+  if ("train" in def && typeof def.train === "object") out.train = plain;
+  if ("base" in def && typeof def.base === "object") out.base = plain;
   return out;
 }
 
@@ -325,7 +327,7 @@ const kernels = {
     intro(sec, "Kernels", "Feature kernels Φ^l = φ(h^l)·φ(h^l)/N, gradient kernels G^l and the NTK on the training set, averaged over seeds, at a chosen time (largest setup width). Compare time 0 with the end: the kernels move in the rich regime and stay put in the lazy one.");
     const lab = el("label", {}, "Time (recorded step) ");
     const r = el("input", { id: "v-kernels-t", type: "range", min: "0", max: "0", value: "0" });
-    lab.append(r);
+    lab.append(r, el("output", { id: "kernels-step", for: "v-kernels-t" }, ""));
     sec.append(lab);
     r.addEventListener("input", () => this.draw(app));
     figureHost(sec, "kernels");
@@ -336,6 +338,7 @@ const kernels = {
     const ks = rec.result.kernels;
     const t = Math.min(ks.length - 1, Number(document.getElementById("v-kernels-t").value));
     const k = ks[t];
+    document.getElementById("kernels-step").textContent = `step ${k.step}`;
     const avg = (mats) => mats[0].map((_, i) => mean(mats.map((m) => m[i])));
     const heat = [];
     k.phi.forEach((m, l) => heat.push({ label: `Φ^${l + 1}`, values: avg(m) }));
@@ -592,7 +595,7 @@ const PAGE_PRESETS = [
 
 const presets = {
   title: "Presets",
-  figure: "preset",
+  figure: "engine",
   build(sec, app) {
     intro(sec, "Presets", "Each reproduces one claim of the talk, in one click. \"Run\" runs the core's preset (the CLI's `run --preset NAME`, split across the workers); \"Live version\" runs the page's own, lighter take on the same claim.", false);
     const grid = el("div", { class: "presets" });
@@ -611,9 +614,18 @@ const presets = {
       const c = card(p.name, p.description || "");
       const b = el("button", { type: "button", "data-preset": p.name, class: "primary" }, "Run");
       b.setAttribute("aria-label", `Run preset ${p.name}`);
-      b.addEventListener("click", () => app.runPreset(p.name, "engines", { config: p.config }));
-      c.append(b);
       const l = live.get(p.name);
+      b.addEventListener("click", async () => {
+        await app.runPreset(p.name, "engines", { config: p.config });
+        // a preset that needs an engine this build lacks falls back to the page's version
+        const err = document.getElementById("errors");
+        if (l && !err.hidden && /expected a build with/.test(err.textContent)) {
+          const why = err.textContent;
+          await app.runPreset(p.name, l[1], l[3]);
+          if (err.hidden) { err.hidden = false; err.textContent = `Ran the page's live version instead: ${why}`; }
+        }
+      });
+      c.append(b);
       if (l) {
         const b2 = el("button", { type: "button", "data-live-preset": p.name }, "Live version");
         b2.setAttribute("aria-label", `Run the page's live version of ${p.name}`);

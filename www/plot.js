@@ -118,8 +118,8 @@ export function heatmapPlot(host, spec) {
   host.append(el("h3", {}, spec.title || spec.name));
   const row = el("div", { class: "heatmaps" });
   host.append(row);
-  const [lo, hi] = range(spec.heatmaps.flatMap((h) => h.values));
   for (const h of spec.heatmaps) {
+    const [lo, hi] = range(h.values); // each matrix on its own colour scale
     const box = el("figure", { class: "heatmap" });
     const cv = el("canvas", { width: 180, height: 180, role: "img", "aria-label": `${h.label} heatmap` });
     const ctx = cv.getContext("2d");
@@ -128,10 +128,9 @@ export function heatmapPlot(host, spec) {
       ctx.fillStyle = cmap((h.values[i * h.n + j] - lo) / (hi - lo));
       ctx.fillRect(j * cell, i * cell, Math.ceil(cell), Math.ceil(cell));
     }
-    box.append(cv, el("figcaption", {}, h.label));
+    box.append(cv, el("figcaption", {}, `${h.label}: ${lo.toPrecision(3)} (dark) to ${hi.toPrecision(3)} (bright)`));
     row.append(box);
   }
-  host.append(el("p", { class: "note" }, `colour scale ${lo.toPrecision(3)} (dark) to ${hi.toPrecision(3)} (bright)`));
   host._spec = spec;
 }
 
@@ -206,11 +205,11 @@ export function toSVG(spec) {
 function heatmapSVG(spec) {
   const size = 200, gap = 20, n = spec.heatmaps.length;
   const W = n * (size + gap) + gap, H = size + 70;
-  const [lo, hi] = range(spec.heatmaps.flatMap((h) => h.values));
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">${esc(spec.title || spec.name)}</text>`];
   spec.heatmaps.forEach((h, k) => {
+    const [lo, hi] = range(h.values);
     const ox = gap + k * (size + gap), oy = 35, c = size / h.n;
     for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) {
       parts.push(`<rect x="${(ox + j * c).toFixed(2)}" y="${(oy + i * c).toFixed(2)}" width="${c.toFixed(2)}" height="${c.toFixed(2)}" fill="${cmap((h.values[i * h.n + j] - lo) / (hi - lo))}"/>`);

@@ -9,8 +9,10 @@ export class Cancelled extends Error {
 }
 
 export class Pool {
-  /** @param {number} size  number of workers (from navigator.hardwareConcurrency) */
-  constructor(size) {
+  /** @param {number} size  number of workers (from navigator.hardwareConcurrency)
+   *  @param {Promise<WebAssembly.Module>} modulePromise  the compiled core, shared */
+  constructor(size, modulePromise) {
+    this.modulePromise = modulePromise;
     this.size = Math.max(1, size | 0);
     this.workers = [];   // {w, busy: job|null, ready: bool}
     this.queue = [];     // pending jobs
@@ -30,6 +32,7 @@ export class Pool {
       if (job) job.reject(new Error("worker error: " + (ev.message || "unknown")));
       this.pump();
     };
+    this.modulePromise.then((module) => slot.w.postMessage({ type: "init", module }));
     this.workers.push(slot);
     return slot;
   }

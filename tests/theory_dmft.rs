@@ -90,7 +90,7 @@ fn two_layer_tanh_tracks_the_dmft() {
 
 #[test]
 fn depth_three_tanh_tracks_the_dmft() {
-    check(Activation::Tanh, 3, 0.15, 16, 8000);
+    check(Activation::Tanh, 3, 0.15, 16, 4000);
 }
 
 /// Exploration (not part of the suite): the deep DMFT at gamma0 = 0.5 against S.

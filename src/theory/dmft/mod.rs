@@ -224,6 +224,7 @@ impl Problem {
 }
 
 /// phi''(x), with 0 for ReLU (its delta at the kink is dropped) and linear.
+#[cfg(test)]
 pub(crate) fn ddphi(act: Activation, x: f64) -> f64 {
     match act {
         Activation::Tanh => {

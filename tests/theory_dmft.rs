@@ -92,3 +92,24 @@ fn two_layer_tanh_tracks_the_dmft() {
 fn depth_three_tanh_tracks_the_dmft() {
     check(Activation::Tanh, 3, 0.15, 16, 4000);
 }
+
+/// Exploration (not part of the suite): the deep DMFT at gamma0 = 2 against S.
+#[test]
+#[ignore]
+fn deep_dmft_sample_convergence() {
+    for (s, seed) in [(2000, 11), (4000, 11), (8000, 11)] {
+        let mut tc = setup(Activation::Tanh, 3, 2.0, 0.15, 16);
+        tc.seed = seed;
+        let cfg = DmftConfig {
+            train: tc,
+            samples: s,
+            iterations: 10,
+            damping: 1.0,
+        };
+        let th = dmft::solve(&cfg, &Silent).unwrap();
+        eprintln!(
+            "S={s} seed={seed}: loss(T) {:.5} loss(1) {:.5}",
+            th.loss[16], th.loss[1]
+        );
+    }
+}

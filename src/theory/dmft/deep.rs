@@ -15,31 +15,29 @@
 //!    `z(t) = r(t) + C_z(t, <=t) phi(<=t)`, `g = phi'(h) z` (module doc of [`super`]).
 //!    In the last layer `Delta(t) = y - f(t)` is formed on the fly from the fields.
 //! 3. `Phi^l = <phi phi^T>`, `G^l = <g g^T>` over the S samples; the responses
-//!    `R^l = <d phi / d r>` and `B^{l-1} = <d g / d u>` from the per-sample Jacobians
-//!    (forward tangents of the causal sweep) on the first `S_r` samples
-//!    ([`response_samples`]).
+//!    `R^l = <d phi / d r>` and `B^{l-1} = <d g / d u>` by Gaussian integration by
+//!    parts over all S samples ([`stein`]): two more sweeps with `r` resp. `u` flipped
+//!    give antithetic differences, regressed causally on the sources through one
+//!    Cholesky factor of the (slightly ridged) sampling covariance.
 //! 4. Mix with `damping`; record the relative change.
 //!
-//! Cost per layer and iteration `O(S n^2 + S_r n^3 + n^3)`; `n <= MAX_PT`. For ReLU the
-//! delta-function part of phi'' (in the equal-time `B(t,t)`) is dropped.
+//! Cost per layer and iteration `O(S n^2 + n^3)`; `n <= MAX_PT`. No second derivatives
+//! are needed, so ReLU's kink enters the equal-time `B(t,t)` like any other part.
+//!
+//! Checks: against finite ensembles (depth-3 tanh, N = 2048, gamma0 = 2) the loss at T
+//! is within about 3% and approaches them as S grows (2000 / 4000 / 8000 samples:
+//! -3.2% / -1.3% / +0.8%). The earlier estimator (per-sample Jacobians on at most 128
+//! samples) left a bias that did not shrink with S. Long horizons (T = 100) need more
+//! than 10 undamped iterations: the iteration converges causally, a few steps per
+//! iteration.
 
 use super::linear::{finish, lazy_delta, mix, rel_change};
-use super::{DmftResult, Problem, ddphi};
+use super::{DmftResult, Problem};
 use crate::error::{Error, Result};
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals, stream};
 use crate::theory::kernels::mlp_layer_kernels;
 use crate::theory::linalg::{Layout, cholesky_psd, cholesky_psd_ordered, gemm, rm};
-
-/// Most samples used for the response functions.
-pub const RESPONSE_SAMPLES: usize = 128;
-
-/// Samples for the responses: their per-sample Jacobians cost `O(n^3)` against the
-/// kernels' `O(n^2)`, so `S_r = min(S, 128, max(16, 8 S / n))` keeps them at most
-/// comparable to the rest of an iteration.
-pub fn response_samples(s: usize, n: usize) -> usize {
-    s.min(RESPONSE_SAMPLES.min((8 * s / n.max(1)).max(16)))
-}
 
 /// Relative change per iteration below which the solve counts as converged.
 pub const TOLERANCE: f64 = 1e-3;
@@ -60,11 +58,8 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
             super::MAX_PT
         )));
     }
-    let sr = response_samples(s, n);
     let nf = n as f64;
-    let work = depth as f64
-        * pr.iterations as f64
-        * (10.0 * s as f64 * nf * nf + 3.0 * sr as f64 * nf.powi(3) + nf.powi(3));
+    let work = depth as f64 * pr.iterations as f64 * (30.0 * s as f64 * nf * nf + 6.0 * nf.powi(3));
     pr.budget("deep DMFT", work)?;
     let grid = Grid { p, n, tt };
     let kx = pr.kx();
@@ -163,7 +158,45 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
             } else {
                 &mut delta.clone()
             };
+            // sources, kept for the responses
+            let (u_src, r_src) = (h.clone(), z.clone());
             let out = sweep.run(&mut h, &mut z, s, delta_in, last)?;
+            if out.nonfinite {
+                return Err(Error::Numerical(format!(
+                    "DMFT fields of layer {} are not finite (eta * gamma0 too large?)",
+                    l + 1
+                )));
+            }
+            // responses by Gaussian integration by parts, with antithetic sweeps that
+            // flip one source and read this iteration's Delta
+            let delta_now = if last { &new_delta } else { &delta };
+            let jr = if last {
+                None
+            } else {
+                let mut h2 = u_src.clone();
+                let mut z2: Vec<f64> = r_src.iter().map(|v| -v).collect();
+                let o2 = sweep.run(&mut h2, &mut z2, s, &mut delta_now.clone(), false)?;
+                let diff: Vec<f64> = out.phi.iter().zip(&o2.phi).map(|(a, b)| a - b).collect();
+                let what = format!("G^{}", l + 2);
+                Some(stein(&diff, &r_src, g_next, p, 0, s, &what)?)
+            };
+            let jb = if l == 0 {
+                None
+            } else {
+                let mut h3: Vec<f64> = u_src.iter().map(|v| -v).collect();
+                let mut z3 = r_src.clone();
+                let o3 = sweep.run(&mut h3, &mut z3, s, &mut delta_now.clone(), false)?;
+                let diff: Vec<f64> = out.g.iter().zip(&o3.g).map(|(a, b)| a - b).collect();
+                Some(stein(
+                    &diff,
+                    &u_src,
+                    phi_prev,
+                    p,
+                    1,
+                    s,
+                    &format!("Phi^{l}"),
+                )?)
+            };
             // kernels
             let inv = 1.0 / s as f64;
             let mut new_phi = vec![0.0; n * n];
@@ -197,7 +230,6 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
             change = change
                 .max(rel_change(&phi[l], &new_phi))
                 .max(rel_change(&g[l], &new_g));
-            let (jr, jb) = sweep.responses(&out, &h, &z, s, sr, !last, l > 0);
             mix(&mut phi[l], &new_phi, pr.damping);
             mix(&mut g[l], &new_g, pr.damping);
             if let Some(jr) = jr {
@@ -205,12 +237,6 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
             }
             if let Some(jb) = jb {
                 mix(&mut resp_b[l - 1], &jb, pr.damping);
-            }
-            if out.nonfinite {
-                return Err(Error::Numerical(format!(
-                    "DMFT fields of layer {} are not finite (eta * gamma0 too large?)",
-                    l + 1
-                )));
             }
         }
         change = change.max(rel_change(&delta, &new_delta));
@@ -360,114 +386,73 @@ impl Sweep<'_> {
         }
         Ok(out)
     }
+}
 
-    /// Averaged Jacobians over the first `sr` samples: `R = <d phi / d r>` (if `want_r`)
-    /// and `B = <d g / d u>` (if `want_b`), both `[n x n]`, by forward tangents through
-    /// the causal sweep with the operators `C_h`, `C_z` it used:
-    ///
-    /// ```text
-    /// dh(t) = [du(t)] + C_h(t, <t) dg(<t),   dphi = phi'(h) dh
-    /// dz(t) = [dr(t)] + C_z(t, <=t) dphi(<=t),   dg = phi''(h) z dh + phi'(h) dz
-    /// ```
-    ///
-    /// one column per source coordinate (s, nu); a source at step s only reaches rows
-    /// t >= s, so block row t only carries the first `(t + 1) P` columns.
-    #[allow(clippy::too_many_arguments)]
-    fn responses(
-        &self,
-        out: &SweepOut,
-        h: &[f64],
-        z: &[f64],
-        s: usize,
-        sr: usize,
-        want_r: bool,
-        want_b: bool,
-    ) -> (Option<Vec<f64>>, Option<Vec<f64>>) {
-        let (p, n, tt) = (self.grid.p, self.grid.n, self.grid.tt);
-        let act = self.pr.act;
-        let mut acc_r = want_r.then(|| vec![0.0; n * n]);
-        let mut acc_b = want_b.then(|| vec![0.0; n * n]);
-        let mut dh = vec![0.0; n * n];
-        let mut dz = vec![0.0; n * n];
-        let mut dphi = vec![0.0; n * n];
-        let mut dg = vec![0.0; n * n];
-        let mut d1 = vec![0.0; n];
-        let mut d2 = vec![0.0; n];
-        for a in 0..sr {
-            for i in 0..n {
-                let (x, zz) = (h[i * s + a], z[i * s + a]);
-                d1[i] = act.dphi(x);
-                d2[i] = ddphi(act, x) * zz;
-            }
-            for (source_u, acc) in [(false, &mut acc_r), (true, &mut acc_b)] {
-                let Some(acc) = acc.as_mut() else { continue };
-                for m in [&mut dh, &mut dz, &mut dphi, &mut dg] {
-                    m.iter_mut().for_each(|v| *v = 0.0);
-                }
-                for t in 0..tt {
-                    let b0 = t * p;
-                    let cols = b0 + p;
-                    if b0 > 0 {
-                        gemm(
-                            p,
-                            b0,
-                            cols,
-                            1.0,
-                            &out.ch[b0 * n..],
-                            rm(n),
-                            &dg,
-                            rm(n),
-                            0.0,
-                            &mut dh[b0 * n..],
-                            rm(n),
-                        );
-                    }
-                    if source_u {
-                        for mu in 0..p {
-                            dh[(b0 + mu) * n + b0 + mu] += 1.0;
-                        }
-                    }
-                    for mu in 0..p {
-                        let i = b0 + mu;
-                        for j in 0..cols {
-                            dphi[i * n + j] = d1[i] * dh[i * n + j];
-                        }
-                    }
-                    gemm(
-                        p,
-                        cols,
-                        cols,
-                        1.0,
-                        &out.cz[b0 * n..],
-                        rm(n),
-                        &dphi,
-                        rm(n),
-                        0.0,
-                        &mut dz[b0 * n..],
-                        rm(n),
-                    );
-                    if !source_u {
-                        for mu in 0..p {
-                            dz[(b0 + mu) * n + b0 + mu] += 1.0;
-                        }
-                    }
-                    for mu in 0..p {
-                        let i = b0 + mu;
-                        for j in 0..cols {
-                            dg[i * n + j] = d2[i] * dh[i * n + j] + d1[i] * dz[i * n + j];
-                        }
-                    }
-                }
-                let src = if source_u { &dg } else { &dphi };
-                for (x, y) in acc.iter_mut().zip(src) {
-                    *x += y;
-                }
-            }
-        }
-        let inv = 1.0 / sr as f64;
-        for acc in [&mut acc_r, &mut acc_b].into_iter().flatten() {
-            acc.iter_mut().for_each(|v| *v *= inv);
-        }
-        (acc_r, acc_b)
+/// Regularisation of the covariance inverted by [`stein`], relative to its mean diagonal.
+pub const RIDGE: f64 = 1e-3;
+
+/// Gaussian integration by parts over all samples: for a source `x ~ N(0, K)` over the
+/// `n` grid coordinates, `< d F(t) / d x(s) > = sum_s' < F(t) x(s') > [K^{-1}]_{s' s}`.
+/// Causality is used: block row t of `F` depends only on the sources of the first
+/// `m(t) = (t + lag) P` coordinates (`lag` = 0 for `phi` against `r`, 1 for `g` against
+/// `u`), so it is regressed on that leading block alone, whose inverse comes from the
+/// leading block of one Cholesky factor of `K + ridge I` (`ridge = RIDGE tr(K) / n`).
+/// `diff = F(x) - F(-x)` (antithetic: same other sources, flipped `x`; the even part of
+/// `F` in `x`, which carries no response but most of the variance, cancels), `x [n x S]`.
+/// Returns `[n x n]`, row t, column s, zero outside the causal blocks.
+fn stein(
+    diff: &[f64],
+    x: &[f64],
+    k: &[f64],
+    p: usize,
+    lag: usize,
+    s: usize,
+    what: &str,
+) -> Result<Vec<f64>> {
+    let n = diff.len() / s;
+    // M = <F x^T> [n x n]
+    let mut m = vec![0.0; n * n];
+    gemm(
+        n,
+        s,
+        n,
+        0.5 / s as f64,
+        diff,
+        rm(s),
+        x,
+        Layout { rs: 1, cs: s },
+        0.0,
+        &mut m,
+        rm(n),
+    );
+    let eps = (RIDGE * (0..n).map(|i| k[i * n + i]).sum::<f64>() / n as f64).max(1e-300);
+    let mut a = k.to_vec();
+    for i in 0..n {
+        a[i * n + i] += eps;
     }
+    let id: Vec<usize> = (0..n).collect();
+    let (c, _) = cholesky_psd_ordered(&a, n, what, Some(&id))?;
+    let mut out = vec![0.0; n * n];
+    let mut y = vec![0.0; n];
+    for i in 0..n {
+        let mm = ((i / p + lag) * p).min(n);
+        // solve L_m L_m^T x = M(i, <m)
+        for j in 0..mm {
+            let mut v = m[i * n + j];
+            for q in 0..j {
+                v -= c[j * n + q] * y[q];
+            }
+            let d = c[j * n + j];
+            y[j] = if d > 0.0 { v / d } else { 0.0 };
+        }
+        for j in (0..mm).rev() {
+            let mut v = y[j];
+            for q in j + 1..mm {
+                v -= c[q * n + j] * out[i * n + q];
+            }
+            let d = c[j * n + j];
+            out[i * n + j] = if d > 0.0 { v / d } else { 0.0 };
+        }
+    }
+    Ok(out)
 }

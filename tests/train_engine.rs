@@ -245,6 +245,10 @@ fn same_config_same_numbers_and_seeds_independent_of_ensemble_size() {
     let a = train(&cfg, &data, &Silent).unwrap();
     let b = train(&cfg, &data, &Silent).unwrap();
     assert_eq!(a, b);
+    // the output statistics of the coordinate check: |f(0) - f(0)| = 0, then moves
+    assert_eq!(a.coords[0].mean_abs_f.len(), 3);
+    assert_eq!(a.coords[0].mean_abs_df, vec![0.0; 3]);
+    assert!(a.coords.last().unwrap().mean_abs_df[0] > 0.0);
     cfg.seeds = 1;
     let c = train(&cfg, &data, &Silent).unwrap();
     for (ra, rc) in a.train_loss.iter().zip(&c.train_loss) {

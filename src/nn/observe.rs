@@ -41,6 +41,11 @@ pub struct CoordSnapshot {
     /// mean_{mu, i} |h^l_{mu i}(t) - h^l_{mu i}(0)|
     #[serde(deserialize_with = "crate::nan::null_as_nan")]
     pub mean_abs_dh: Vec<Vec<f64>>,
+    /// mean_{mu, c} |f_{mu c}(t)| and mean |f(t) - f(0)| over training points, per seed.
+    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    pub mean_abs_f: Vec<f64>,
+    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    pub mean_abs_df: Vec<f64>,
 }
 
 /// `[S x P x K]` row-major per seed -> `A A^T / K` per seed, in f64.

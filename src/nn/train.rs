@@ -372,8 +372,21 @@ impl<'a> Trainer<'a> {
             );
         }
         if obs.coords {
-            res.coords
-                .push(observe::coords(self.net, &self.ws, &self.h0, t));
+            let mut snap = observe::coords(self.net, &self.ws, &self.h0, t);
+            for s in 0..s_count {
+                let blk = &f[s * per..(s + 1) * per];
+                let f0 = &self.f0_host[s * per..(s + 1) * per];
+                snap.mean_abs_f
+                    .push(blk.iter().map(|v| v.abs() as f64).sum::<f64>() / per as f64);
+                snap.mean_abs_df.push(
+                    blk.iter()
+                        .zip(f0)
+                        .map(|(a, b)| (a - b).abs() as f64)
+                        .sum::<f64>()
+                        / per as f64,
+                );
+            }
+            res.coords.push(snap);
         }
         if obs.kernels || obs.ntk {
             res.kernels.push(observe::kernels(

@@ -78,7 +78,10 @@ fn check(dev: &Device, what: &str, inputs: &[Vec<f32>], op: impl Fn(&Device, &mu
 
 #[test]
 fn gemm_matches_cpu_for_all_transposes_strides_and_ragged_shapes() {
-    // (batch, m, n, k): tiny, ragged around the 64-tile and 16-slab, exact multiples.
+    // (batch, m, n, k): tiny, ragged around the 64-tile and 16-slab, exact multiples;
+    // then multiples of 4 that are not multiples of the tile or slab (vec4 loads of both
+    // operands, with whole 4-groups outside the edges) and shapes where only one
+    // operand's stored rows allow vec4 loads (mixed variants, per transpose).
     let shapes = [
         (1, 1, 1, 1),
         (3, 5, 7, 3),
@@ -86,6 +89,10 @@ fn gemm_matches_cpu_for_all_transposes_strides_and_ragged_shapes() {
         (1, 130, 17, 129),
         (2, 64, 64, 64),
         (1, 3, 129, 0),
+        (2, 68, 36, 20),
+        (1, 12, 132, 8),
+        (2, 33, 64, 48),
+        (1, 72, 30, 17),
     ];
     for dev in devices() {
         for &(batch, m, n, k) in &shapes {

@@ -391,4 +391,41 @@ export const TESTS = {
     await shot(page, "panel-train-theory-overlay");
     assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
   },
+
+  async kernels_panel_puts_finite_beside_dmft(ctx) {
+    const { page, log } = await ctx.open();
+    await page.goto(ctx.base);
+    await waitDone(page);
+    if (!(await page.evaluate(() => { try { window.__app.core.default_config("dmft"); return true; } catch { return false; } }))) ctx.skip("this build lacks dmft");
+    await setField(page, "f-widths", "1024");
+    await setField(page, "f-steps", "40");
+    await page.click("#tab-kernels");
+    await page.click("#run");
+    const status = await waitDone(page, 180_000);
+    assert(status.startsWith("Done"), `${status} ${await page.textContent("#errors")}`);
+    const groups = await page.$$eval("#panel-kernels .heat-group", (hs) => hs.map((h) => h.textContent));
+    assert(groups.length === 2 && /^finite, N = 1024/.test(groups[0]) && /^DMFT/.test(groups[1]), `two rows: ${groups}`);
+    const rel = (a, b) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / b.reduce((s, v) => s + v * v, 0));
+    const check = async (when) => {
+      const spec = await figureSpec(page, "kernels");
+      const fin = spec.heatmaps.filter((h) => h.group.startsWith("finite"));
+      const inf = spec.heatmaps.filter((h) => h.group.startsWith("DMFT"));
+      assert(fin.length === 3 && inf.length === 3, `Φ, G, NTK on both sides at ${when}: ${spec.heatmaps.map((h) => h.group + " " + h.label)}`);
+      for (const h of inf) {
+        const f = fin.find((x) => x.label === h.label);
+        const d = rel(f.values, h.values);
+        console.log(`      ${when} ${h.label}: |K_N - K_inf| / |K_inf| = ${d.toFixed(4)}`);
+        // N = 1024 with a few seeds against S = 2000 Monte Carlo samples: a few percent
+        assert(d < 0.1, `${h.label} at ${when}: finite within 10% of the DMFT, got ${d}`);
+        assert(h.note && h.note.includes("%"), "the distance is printed under the map");
+      }
+    };
+    await check("the end");
+    await page.fill("#v-kernels-t", "0");
+    await page.dispatchEvent("#v-kernels-t", "input");
+    assert(await page.textContent("#kernels-step") === "step 0", "the slider moves to step 0");
+    await check("step 0");
+    await shot(page, "panel-kernels-finite-vs-dmft");
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
 };

@@ -405,4 +405,15 @@ async function boot() {
   }
 }
 
-boot().catch((e) => { showError("The page failed to start: " + (e.message || e)); setStatus("Failed."); });
+/** Register the service worker that keeps the page working offline once loaded;
+ * `app.offlineReady` resolves true once the page shell is cached. Registered after the
+ * first run so it never delays the first curve. */
+function registerOffline() {
+  if (!("serviceWorker" in navigator)) { app.offlineReady = Promise.resolve(false); return; }
+  app.offlineReady = navigator.serviceWorker.register("./sw.js", { scope: "./" })
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => true)
+    .catch(() => false); // e.g. a host without HTTPS: the page still works online
+}
+
+boot().then(registerOffline, (e) => { showError("The page failed to start: " + (e.message || e)); setStatus("Failed."); });

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
-import { assert, waitDone, shot, DIST, ROOT } from "./harness.mjs";
+import { assert, waitDone, shot, serve, openPage, DIST, ROOT } from "./harness.mjs";
 
 const figureSpec = (page, name) => page.evaluate((n) => {
   const f = window.__app.figures[n];
@@ -427,5 +427,35 @@ export const TESTS = {
     await check("step 0");
     await shot(page, "panel-kernels-finite-vs-dmft");
     assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
+
+  async works_offline_once_loaded(ctx) {
+    // a server of its own, shut down after the first load: the network is really gone
+    const srv = await serve();
+    const { context, page, log } = await ctx.open();
+    try {
+      await page.goto(srv.base);
+      await waitDone(page);
+      const cached = await page.evaluate(() => window.__app.offlineReady);
+      assert(cached === true, "the service worker cached the page shell");
+      srv.server.closeAllConnections();
+      await new Promise((r) => srv.server.close(r));
+      await page.reload();
+      await page.waitForFunction(() => Number(document.querySelector('[data-figure="loss"]')?.dataset.points) > 0, null, { timeout: 60_000 });
+      const status = await waitDone(page);
+      assert(status.startsWith("Done"), `offline run: ${status} ${await page.textContent("#errors")}`);
+      // a sweep offline: fresh workers load from the cache too
+      await page.click("#tab-coords");
+      await page.click("#run");
+      const s2 = await waitDone(page);
+      assert(s2.startsWith("Done"), `offline sweep: ${s2} ${await page.textContent("#errors")}`);
+      await shot(page, "offline-reload");
+      const errs = log.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
+      assert(errs.length === 0, "no console errors offline: " + errs.join(" | "));
+      log.requests.length = 0; // this test's own server is another origin on purpose
+    } finally {
+      await context.close().catch(() => {});
+      srv.server.close();
+    }
   },
 };

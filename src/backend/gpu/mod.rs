@@ -144,6 +144,11 @@ impl Gpu {
     /// Get a device without blocking: natively over Vulkan, in the browser over WebGPU
     /// (`navigator.gpu`, in a window or a worker). Same failures as [`Gpu::acquire`].
     pub async fn acquire_async(opts: &GpuOptions) -> Result<Gpu, String> {
+        #[cfg(target_arch = "wasm32")]
+        if !browser_has_webgpu() {
+            // wgpu panics outside a window or worker (node, worklets): ask first
+            return Err("no WebGPU here (navigator.gpu is missing)".into());
+        }
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
@@ -508,6 +513,21 @@ impl Gpu {
     fn dummy(&self) -> &GpuBuffer {
         &self.ctx.dummy
     }
+}
+
+/// True in a window or worker whose `navigator.gpu` exists (the only places wgpu's WebGPU
+/// backend can start; it does not promise an adapter).
+#[cfg(target_arch = "wasm32")]
+fn browser_has_webgpu() -> bool {
+    use js_sys::Reflect;
+    let global = js_sys::global();
+    let get = |o: &wasm_bindgen::JsValue, k: &str| {
+        Reflect::get(o, &k.into())
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    };
+    let scope = get(&global, "Window").is_some() || get(&global, "WorkerGlobalScope").is_some();
+    scope && get(&global, "navigator").is_some_and(|n| get(&n, "gpu").is_some())
 }
 
 /// The browser's WebGPU adapter as `navigator.gpu.requestAdapter()` describes it (vendor,

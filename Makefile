@@ -46,7 +46,8 @@ test-webgpu:
 	WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} \
 	  WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/webdriver.json WASM_BINDGEN_TEST_TIMEOUT=300 \
 	  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	  cargo test --release --target $(WASM) --test webgpu_conformance
+	  cargo test --release --target $(WASM) --test webgpu_conformance \
+	  || { echo "test-webgpu FAILED: see above; 'no usable WebGPU device' means Chromium gave no adapter (needs --enable-unsafe-webgpu, webdriver.json)" >&2; exit 1; }
 
 test-browser:
 	node tests/browser/run.mjs

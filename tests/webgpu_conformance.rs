@@ -54,7 +54,7 @@ async fn gemm_matches_cpu_for_all_transposes_strides_and_ragged_shapes() {
 #[wasm_bindgen_test]
 async fn elementwise_ops_match_cpu() {
     let dev = Device::Gpu(gpu().await);
-    assert!(conformance::elementwise_cases(&dev).await >= 12);
+    assert_eq!(conformance::elementwise_cases(&dev).await, 13);
 }
 
 #[wasm_bindgen_test]

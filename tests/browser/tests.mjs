@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
-import { assert, waitDone, shot, serve, openPage, DIST, ROOT } from "./harness.mjs";
+import { assert, waitDone, shot, serve, DIST, ROOT, launch, openPage } from "./harness.mjs";
 
 const figureSpec = (page, name) => page.evaluate((n) => {
   const f = window.__app.figures[n];
@@ -456,6 +456,46 @@ export const TESTS = {
     } finally {
       await context.close().catch(() => {});
       srv.server.close();
+    }
+  },
+
+  async trains_on_webgpu_with_the_cpu_loss_curve(ctx) {
+    // its own browser: --enable-unsafe-webgpu gives headless Chromium a SwiftShader adapter
+    const { browser } = await launch(["--enable-unsafe-webgpu"]);
+    try {
+      const { page, log, context } = await openPage(browser);
+      await page.goto(ctx.base + "?device=cpu&workers=1");
+      await waitDone(page);
+      const avail = await page.textContent("#backend");
+      assert(/WebGPU available \(.*swiftshader/i.test(avail), `the page sees the adapter: ${avail}`);
+      await setField(page, "f-widths", "48");
+      await setField(page, "f-steps", "30");
+      const runOn = async (device) => {
+        await page.selectOption("#device", device);
+        await page.click("#run");
+        const status = await waitDone(page);
+        assert(/^Done/.test(status), `${device} run finished: ${status}`);
+        const dl = await captureDownload(page, '[data-figure="loss"] [data-export=json]');
+        return JSON.parse(dl.bytes.toString("utf8")).records[0].result;
+      };
+      const cpu = await runOn("cpu");
+      assert(cpu.backend === "cpu", `cpu run on the cpu: ${cpu.backend}`);
+      const gpu = await runOn("gpu");
+      const note = await page.textContent("#backend");
+      assert(/^gpu/.test(gpu.backend) && /swiftshader/i.test(gpu.backend), `the gpu run ran on WebGPU: ${gpu.backend}`);
+      assert(/Backend: GPU \(WebGPU: .*swiftshader/i.test(note), `the page says so: ${note}`);
+      await shot(page, "webgpu-run");
+      assert(gpu.train_loss.length === cpu.train_loss.length && cpu.train_loss.length > 5, "same records");
+      let maxRel = 0;
+      cpu.train_loss.forEach((row, i) => row.forEach((l, s) => {
+        maxRel = Math.max(maxRel, Math.abs(gpu.train_loss[i][s] - l) / Math.max(Math.abs(l), 1e-12));
+      }));
+      ctx.metrics.webgpu_vs_cpu_max_rel_loss_diff = maxRel;
+      assert(maxRel <= 1e-4, `WebGPU loss curve == CPU within 1e-4 relative (max ${maxRel})`);
+      assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+      await context.close();
+    } finally {
+      await browser.close();
     }
   },
 };

@@ -73,7 +73,10 @@ async fn check(dev: &Device, what: &str, inputs: &[Vec<f32>], op: impl Fn(&Devic
 /// tile-multiple shapes. Returns the number of cases compared.
 pub async fn gemm_cases(dev: &Device) -> usize {
     let mut cases = 0;
-    // (batch, m, n, k): tiny, ragged around the 64-tile and 16-slab, exact multiples.
+    // (batch, m, n, k): tiny, ragged around the 64-tile and 16-slab, exact multiples;
+    // then multiples of 4 that are not multiples of the tile or slab (vec4 loads of both
+    // operands, with whole 4-groups outside the edges) and shapes where only one
+    // operand's stored rows allow vec4 loads (mixed variants, per transpose).
     let shapes = [
         (1, 1, 1, 1),
         (3, 5, 7, 3),
@@ -81,6 +84,10 @@ pub async fn gemm_cases(dev: &Device) -> usize {
         (1, 130, 17, 129),
         (2, 64, 64, 64),
         (1, 3, 129, 0),
+        (2, 68, 36, 20),
+        (1, 12, 132, 8),
+        (2, 33, 64, 48),
+        (1, 72, 30, 17),
     ];
     {
         for &(batch, m, n, k) in &shapes {

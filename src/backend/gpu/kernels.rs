@@ -1,9 +1,18 @@
-//! The compute pipelines, one per `.wgsl` file beside this one, compiled once per device.
+//! The compute pipelines, one per `.wgsl` file beside this one (the matmul: one per
+//! combination of its scalar / vec4 operand loaders, see `matmul.wgsl`), compiled once
+//! per device.
 
 /// Each kernel of the backend; the discriminant indexes [`Kernels::pipelines`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Kernel {
+    /// Scalar loads of A and B (any shape).
     Matmul,
+    /// vec4 loads of A, scalar loads of B.
+    MatmulA4,
+    /// Scalar loads of A, vec4 loads of B.
+    MatmulB4,
+    /// vec4 loads of A and B.
+    MatmulA4B4,
     Activate,
     Axpy,
     Mul,
@@ -14,8 +23,11 @@ pub(super) enum Kernel {
 }
 
 impl Kernel {
-    pub(super) const ALL: [Kernel; 8] = [
+    pub(super) const ALL: [Kernel; 11] = [
         Kernel::Matmul,
+        Kernel::MatmulA4,
+        Kernel::MatmulB4,
+        Kernel::MatmulA4B4,
         Kernel::Activate,
         Kernel::Axpy,
         Kernel::Mul,
@@ -27,7 +39,26 @@ impl Kernel {
 
     fn source(self) -> &'static str {
         match self {
-            Kernel::Matmul => include_str!("matmul.wgsl"),
+            Kernel::Matmul => concat!(
+                include_str!("matmul.wgsl"),
+                include_str!("matmul_a_scalar.wgsl"),
+                include_str!("matmul_b_scalar.wgsl")
+            ),
+            Kernel::MatmulA4 => concat!(
+                include_str!("matmul.wgsl"),
+                include_str!("matmul_a_vec4.wgsl"),
+                include_str!("matmul_b_scalar.wgsl")
+            ),
+            Kernel::MatmulB4 => concat!(
+                include_str!("matmul.wgsl"),
+                include_str!("matmul_a_scalar.wgsl"),
+                include_str!("matmul_b_vec4.wgsl")
+            ),
+            Kernel::MatmulA4B4 => concat!(
+                include_str!("matmul.wgsl"),
+                include_str!("matmul_a_vec4.wgsl"),
+                include_str!("matmul_b_vec4.wgsl")
+            ),
             Kernel::Activate => include_str!("activate.wgsl"),
             Kernel::Axpy => include_str!("axpy.wgsl"),
             Kernel::Mul => include_str!("mul.wgsl"),

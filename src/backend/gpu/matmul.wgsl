@@ -12,7 +12,16 @@
 //   Edges: loads outside [m x k] / [k x n] read 0, stores outside [m x n] are skipped,
 //   so any m, n, k work (no host-side padding).
 //   Staging: each invocation moves groups of 4 consecutive stored words (coalesced across
-//   the workgroup); groups wholly inside the matrix skip the per-element bounds checks.
+//   the workgroup).
+//
+// Variants: this file is the common part; the operand bindings and the staging functions
+//   load_a / load_b come from one of
+//     matmul_a_scalar.wgsl | matmul_a_vec4.wgsl   and   matmul_b_scalar.wgsl | matmul_b_vec4.wgsl
+//   concatenated after it (kernels.rs builds the four pipelines). The vec4 files read each
+//   group of 4 with one 16-byte load (A bound as array<vec4<f32>>); ops.rs picks them when
+//   the operand's stored row length and batch stride are multiples of 4 (then a group is
+//   either wholly inside the matrix or wholly outside: no partial groups, no per-element
+//   checks). Otherwise the scalar files load word by word, with bounds checks at the edges.
 //
 // Dispatch: (ceil(n / 64), ceil(m / 64), batch).
 
@@ -32,8 +41,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+// binding 1: a, binding 2: b (declared by the variant files)
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 const TILE: u32 = 64u;
@@ -43,93 +51,6 @@ const THREADS: u32 = 64u;
 // a_slab[kk * 64 + i] = op(A)[row0 + i, k0 + kk];  b_slab[kk * 64 + j] = op(B)[k0 + kk, col0 + j]
 var<workgroup> a_slab: array<f32, 1024>;
 var<workgroup> b_slab: array<f32, 1024>;
-
-fn a_at(base: u32, i: u32, l: u32) -> f32 {
-    if (i >= p.m || l >= p.k) {
-        return 0.0;
-    }
-    if (p.trans_a == 1u) {
-        return a[base + l * p.m + i];
-    }
-    return a[base + i * p.k + l];
-}
-
-fn b_at(base: u32, l: u32, j: u32) -> f32 {
-    if (l >= p.k || j >= p.n) {
-        return 0.0;
-    }
-    if (p.trans_b == 1u) {
-        return b[base + j * p.k + l];
-    }
-    return b[base + l * p.n + j];
-}
-
-// Stage the A slab. Each invocation moves 4 groups of 4 consecutive stored elements.
-fn load_a(base: u32, row0: u32, k0: u32, li: u32) {
-    for (var e = 0u; e < 4u; e++) {
-        let q = e * THREADS + li;  // 0..255: which group of 4
-        if (p.trans_a == 1u) {
-            // stored [k x m]: 4 consecutive i at fixed l
-            let l = q / 16u;
-            let i = (q % 16u) * 4u;
-            let gi = row0 + i;
-            let gl = k0 + l;
-            if (gi + 3u < p.m && gl < p.k) {
-                let o = base + gl * p.m + gi;
-                a_slab[l * TILE + i] = a[o];
-                a_slab[l * TILE + i + 1u] = a[o + 1u];
-                a_slab[l * TILE + i + 2u] = a[o + 2u];
-                a_slab[l * TILE + i + 3u] = a[o + 3u];
-            } else {
-                for (var r = 0u; r < 4u; r++) {
-                    a_slab[l * TILE + i + r] = a_at(base, gi + r, gl);
-                }
-            }
-        } else {
-            // stored [m x k]: 4 consecutive l at fixed i
-            let i = q / 4u;
-            let l = (q % 4u) * 4u;
-            let gi = row0 + i;
-            let gl = k0 + l;
-            for (var r = 0u; r < 4u; r++) {
-                a_slab[(l + r) * TILE + i] = a_at(base, gi, gl + r);
-            }
-        }
-    }
-}
-
-fn load_b(base: u32, col0: u32, k0: u32, li: u32) {
-    for (var e = 0u; e < 4u; e++) {
-        let q = e * THREADS + li;
-        if (p.trans_b == 1u) {
-            // stored [n x k]: 4 consecutive l at fixed j
-            let j = q / 4u;
-            let l = (q % 4u) * 4u;
-            let gj = col0 + j;
-            let gl = k0 + l;
-            for (var r = 0u; r < 4u; r++) {
-                b_slab[(l + r) * TILE + j] = b_at(base, gl + r, gj);
-            }
-        } else {
-            // stored [k x n]: 4 consecutive j at fixed l
-            let l = q / 16u;
-            let j = (q % 16u) * 4u;
-            let gj = col0 + j;
-            let gl = k0 + l;
-            if (gj + 3u < p.n && gl < p.k) {
-                let o = base + gl * p.n + gj;
-                b_slab[l * TILE + j] = b[o];
-                b_slab[l * TILE + j + 1u] = b[o + 1u];
-                b_slab[l * TILE + j + 2u] = b[o + 2u];
-                b_slab[l * TILE + j + 3u] = b[o + 3u];
-            } else {
-                for (var r = 0u; r < 4u; r++) {
-                    b_slab[l * TILE + j + r] = b_at(base, gl, gj + r);
-                }
-            }
-        }
-    }
-}
 
 @compute @workgroup_size(8, 8, 1)
 fn main(

@@ -4,6 +4,17 @@ use super::kernels::Kernel;
 use super::{Gpu, GpuBuffer, f, grid};
 use crate::backend::{AdamStep, Gemm};
 use crate::config::Activation;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether [`Gpu::gemm`] may pick the vec4-load matmul variants (on by default).
+static MATMUL_VEC4: AtomicBool = AtomicBool::new(true);
+
+/// An operand can be bound as `array<vec4<f32>>` when its stored row length and batch
+/// stride are multiples of 4 (every 4-group of a row starts 16-byte aligned and lies
+/// wholly inside or outside the matrix) and its buffer is whole vec4s.
+fn vec4_ok(buf: &GpuBuffer, row_len: usize, stride: usize) -> bool {
+    row_len % 4 == 0 && stride % 4 == 0 && buf.len % 4 == 0 && buf.len >= 4
+}
 
 fn u(x: usize) -> u32 {
     u32::try_from(x).expect("GPU tensor dimension exceeds u32")
@@ -20,6 +31,13 @@ fn act_code(a: Activation) -> u32 {
 }
 
 impl Gpu {
+    /// Benchmark hook: allow (default) or forbid the vec4-load matmul variants
+    /// process-wide, to compare them with the scalar loads.
+    #[doc(hidden)]
+    pub fn set_matmul_vec4(enabled: bool) {
+        MATMUL_VEC4.store(enabled, Ordering::Relaxed);
+    }
+
     /// Batched matrix product, see [`Gemm`] and `matmul.wgsl`.
     pub fn gemm(&self, g: &Gemm, a: &GpuBuffer, b: &GpuBuffer, c: &mut GpuBuffer) {
         let params = [
@@ -37,7 +55,16 @@ impl Gpu {
             0,
         ];
         let groups = [u(g.n.div_ceil(64)), u(g.m.div_ceil(64)), u(g.batch)];
-        self.launch(Kernel::Matmul, params, &[a, b, c], groups);
+        let vec4 = MATMUL_VEC4.load(Ordering::Relaxed);
+        let a4 = vec4 && vec4_ok(a, if g.trans_a { g.m } else { g.k }, g.stride_a);
+        let b4 = vec4 && vec4_ok(b, if g.trans_b { g.k } else { g.n }, g.stride_b);
+        let kernel = match (a4, b4) {
+            (false, false) => Kernel::Matmul,
+            (true, false) => Kernel::MatmulA4,
+            (false, true) => Kernel::MatmulB4,
+            (true, true) => Kernel::MatmulA4B4,
+        };
+        self.launch(kernel, params, &[a, b, c], groups);
     }
 
     pub fn activate(

@@ -32,6 +32,7 @@
 //! iteration.
 
 use super::linear::{finish, lazy_delta, mix, rel_change};
+use super::products::Products;
 use super::{DmftResult, Problem};
 use crate::error::{Error, Result};
 use crate::progress::{Progress, tick};
@@ -49,7 +50,13 @@ struct Grid {
 }
 
 /// Solve a deep DMFT.
-pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> {
+/// The products over samples (sampling, kernel estimates, Stein moments) run on `dev`;
+/// the causal sweeps stay on the host.
+pub(crate) fn solve(
+    pr: &Problem,
+    dev: &mut Products,
+    progress: &dyn Progress,
+) -> Result<DmftResult> {
     let (p, tt, depth, s) = (pr.p, pr.steps + 1, pr.depth, pr.samples);
     let n = p * tt;
     if n > super::MAX_PT {
@@ -99,23 +106,24 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
             if l == 0 {
                 let e = normals(&mut stream(pr.seed, Stream::Theory, 10, 0), p * s);
                 let mut u = vec![0.0; p * s];
-                gemm(p, p, s, 1.0, &chol_x, rm(p), &e, rm(s), 0.0, &mut u, rm(s));
+                dev.gemm(p, p, s, 1.0, &chol_x, rm(p), &e, rm(s), 0.0, &mut u, rm(s));
                 for t in 0..tt {
                     h[t * p * s..(t + 1) * p * s].copy_from_slice(&u);
                 }
             } else {
-                let (c, o) = cholesky_psd_ordered(
+                let (c, o) = sampling_factor(
                     &phi[l - 1],
                     n,
                     &format!("Phi^{l}"),
                     order_phi[l].as_deref(),
+                    dev.single_precision(),
                 )?;
                 order_phi[l] = Some(o);
                 let e = normals(
                     &mut stream(pr.seed, Stream::Theory, 10 + l as u64, 0),
                     n * s,
                 );
-                gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut h, rm(s));
+                dev.gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut h, rm(s));
             }
             let mut z = vec![0.0; n * s];
             if last {
@@ -124,18 +132,19 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
                     row.copy_from_slice(&r);
                 }
             } else {
-                let (c, o) = cholesky_psd_ordered(
+                let (c, o) = sampling_factor(
                     &g[l + 1],
                     n,
                     &format!("G^{}", l + 2),
                     order_g[l].as_deref(),
+                    dev.single_precision(),
                 )?;
                 order_g[l] = Some(o);
                 let e = normals(
                     &mut stream(pr.seed, Stream::Theory, 100 + l as u64 + 1, 0),
                     n * s,
                 );
-                gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut z, rm(s));
+                dev.gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut z, rm(s));
             }
             let ones;
             let phi_prev = if l == 0 { &phi0 } else { &phi[l - 1] };
@@ -178,7 +187,7 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
                 let o2 = sweep.run(&mut h2, &mut z2, s, &mut delta_now.clone(), false)?;
                 let diff: Vec<f64> = out.phi.iter().zip(&o2.phi).map(|(a, b)| a - b).collect();
                 let what = format!("G^{}", l + 2);
-                Some(stein(&diff, &r_src, g_next, p, 0, s, &what)?)
+                Some(stein(dev, &diff, &r_src, g_next, p, 0, s, &what)?)
             };
             let jb = if l == 0 {
                 None
@@ -188,6 +197,7 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
                 let o3 = sweep.run(&mut h3, &mut z3, s, &mut delta_now.clone(), false)?;
                 let diff: Vec<f64> = out.g.iter().zip(&o3.g).map(|(a, b)| a - b).collect();
                 Some(stein(
+                    dev,
                     &diff,
                     &u_src,
                     phi_prev,
@@ -200,7 +210,7 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
             // kernels
             let inv = 1.0 / s as f64;
             let mut new_phi = vec![0.0; n * n];
-            gemm(
+            dev.gemm(
                 n,
                 s,
                 n,
@@ -214,7 +224,7 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
                 rm(n),
             );
             let mut new_g = vec![0.0; n * n];
-            gemm(
+            dev.gemm(
                 n,
                 s,
                 n,
@@ -388,6 +398,39 @@ impl Sweep<'_> {
     }
 }
 
+/// The square root that samples a kernel estimate ([`cholesky_psd_ordered`]). When the
+/// estimate came from f32 products (`single_precision`) its entries carry rounding of
+/// ~`1e-7` relative, which can push the smallest eigenvalues of a nearly singular kernel
+/// (neighbouring steps of a slow trajectory) below the `-1e-6` that the factorisation
+/// tolerates: then the smallest diagonal jitter `1e-6, 2e-6, 4e-6, ...` (relative to the
+/// largest diagonal) that makes it factor is added, a bias far below the Monte Carlo
+/// noise. In f64 a kernel that does not factor is an error, as before.
+fn sampling_factor(
+    k: &[f64],
+    n: usize,
+    what: &str,
+    order: Option<&[usize]>,
+    single_precision: bool,
+) -> Result<(Vec<f64>, Vec<usize>)> {
+    let first = cholesky_psd_ordered(k, n, what, order);
+    if first.is_ok() || !single_precision {
+        return first;
+    }
+    let dmax = (0..n).map(|i| k[i * n + i]).fold(0.0f64, f64::max);
+    let mut jitter = 1e-6 * dmax;
+    for _ in 0..12 {
+        let mut kj = k.to_vec();
+        for i in 0..n {
+            kj[i * n + i] += jitter;
+        }
+        if let Ok(f) = cholesky_psd_ordered(&kj, n, what, order) {
+            return Ok(f);
+        }
+        jitter *= 2.0;
+    }
+    first
+}
+
 /// Regularisation of the covariance inverted by [`stein`], relative to its mean diagonal.
 pub const RIDGE: f64 = 1e-3;
 
@@ -400,7 +443,9 @@ pub const RIDGE: f64 = 1e-3;
 /// `diff = F(x) - F(-x)` (antithetic: same other sources, flipped `x`; the even part of
 /// `F` in `x`, which carries no response but most of the variance, cancels), `x [n x S]`.
 /// Returns `[n x n]`, row t, column s, zero outside the causal blocks.
+#[allow(clippy::too_many_arguments)]
 fn stein(
+    dev: &mut Products,
     diff: &[f64],
     x: &[f64],
     k: &[f64],
@@ -412,7 +457,7 @@ fn stein(
     let n = diff.len() / s;
     // M = <F x^T> [n x n]
     let mut m = vec![0.0; n * n];
-    gemm(
+    dev.gemm(
         n,
         s,
         n,

@@ -32,8 +32,10 @@
 
 pub mod deep;
 pub mod linear;
+pub mod products;
 pub mod two_layer;
 
+use crate::backend::{Device, DeviceChoice};
 use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_range};
 use crate::progress::Progress;
@@ -122,6 +124,10 @@ pub struct DmftResult {
     pub warnings: Vec<String>,
     /// Final centred `f(T)` on the test points (two-layer solvers; empty otherwise).
     pub test_outputs: Vec<f64>,
+    /// Where the Monte Carlo products ran ("cpu", "gpu: <adapter> (Vulkan)", or
+    /// "cpu (fallback to cpu: why)"); empty for the closed forms.
+    #[serde(default)]
+    pub backend: String,
 }
 
 /// The numbers every solver needs, extracted and checked once.
@@ -211,6 +217,17 @@ impl Problem {
         delta.iter().map(|d| d * d).sum::<f64>() / (2.0 * self.p as f64)
     }
 
+    /// Flops of the largest Monte Carlo product (a kernel estimate over all samples):
+    /// the work between two host synchronisations, for the device choice.
+    pub fn product_flops(&self) -> f64 {
+        let n = if self.depth == 1 {
+            self.p + self.pt
+        } else {
+            self.p * (self.steps + 1)
+        };
+        2.0 * self.samples as f64 * (n * n) as f64
+    }
+
     /// Check the estimated work against [`MAX_WORK`].
     pub fn budget(&self, what: &str, work: f64) -> Result<()> {
         if work > MAX_WORK {
@@ -241,16 +258,34 @@ pub(crate) fn ddphi(act: Activation, x: f64) -> f64 {
 }
 
 /// Solve the DMFT of `cfg`: two-layer sweep for depth 1, closed form for linear
-/// activations, Monte Carlo iteration otherwise.
+/// activations, Monte Carlo iteration otherwise. The Monte Carlo products run on the
+/// device [`crate::backend::select`] picks (CPU unless the problem is large and a
+/// hardware GPU exists, or `SCALING_PLAYGROUND_DEVICE` says otherwise).
 pub fn solve(cfg: &DmftConfig, progress: &dyn Progress) -> Result<DmftResult> {
+    solve_with(DeviceChoice::Auto, cfg, progress)
+}
+
+/// Solve with the Monte Carlo products on the device picked for `choice`; a device
+/// that is not the one asked for, or that fails mid-solve, is noted in `warnings`.
+pub fn solve_with(
+    choice: DeviceChoice,
+    cfg: &DmftConfig,
+    progress: &dyn Progress,
+) -> Result<DmftResult> {
     let pr = Problem::new(cfg)?;
-    let res = match (pr.depth, pr.act) {
-        (1, Activation::Linear) => linear::two_layer(&pr, progress),
-        (1, _) => two_layer::solve(&pr, progress),
-        (_, Activation::Linear) => linear::deep(&pr, progress),
-        _ => deep::solve(&pr, progress),
-    }?;
-    check_finite(res, pr.threshold)
+    if pr.act == Activation::Linear {
+        return solve_problem(&pr, None, false, progress);
+    }
+    let mut dev = products::Products::select(choice, pr.product_flops());
+    solve_problem(&pr, Some(&mut dev), false, progress)
+}
+
+/// Solve with the Monte Carlo products on `device` (closed forms ignore it). A GPU that
+/// fails mid-solve is replaced by the CPU and `warnings` says so.
+pub fn solve_on(device: Device, cfg: &DmftConfig, progress: &dyn Progress) -> Result<DmftResult> {
+    let pr = Problem::new(cfg)?;
+    let mut dev = products::Products::on(device);
+    solve_problem(&pr, Some(&mut dev), false, progress)
 }
 
 /// Solve by Monte Carlo even where a closed form exists (linear activations): the
@@ -258,11 +293,29 @@ pub fn solve(cfg: &DmftConfig, progress: &dyn Progress) -> Result<DmftResult> {
 /// the other.
 pub fn solve_monte_carlo(cfg: &DmftConfig, progress: &dyn Progress) -> Result<DmftResult> {
     let pr = Problem::new(cfg)?;
-    let res = if pr.depth == 1 {
-        two_layer::solve(&pr, progress)
-    } else {
-        deep::solve(&pr, progress)
+    let mut dev = products::Products::select(DeviceChoice::Auto, pr.product_flops());
+    solve_problem(&pr, Some(&mut dev), true, progress)
+}
+
+fn solve_problem(
+    pr: &Problem,
+    dev: Option<&mut products::Products>,
+    monte_carlo: bool,
+    progress: &dyn Progress,
+) -> Result<DmftResult> {
+    let linear = pr.act == Activation::Linear && !monte_carlo;
+    let mut cpu = products::Products::on(Device::Cpu);
+    let dev = dev.unwrap_or(&mut cpu);
+    let mut res = match (pr.depth, linear) {
+        (1, true) => linear::two_layer(pr, progress),
+        (1, false) => two_layer::solve(pr, dev, progress),
+        (_, true) => linear::deep(pr, progress),
+        _ => deep::solve(pr, dev, progress),
     }?;
+    if !linear {
+        res.backend = dev.backend();
+    }
+    res.warnings.append(&mut dev.warnings);
     check_finite(res, pr.threshold)
 }
 

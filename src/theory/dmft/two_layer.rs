@@ -19,15 +19,21 @@
 //! the same correction. Test points ride along passively (their fields move with the
 //! training Delta). Cost `O(S T P (P + P_test))`.
 
+use super::products::Products;
 use super::{DmftResult, Problem};
 use crate::error::Result;
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals, stream};
 use crate::theory::kernels::mlp_layer_kernels;
-use crate::theory::linalg::{cholesky_psd, gemm, rm, tr};
+use crate::theory::linalg::{cholesky_psd, rm, tr};
 
 /// Solve a two-layer DMFT.
-pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> {
+/// The products over samples (sampling, kernel estimates, the field update) run on `dev`.
+pub(crate) fn solve(
+    pr: &Problem,
+    dev: &mut Products,
+    progress: &dyn Progress,
+) -> Result<DmftResult> {
     let (p, s) = (pr.p, pr.samples);
     let n = p + pr.pt;
     pr.budget(
@@ -39,7 +45,7 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
     // u_a = L eps_a for every sample, row-major [S x n].
     let eps = normals(&mut stream(pr.seed, Stream::Theory, 0, 0), s * n);
     let mut h = vec![0.0; s * n];
-    gemm(s, n, n, 1.0, &eps, rm(n), &chol, tr(n), 0.0, &mut h, rm(n));
+    dev.gemm(s, n, n, 1.0, &eps, rm(n), &chol, tr(n), 0.0, &mut h, rm(n));
     let mut z = normals(&mut stream(pr.seed, Stream::Theory, 1, 0), s);
     // exact kernels at initialisation on all points
     let exact = mlp_layer_kernels(act, 1, 1.0, &pr.kx_all, n)?;
@@ -57,9 +63,9 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
     };
     eval(&h, &z, &mut phi, &mut gg);
     // sample kernels at t = 0: Phi_S [n x P], G_S [n x P]
-    let sample_kernel = |m: &[f64]| {
+    let sample_kernel = |dev: &mut Products, m: &[f64]| {
         let mut k = vec![0.0; n * p];
-        gemm(
+        dev.gemm(
             n,
             s,
             p,
@@ -74,8 +80,8 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
         );
         k
     };
-    let phi_s0 = sample_kernel(&phi);
-    let g_s0 = sample_kernel(&gg);
+    let phi_s0 = sample_kernel(dev, &phi);
+    let g_s0 = sample_kernel(dev, &gg);
     // correction (K_S - K)[i, nu] for all points i, training nu
     let mut corr = vec![0.0; n * p];
     let mut phi_fix = vec![0.0; n * p];
@@ -128,8 +134,8 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
         res.loss.push(pr.loss(&delta));
         res.outputs.push(f[..p].to_vec());
         if pr.is_record(t) {
-            let ph = sample_kernel(&phi);
-            let g = sample_kernel(&gg);
+            let ph = sample_kernel(dev, &phi);
+            let g = sample_kernel(dev, &gg);
             let mut kphi = vec![0.0; p * p];
             let mut kg = vec![0.0; p * p];
             let mut ntk = vec![0.0; p * p];
@@ -158,7 +164,7 @@ pub(crate) fn solve(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult>
                 w[a * p + nu] = delta[nu] * gg[a * n + nu];
             }
         }
-        gemm(s, p, n, c, &w, rm(p), &kx_cols, tr(p), 1.0, &mut h, rm(n));
+        dev.gemm(s, p, n, c, &w, rm(p), &kx_cols, tr(p), 1.0, &mut h, rm(n));
         for a in 0..s {
             let dz: f64 = (0..p).map(|nu| delta[nu] * phi[a * n + nu]).sum();
             z[a] += c * dz;

@@ -55,6 +55,7 @@ awk '/^numpy_openblas/ {np=$2} /^# roofline simd128_mul_add/ {r128=$4}
   !/^#/ {v[$1]=$2} END {
   for (k in v) if (np > 0) {
     roof = (k ~ /^wasm_simd128/ || k ~ /^ours_portable/) ? r128 : (k ~ /relaxed/ ? f128 : f512)
+    if (k ~ /^wgsl/) roof = 0
     printf "  %-40s %8.2f GFLOP/s  %.2fx numpy", k, v[k], v[k]/np
     if (roof > 0) printf "  %3.0f%% of its roofline (%.1f)", 100 * v[k] / roof, roof
     printf "\n" } }' "$OUT/sgemm.txt"

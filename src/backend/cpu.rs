@@ -1,10 +1,9 @@
 //! The CPU backend: packed SGEMM for products (natively `matrixmultiply`, whose
 //! AVX2/AVX-512 kernels are picked at run time and measured 4-5x faster than our portable
-//! lanes there; on wasm32 our simd128 kernel in [`super::sgemm`], measured faster than
-//! `matrixmultiply`'s wasm kernel), plain loops for the elementwise ops. Products with a
-//! dimension of 1 (the scalar readout `f = phi w^T`, its gradient, and `dL/dh = e w`)
-//! skip the packing and run as dot products or axpys. Single-threaded; parallelism lives
-//! at the level of sweep cells.
+//! lanes there; on wasm32 our simd128 kernel in [`super::sgemm`]), plain loops for the
+//! elementwise ops. Products with `m` or `n` = 1 (the scalar readout `f = phi w^T` and
+//! its weight gradient) skip the packing and run as dot products or axpys.
+//! Single-threaded; parallelism lives at the level of sweep cells.
 
 use super::{AdamStep, Backend, Gemm};
 use crate::config::Activation;

@@ -5,7 +5,8 @@
 #   simd128 under node; plus a relaxed-simd FMA build, measured only, never shipped),
 #   numpy + OpenBLAS pinned to one thread, WGSL on the GPU if any.
 #   MLP training steps/s (D=16, depth 3, P=256, full-batch GD) at widths 64 and 1024:
-#   native CPU (and GPU if any) against PyTorch CPU on one thread.
+#   native CPU (and GPU if any) and the page's wasm build (dist/, bench/wasm_train.mjs)
+#   against PyTorch CPU on one thread.
 # CPU numbers are in thread/process CPU time (a shared machine's other jobs do not count;
 # on a quiet machine it equals wall time); `uptime` is printed with them.
 # numpy and torch are installed into a throwaway venv here (never project dependencies).
@@ -70,6 +71,13 @@ for w in $WIDTHS; do
   fi
   torch=$(OMP_NUM_THREADS=1 "$VENV/bin/python" bench/torch_train.py "$w" "$steps" \
     | tee >(cat >&2) | awk '/^torch/ {print $2}')
-  awk -v w="$w" -v a="$ours" -v b="$torch" \
-    'BEGIN {printf "  width %5d: ours %9.1f  torch %9.1f  ratio %.2fx\n", w, a, b, a/b}'
+  # the page's own wasm build (dist/, from `make build`), when there is one
+  wasm=0
+  if [ -f dist/scaling-playground_bg.wasm ]; then
+    wasm=$(node --no-liftoff bench/wasm_train.mjs dist "$w" "$steps" 2 | tee >(cat >&2) | awk '{print $2}')
+  else
+    echo "# no dist/ build: run make build for the wasm row" >&2
+  fi
+  awk -v w="$w" -v a="$ours" -v b="$torch" -v c="$wasm" \
+    'BEGIN {printf "  width %5d: ours native %9.1f (%.2fx torch)  ours wasm %9.1f (%.2fx torch)  torch %9.1f\n", w, a, a/b, c, c/b, b}'
 done

@@ -48,6 +48,10 @@ impl Products {
     /// product costs `flops` (the same threshold as a training step: the work between
     /// two host synchronisations).
     pub fn select(choice: DeviceChoice, flops: f64) -> Self {
+        if cfg!(target_arch = "wasm32") {
+            // no blocking readback in the browser: do not even acquire a GPU there
+            return Products::on(Device::Cpu);
+        }
         let sel = select::select(choice, flops);
         let mut p = Products::on(sel.device);
         p.warnings

@@ -2,13 +2,14 @@
 #   make serve   install what is missing, build the page with Trunk, serve it on
 #                http://127.0.0.1:8080
 #   make test    install what is missing, then fmt, clippy, native tests, the wasm build,
-#                the wasm-bindgen tests (node) and the Playwright browser tests
+#                the wasm-bindgen tests (node), the WebGPU conformance suite (headless
+#                Chromium) and the Playwright browser tests
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 WASM := wasm32-unknown-unknown
 
-.PHONY: serve test install build fmt clippy test-native test-wasm test-browser bench clean
+.PHONY: serve test install build fmt clippy test-native test-wasm test-webgpu test-browser bench clean
 
 install:
 	scripts/install.sh
@@ -38,10 +39,20 @@ test-wasm:
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	  cargo test --release --target $(WASM) --test web_bindings
 
+# The backend conformance suite on the browser's WebGPU: headless Chromium (flags in
+# webdriver.json: --enable-unsafe-webgpu gives the SwiftShader adapter) driven by
+# chromedriver. Without an adapter the tests fail and say why.
+test-webgpu:
+	WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} \
+	  WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/webdriver.json WASM_BINDGEN_TEST_TIMEOUT=300 \
+	  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  cargo test --release --target $(WASM) --test webgpu_conformance \
+	  || { echo "test-webgpu FAILED: see above; 'no usable WebGPU device' means Chromium gave no adapter (needs --enable-unsafe-webgpu, webdriver.json)" >&2; exit 1; }
+
 test-browser:
 	node tests/browser/run.mjs
 
-test: install fmt clippy test-native build test-wasm test-browser
+test: install fmt clippy test-native build test-wasm test-webgpu test-browser
 	@echo "make test: all green"
 
 clean:

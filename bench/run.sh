@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # One run of every benchmark of the backend, numbers side by side (README: "Speed").
+#   Roofline probes (x86-64): clock, 128-bit mul+add, 128-bit FMA, 512-bit FMA.
 #   SGEMM 512^3, one thread: native matrixmultiply, our packed kernel (native and wasm
-#   simd128 under node), numpy + OpenBLAS pinned to one thread, WGSL on the GPU if any.
+#   simd128 under node; plus a relaxed-simd FMA build, measured only, never shipped),
+#   numpy + OpenBLAS pinned to one thread, WGSL on the GPU if any.
 #   MLP training steps/s (D=16, depth 3, P=256, full-batch GD) at widths 64 and 1024:
-#   native CPU (and GPU if any) against PyTorch CPU on one thread.
+#   native CPU (and GPU if any) and the page's wasm build (dist/, bench/wasm_train.mjs)
+#   against PyTorch CPU on one thread.
+# CPU numbers are in thread/process CPU time (a shared machine's other jobs do not count;
+# on a quiet machine it equals wall time); `uptime` is printed with them.
 # numpy and torch are installed into a throwaway venv here (never project dependencies).
 # Env: BENCH_VENV (default target/bench-venv), N (512), WIDTHS ("64 1024"),
 #      SKIP_BUILD=1 to reuse built examples, BENCH_GPU=1 to time GPU training too.
@@ -18,6 +23,12 @@ echo "== building"
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --examples -q
 rustc --edition 2024 -O -C target-feature=+simd128 --target wasm32-unknown-unknown \
   --crate-type cdylib bench/wasm_sgemm.rs -o "$OUT/sgemm.wasm"
+# The same kernel with relaxed-simd's multiply-add (fused on FMA hardware). Measured
+# only: a module using it fails to validate where relaxed-simd is missing (node 20
+# without --experimental-wasm-relaxed-simd, browsers without it), so the page never
+# ships it (bench/README.md).
+rustc --edition 2024 -O -C target-feature=+simd128,+relaxed-simd \
+  --target wasm32-unknown-unknown --crate-type cdylib bench/wasm_sgemm.rs -o "$OUT/sgemm_relaxed.wasm"
 
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
@@ -29,19 +40,30 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   "$VENV/bin/pip" install -q filelock typing-extensions sympy networkx jinja2 fsspec
 fi
 
-echo "== SGEMM ${N}^3, one thread (GFLOP/s)"
+echo "== SGEMM ${N}^3, one thread (GFLOP/s, best of several, CPU time)    $(uptime)"
 ${CARGO_TARGET_DIR:-target}/release/examples/bench_sgemm "$N" 10 | tee "$OUT/sgemm.txt"
-node bench/wasm_sgemm.mjs "$OUT/sgemm.wasm" "$N" 5 | tee -a "$OUT/sgemm.txt"
+node --no-liftoff bench/wasm_sgemm.mjs "$OUT/sgemm.wasm" "$N" 8 | tee -a "$OUT/sgemm.txt"
+node --no-liftoff --experimental-wasm-relaxed-simd bench/wasm_sgemm.mjs \
+  "$OUT/sgemm_relaxed.wasm" "$N" 8 wasm_relaxed_simd_fma_NOT_SHIPPED | tee -a "$OUT/sgemm.txt" ||
+  echo "# this node cannot run relaxed-simd"
 # OPENBLAS_CORETYPE / L2_SIZE slow a current numpy; unset both for this command only.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
   "$VENV/bin/python" bench/numpy_sgemm.py "$N" 10 | tee -a "$OUT/sgemm.txt"
-awk '/^numpy_openblas/ {np=$2} {v[$1]=$2} END {
-  for (k in v) if (k !~ /^#/ && np > 0) printf "  %-40s %8.2f GFLOP/s  %.2fx numpy\n", k, v[k], v[k]/np }' \
-  "$OUT/sgemm.txt"
+# Each kernel against numpy and against the ceiling of the instructions it can use:
+# simd128 = 128-bit multiply + add, relaxed-simd = 128-bit FMA, native = 512-bit FMA.
+awk '/^numpy_openblas/ {np=$2} /^# roofline simd128_mul_add/ {r128=$4}
+  /^# roofline fma_128bit/ {f128=$4} /^# roofline fma_512bit/ {f512=$4}
+  !/^#/ {v[$1]=$2} END {
+  for (k in v) if (np > 0) {
+    roof = (k ~ /^wasm_simd128/ || k ~ /^ours_portable/) ? r128 : (k ~ /relaxed/ ? f128 : f512)
+    if (k ~ /^wgsl/) roof = 0
+    printf "  %-40s %8.2f GFLOP/s  %.2fx numpy", k, v[k], v[k]/np
+    if (roof > 0) printf "  %3.0f%% of its roofline (%.1f)", 100 * v[k] / roof, roof
+    printf "\n" } }' "$OUT/sgemm.txt"
 
-echo "== MLP full-batch GD steps/s (D=16, depth 3, P=256), one thread"
+echo "== MLP full-batch GD steps/s (D=16, depth 3, P=256), one thread, CPU time    $(uptime)"
 for w in $WIDTHS; do
-  steps=$(( w >= 1024 ? 20 : 500 ))
+  steps=$(( w >= 1024 ? 30 : 2000 ))
   ours=$(${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" cpu | tee >(cat >&2) | awk '{print $2}')
   # GPU training only on request: on a software adapter (lavapipe) width 1024 takes minutes.
   if [ -n "${BENCH_GPU:-}" ]; then
@@ -49,6 +71,13 @@ for w in $WIDTHS; do
   fi
   torch=$(OMP_NUM_THREADS=1 "$VENV/bin/python" bench/torch_train.py "$w" "$steps" \
     | tee >(cat >&2) | awk '/^torch/ {print $2}')
-  awk -v w="$w" -v a="$ours" -v b="$torch" \
-    'BEGIN {printf "  width %5d: ours %9.1f  torch %9.1f  ratio %.2fx\n", w, a, b, a/b}'
+  # the page's own wasm build (dist/, from `make build`), when there is one
+  wasm=0
+  if [ -f dist/scaling-playground_bg.wasm ]; then
+    wasm=$(node --no-liftoff bench/wasm_train.mjs dist "$w" "$steps" 2 | tee >(cat >&2) | awk '{print $2}')
+  else
+    echo "# no dist/ build: run make build for the wasm row" >&2
+  fi
+  awk -v w="$w" -v a="$ours" -v b="$torch" -v c="$wasm" \
+    'BEGIN {printf "  width %5d: ours native %9.1f (%.2fx torch)  ours wasm %9.1f (%.2fx torch)  torch %9.1f\n", w, a, a/b, c, c/b, b}'
 done

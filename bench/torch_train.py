@@ -1,6 +1,8 @@
 """Full-batch GD steps/s of the bench MLP in PyTorch on one CPU thread: D = 16, three
 ReLU hidden layers of `width`, P = 256, scalar output, squared loss. Same work per step
-as examples/bench_train.rs (forward, backward, update; loss read back only at the end)."""
+as examples/bench_train.rs (forward, backward, update; loss read back only at the end).
+Timed in thread CPU time (torch runs its ops on this thread), like the Rust side, so that
+other jobs on a shared machine do not count."""
 import sys
 import time
 
@@ -33,9 +35,9 @@ def step():
 
 for _ in range(5):
     step()
-t = time.perf_counter()
+t = time.thread_time()
 for _ in range(steps):
     loss = step()
-s = time.perf_counter() - t
+s = time.thread_time() - t
 print(f"# torch {torch.__version__} threads {torch.get_num_threads()} final loss {loss.item():.4e}")
 print(f"torch_width{width} {steps / s:.1f} steps/s")

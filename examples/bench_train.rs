@@ -11,6 +11,30 @@ use scaling_playground::nn::train_on;
 use scaling_playground::progress::Silent;
 use std::time::Instant;
 
+/// Seconds this thread has run on a CPU (Linux `CLOCK_THREAD_CPUTIME_ID`), so that other
+/// jobs on a shared machine do not count; wall-clock seconds elsewhere.
+fn cpu_seconds() -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        #[repr(C)]
+        struct Timespec {
+            sec: i64,
+            nsec: i64,
+        }
+        unsafe extern "C" {
+            fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+        }
+        const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+        let mut ts = Timespec { sec: 0, nsec: 0 };
+        // SAFETY: clock_gettime writes one timespec (two i64 on 64-bit Linux).
+        if unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            return ts.sec as f64 + ts.nsec as f64 * 1e-9;
+        }
+    }
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let width: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(64);
@@ -55,9 +79,16 @@ fn main() {
         },
     };
     let data = cfg.data.load().expect("data");
-    let t = Instant::now();
+    // Thread CPU time on the CPU (other jobs on a shared machine do not count), wall
+    // time on the GPU (the CPU waits for it).
+    let on_gpu = matches!(device, Device::Gpu(_));
+    let (t, w) = (cpu_seconds(), Instant::now());
     let res = train_on(device, &cfg, &data, &Silent).expect("train");
-    let s = t.elapsed().as_secs_f64();
+    let s = if on_gpu {
+        w.elapsed().as_secs_f64()
+    } else {
+        cpu_seconds() - t
+    };
     println!(
         "train_width{width}[{}] {:.1} steps/s (final loss {:.4e})",
         res.backend.replace(' ', "_"),

@@ -5,11 +5,19 @@
 //! JavaScript `Error` whose message is the core's own (it names the field and what was
 //! expected). The page calls [`run`] inside a Web Worker; the main thread only uses the
 //! cheap calls (links, validation, presets, CSV) to draw and share.
+//!
+//! WebGPU: [`run_async`] (a Promise) trains on the worker's WebGPU device when asked;
+//! the browser can only read GPU buffers back asynchronously, so that path drives the
+//! training loop as a future ([`train_on_async`]). Sweeps and the other kinds stay on the
+//! CPU (wasm simd128).
 
+use crate::backend::{Device, DeviceChoice, Gpu, GpuOptions, select};
+use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::link;
+use crate::nn::train::{TrainResult, train_on_async};
 use crate::progress::Progress;
-use crate::run::{self, RunConfig, RunRecord, SCHEMA_VERSION};
+use crate::run::{self, RunConfig, RunOutput, RunRecord, SCHEMA_VERSION};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -35,10 +43,110 @@ pub fn version() -> String {
     )
 }
 
-/// The backend the wasm core computes on (`"cpu"` until the GPU backend lands).
+/// The backend the synchronous entry points ([`run`], [`run_shard`]) compute on.
 #[wasm_bindgen]
 pub fn backend() -> String {
     "cpu".into()
+}
+
+thread_local! {
+    /// This worker's WebGPU device (acquired on first use), or why there is none.
+    static GPU: RefCell<Option<std::result::Result<Gpu, String>>> = const { RefCell::new(None) };
+}
+
+/// This worker's WebGPU device, acquired once (software adapters such as SwiftShader
+/// accepted; [`run_async`] filters them under `auto`). A lost device is dropped and a
+/// fresh one requested.
+async fn worker_gpu() -> std::result::Result<Gpu, String> {
+    let cached = GPU.with(|g| g.borrow().clone());
+    match cached {
+        Some(Ok(g)) if g.lost().is_none() => return Ok(g),
+        Some(Err(e)) => return Err(e),
+        _ => {}
+    }
+    let opts = GpuOptions {
+        allow_software: true,
+        ..Default::default()
+    };
+    let r = Gpu::acquire_async(&opts).await;
+    GPU.with(|g| *g.borrow_mut() = Some(r.clone()));
+    r
+}
+
+/// The backend a train run with `device = "gpu"` gets in this worker: `"gpu (<adapter>)"`
+/// when WebGPU gives an adapter and the kernels compile on it, else
+/// `"cpu (WebGPU unavailable: <why>)"`. Acquires (and caches) the device.
+#[wasm_bindgen]
+pub async fn gpu_backend() -> String {
+    match worker_gpu().await {
+        Ok(g) => format!("gpu ({})", g.adapter_name()),
+        Err(e) => format!("cpu (WebGPU unavailable: {e})"),
+    }
+}
+
+/// Run a config like [`run`], returning a Promise of its [`RunRecord`] JSON. A train run
+/// goes to this worker's WebGPU device when `device` (`"auto"`, `"cpu"` or `"gpu"`, as
+/// [`DeviceChoice`]) asks for it: `"gpu"` always, `"auto"` on a hardware adapter for
+/// problems above [`select::GPU_MIN_FLOPS_PER_STEP`]. Without an adapter, with kernels
+/// that fail to compile, or with a device lost mid-run, it runs on the CPU and its
+/// `backend` says why. Every other kind runs on the CPU, as [`run`].
+#[wasm_bindgen]
+pub async fn run_async(
+    config_json: String,
+    progress: js_sys::Function,
+    device: String,
+) -> std::result::Result<String, JsError> {
+    let cfg = parse_config(&config_json).map_err(js)?;
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES)
+        .map_err(js)?;
+    let choice: DeviceChoice =
+        serde_json::from_value(serde_json::Value::String(device.trim().to_lowercase()))
+            .map_err(|_| JsError::new("device: expected \"auto\", \"cpu\" or \"gpu\""))?;
+    SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
+    let out = match &cfg {
+        RunConfig::Train(c) => train_async(c, choice).await.map(RunOutput::Train),
+        _ => run::run(&cfg, &JsProgress),
+    };
+    SINK.with(|s| *s.borrow_mut() = None);
+    let result = out.map_err(js)?;
+    Ok(to_json(&RunRecord {
+        version: SCHEMA_VERSION,
+        config: cfg,
+        result,
+    }))
+}
+
+/// One training run on the device `choice` picks in this worker (see [`run_async`]).
+async fn train_async(c: &TrainConfig, choice: DeviceChoice) -> Result<TrainResult> {
+    c.validate()?;
+    let data = c.data.load()?;
+    let flops = select::train_step_flops(
+        c.seeds,
+        data.p_train(),
+        data.dim,
+        c.model.width,
+        c.model.depth,
+    );
+    let want_gpu = match choice {
+        DeviceChoice::Cpu => false,
+        DeviceChoice::Gpu => true,
+        DeviceChoice::Auto => flops >= select::GPU_MIN_FLOPS_PER_STEP,
+    };
+    let (device, note) = if want_gpu {
+        match worker_gpu().await {
+            // a software adapter is never faster than the CPU: only `gpu` takes it
+            Ok(g) if choice == DeviceChoice::Gpu || !g.is_software() => (Device::Gpu(g), None),
+            Ok(_) => (Device::Cpu, None),
+            Err(e) => (Device::Cpu, Some(format!("WebGPU unavailable: {e}"))),
+        }
+    } else {
+        (Device::Cpu, None)
+    };
+    let mut res = train_on_async(device, c, &data, &JsProgress).await?;
+    if let Some(note) = note {
+        res.backend = format!("{} ({note})", res.backend);
+    }
+    Ok(res)
 }
 
 /// Parse and range-check a config; returns it normalised (every default filled in).

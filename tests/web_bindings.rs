@@ -151,3 +151,44 @@ fn lenient_open_keeps_valid_fields_and_names_bad_ones() {
         serde_json::from_str(&web::open_link(cut, &current).unwrap()).unwrap();
     assert!(!opened["problems"].as_array().unwrap().is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
+    let noop = js_sys::Function::new_no_args("");
+    let sync: RunRecord = serde_json::from_str(&web::run(SMALL, noop.clone()).unwrap()).unwrap();
+    let on_cpu: RunRecord = serde_json::from_str(
+        &web::run_async(SMALL.into(), noop.clone(), "cpu".into())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(on_cpu.result, sync.result);
+    // node has no WebGPU: asking for the GPU runs on the CPU, same numbers, and says why
+    let asked_gpu: RunRecord = serde_json::from_str(
+        &web::run_async(SMALL.into(), noop.clone(), "gpu".into())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    #[allow(irrefutable_let_patterns)]
+    let (RunOutput::Train(a), RunOutput::Train(b)) = (&asked_gpu.result, &sync.result) else {
+        panic!("not train results")
+    };
+    assert!(
+        a.backend.starts_with("cpu (WebGPU unavailable"),
+        "{}",
+        a.backend
+    );
+    assert_eq!(a.train_loss, b.train_loss);
+    assert!(
+        web::gpu_backend()
+            .await
+            .starts_with("cpu (WebGPU unavailable")
+    );
+    let e = message(
+        web::run_async(SMALL.into(), noop, "tpu".into())
+            .await
+            .unwrap_err(),
+    );
+    assert!(e.contains("device"), "{e}");
+}

@@ -26,9 +26,25 @@ window.__app = app; // for the browser tests
 
 function setStatus(text) { $("status").textContent = text; }
 
-function noteBackend(b) {
+/** The backend note: what the last run computed on (`ran`, a record's `backend`:
+ * "cpu", "gpu: google swiftshader (BrowserWebGpu)", "cpu (WebGPU unavailable: ...)"),
+ * or after start-up what is available. Training runs go to WebGPU when the device
+ * choice allows; sweeps and the other experiments always run on the CPU (wasm). */
+function noteBackend(ran) {
   if (!performance.getEntriesByName("worker-ready").length) performance.mark("worker-ready");
-  $("backend").textContent = `Backend: ${b.toUpperCase()} (wasm, ${app.pool.size} worker${app.pool.size > 1 ? "s" : ""})`;
+  const workers = `${app.pool.size} worker${app.pool.size > 1 ? "s" : ""}`;
+  const gpu = app.pool.gpu;
+  let text;
+  if (ran && /^gpu/.test(ran)) {
+    const name = ran.replace(/^gpu:?\s*/, "").replace(/\s*\(BrowserWebGpu\)/, "");
+    text = `Backend: GPU (WebGPU: ${name})`;
+  } else {
+    const why = ran && ran.match(/^cpu\s*\((.*)\)$/);
+    text = `Backend: CPU (wasm, ${workers})` + (why ? ` (${why[1]})` : "");
+    if (!why && gpu) text += ` · WebGPU available (${gpu}): training uses it with device GPU, or Auto for large problems; sweeps stay on the CPU`;
+  }
+  $("backend").textContent = text;
+  $("backend").dataset.ran = ran || "";
 }
 
 export function showError(text) {
@@ -371,6 +387,10 @@ async function boot() {
   const want = Number(params.get("workers"));
   app.pool = new Pool(Number.isInteger(want) && want > 0 && want <= 16 ? want : defaultPoolSize(), modulePromise);
   app.pool.onBackend = noteBackend;
+  const dev = params.get("device");
+  if (dev === "cpu" || dev === "gpu" || dev === "auto") $("device").value = dev;
+  app.pool.device = $("device").value;
+  $("device").addEventListener("change", () => { app.pool.device = $("device").value; });
   modulePromise.then(() => performance.mark("wasm-compiled"));
   app.core = await ready;
   performance.mark("core-ready");
@@ -405,4 +425,15 @@ async function boot() {
   }
 }
 
-boot().catch((e) => { showError("The page failed to start: " + (e.message || e)); setStatus("Failed."); });
+/** Register the service worker that keeps the page working offline once loaded;
+ * `app.offlineReady` resolves true once the page shell is cached. Registered after the
+ * first run so it never delays the first curve. */
+function registerOffline() {
+  if (!("serviceWorker" in navigator)) { app.offlineReady = Promise.resolve(false); return; }
+  app.offlineReady = navigator.serviceWorker.register("./sw.js", { scope: "./" })
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => true)
+    .catch(() => false); // e.g. a host without HTTPS: the page still works online
+}
+
+boot().then(registerOffline, (e) => { showError("The page failed to start: " + (e.message || e)); setStatus("Failed."); });

@@ -324,11 +324,15 @@ const kernels = {
   title: "Kernels",
   figure: "kernels",
   build(sec, app) {
-    intro(sec, "Kernels", "Feature kernels Φ^l = φ(h^l)·φ(h^l)/N, gradient kernels G^l and the NTK on the training set, averaged over seeds, at a chosen time (largest setup width). Compare time 0 with the end: the kernels move in the rich regime and stay put in the lazy one.");
+    intro(sec, "Kernels", "Feature kernels Φ^l = φ(h^l)·φ(h^l)/N, gradient kernels G^l and the NTK on the training set at a chosen time: the finite networks (largest setup width, averaged over seeds) in the top row, their infinite-width limit from the DMFT below, each pair on one colour scale. Compare time 0 with the end: the kernels move in the rich regime and stay put in the lazy one; the finite kernels approach the DMFT's as N grows.");
     const lab = el("label", {}, "Time (recorded step) ");
     const r = el("input", { id: "v-kernels-t", type: "range", min: "0", max: "0", value: "0" });
     lab.append(r, el("output", { id: "kernels-step", for: "v-kernels-t" }, ""));
-    sec.append(lab);
+    const lim = el("label", {}, "Infinite-width side ");
+    const sel = el("select", { id: "v-kernels-limit" });
+    sel.append(el("option", { value: "dmft" }, "DMFT (centred output f − f0)"), el("option", { value: "none" }, "none (finite only)"));
+    lim.append(sel);
+    sec.append(lab, lim, el("p", { class: "note", id: "kernels-limit-note" }, ""));
     r.addEventListener("input", () => this.draw(app));
     figureHost(sec, "kernels");
   },
@@ -340,27 +344,91 @@ const kernels = {
     const k = ks[t];
     document.getElementById("kernels-step").textContent = `step ${k.step}`;
     const avg = (mats) => mats[0].map((_, i) => mean(mats.map((m) => m[i])));
+    const finite = [];
+    k.phi.forEach((m, l) => finite.push({ label: `Φ^${l + 1}`, values: avg(m) }));
+    k.g.forEach((m, l) => finite.push({ label: `G^${l + 1}`, values: avg(m) }));
+    if (k.ntk.length) finite.push({ label: "NTK", values: avg(k.ntk) });
+    const d = this.dmft && this.dmft.result;
+    const at = d ? d.record_steps.indexOf(k.step) : -1;
     const heat = [];
-    k.phi.forEach((m, l) => heat.push({ label: `Φ^${l + 1}`, values: avg(m) }));
-    k.g.forEach((m, l) => heat.push({ label: `G^${l + 1}`, values: avg(m) }));
-    if (k.ntk.length) heat.push({ label: "NTK", values: avg(k.ntk) });
+    if (at < 0) {
+      heat.push(...finite);
+    } else {
+      const limit = [];
+      d.phi[at].forEach((m, l) => limit.push({ label: `Φ^${l + 1}`, values: m }));
+      d.g[at].forEach((m, l) => limit.push({ label: `G^${l + 1}`, values: m }));
+      limit.push({ label: "NTK", values: d.ntk[at] });
+      const group = `finite, N = ${this.cfg.model.width} (${this.cfg.seeds} seeds)`;
+      for (const h of finite) heat.push(Object.assign(h, { group, scale: h.label }));
+      for (const h of limit) {
+        const f = finite.find((x) => x.label === h.label);
+        const note = f ? `‖K_N − K_∞‖/‖K_∞‖ = ${(100 * relDiff(f.values, h.values)).toFixed(1)}%` : undefined;
+        heat.push(Object.assign(h, { group: "DMFT, N → ∞", scale: h.label, note }));
+      }
+    }
     for (const h of heat) h.n = Math.round(Math.sqrt(h.values.length));
-    drawFigure("kernels", { title: `Kernels at step ${k.step}`, heatmaps: heat }, { config: this.cfg, records: [rec] });
+    const records = this.dmft ? [rec, this.dmft] : [rec];
+    drawFigure("kernels", { title: `Kernels at step ${k.step}`, heatmaps: heat }, { config: this.cfg, records });
   },
   async run(app) {
     const w = app.widths[app.widths.length - 1];
-    const c = withObserve(atWidth(app.base, w), { kernels: true, ntk: true, every: Math.max(1, Math.floor(app.base.steps / 10)) });
+    const wantLimit = document.getElementById("v-kernels-limit").value === "dmft";
+    let c = withObserve(atWidth(app.base, w), { kernels: true, ntk: true, every: Math.max(1, Math.floor(app.base.steps / 10)) });
+    if (wantLimit) c.model = Object.assign({}, c.model, { centered: true }); // the DMFT describes f − f0
     if (c.data.train > 64) throw new Error("invalid config field `data.train`: expected at most 64 points for the kernel heatmaps");
     this.cfg = c;
-    await runJobs([c], (_, rec) => {
-      this.rec = rec;
-      const r = document.getElementById("v-kernels-t");
-      r.max = String(rec.result.kernels.length - 1);
-      r.value = r.max;
+    this.rec = null;
+    this.dmft = null;
+    const note = document.getElementById("kernels-limit-note");
+    const why = wantLimit ? dmftUnavailable(app, c) : "Infinite-width side off.";
+    note.textContent = why || "";
+    const jobs = [c];
+    if (!why) {
+      const def = JSON.parse(app.core.default_config("dmft"));
+      const dc = Object.assign(def, pickTrainFields(def, c));
+      try {
+        app.core.check_budget(JSON.stringify(dc));
+        jobs.push(dc);
+      } catch (e) {
+        note.textContent = `No DMFT side: ${String(e.message || e)}`;
+      }
+    }
+    await runJobs(jobs, (i, rec) => {
+      if (i === 1) {
+        this.dmft = rec;
+        const warn = rec.result.warnings || [];
+        note.textContent = `DMFT: ${c.model.depth > 1 ? "deep Monte Carlo solver" : "two-layer solver"}, ${dcSamples(rec)} samples${warn.length ? ". Warning: " + warn.join("; ") : ""}.`;
+      } else {
+        this.rec = rec;
+        const r = document.getElementById("v-kernels-t");
+        r.max = String(rec.result.kernels.length - 1);
+        r.value = r.max;
+      }
       this.draw(app);
     });
   },
 };
+
+function dcSamples(rec) {
+  return rec.config && rec.config.samples !== undefined ? rec.config.samples : "?";
+}
+
+/** Why the DMFT cannot be put beside this training config (null when it can). */
+function dmftUnavailable(app, c) {
+  if (!hasKind(app, "dmft")) return "This build has no DMFT solver: finite kernels only.";
+  const need = [];
+  if (c.optimizer.kind !== "gd") need.push("full-batch GD");
+  if (!["mup", "ntk"].includes(c.param.kind)) need.push("µP or NTK parameterisation");
+  if (c.model.arch !== "mlp") need.push("an MLP");
+  return need.length ? `No DMFT side: the DMFT here needs ${need.join(", ")} (set them in Setup).` : null;
+}
+
+/** Relative Frobenius distance |a − b| / |b|. */
+function relDiff(a, b) {
+  let num = 0, den = 0;
+  for (let i = 0; i < b.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
+  return Math.sqrt(num / (den || 1));
+}
 
 // ------------------------------------------------------------------ richness
 

@@ -4,7 +4,9 @@
 // A figure is described by a plain spec, which is also what gets exported:
 //   {name, title, xlabel, ylabel, xlog, ylog,
 //    series: [{label, x: [..], y: [..], dash?: bool, points?: bool, marker?: bool}]}
-// or, for heatmaps, {name, title, heatmaps: [{label, n, values: [n*n]}]}.
+// or, for heatmaps, {name, title, heatmaps: [{label, n, values: [n*n], group?, scale?, note?}]}:
+// entries with the same `group` share a row (a row title above it); entries with the same
+// `scale` key share one colour scale (so a finite kernel and its limit compare by colour).
 import uPlot from "../vendor/uPlot.esm.js";
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
@@ -111,25 +113,54 @@ function range(values) {
   return [lo, hi];
 }
 
-/** Draw heatmaps (square matrices) on canvases, one per entry, with a shared scale. */
+/** Colour ranges of a heatmap spec: one per `scale` key (default: per entry). */
+function heatRanges(heatmaps) {
+  const byKey = new Map();
+  heatmaps.forEach((h, k) => {
+    const key = h.scale ?? `#${k}`;
+    byKey.set(key, (byKey.get(key) || []).concat(h.values));
+  });
+  return heatmaps.map((h, k) => range(byKey.get(h.scale ?? `#${k}`)));
+}
+
+/** The entries of a heatmap spec grouped into rows by `group`, in first-seen order. */
+function heatRows(heatmaps) {
+  const rows = [];
+  heatmaps.forEach((h, k) => {
+    let row = rows.find((r) => r.group === h.group);
+    if (!row) rows.push(row = { group: h.group, items: [] });
+    row.items.push(k);
+  });
+  return rows;
+}
+
+/** Draw heatmaps (square matrices) on canvases, in rows by `group`, coloured on the
+ * range of their `scale` key. */
 export function heatmapPlot(host, spec) {
   host.replaceChildren();
   host.classList.add("has-plot");
   host.append(el("h3", {}, spec.title || spec.name));
-  const row = el("div", { class: "heatmaps" });
-  host.append(row);
-  for (const h of spec.heatmaps) {
-    const [lo, hi] = range(h.values); // each matrix on its own colour scale
-    const box = el("figure", { class: "heatmap" });
-    const cv = el("canvas", { width: 180, height: 180, role: "img", "aria-label": `${h.label} heatmap` });
-    const ctx = cv.getContext("2d");
-    const cell = 180 / h.n;
-    for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) {
-      ctx.fillStyle = cmap((h.values[i * h.n + j] - lo) / (hi - lo));
-      ctx.fillRect(j * cell, i * cell, Math.ceil(cell), Math.ceil(cell));
+  const ranges = heatRanges(spec.heatmaps);
+  for (const r of heatRows(spec.heatmaps)) {
+    if (r.group !== undefined) host.append(el("h4", { class: "heat-group" }, r.group));
+    const row = el("div", { class: "heatmaps" });
+    host.append(row);
+    for (const k of r.items) {
+      const h = spec.heatmaps[k];
+      const [lo, hi] = ranges[k];
+      const box = el("figure", { class: "heatmap" });
+      const name = r.group !== undefined ? `${r.group} ${h.label}` : h.label;
+      const cv = el("canvas", { width: 180, height: 180, role: "img", "aria-label": `${name} heatmap` });
+      const ctx = cv.getContext("2d");
+      const cell = 180 / h.n;
+      for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) {
+        ctx.fillStyle = cmap((h.values[i * h.n + j] - lo) / (hi - lo));
+        ctx.fillRect(j * cell, i * cell, Math.ceil(cell), Math.ceil(cell));
+      }
+      const cap = `${h.label}: ${lo.toPrecision(3)} (dark) to ${hi.toPrecision(3)} (bright)${h.note ? "; " + h.note : ""}`;
+      box.append(cv, el("figcaption", {}, cap));
+      row.append(box);
     }
-    box.append(cv, el("figcaption", {}, `${h.label}: ${lo.toPrecision(3)} (dark) to ${hi.toPrecision(3)} (bright)`));
-    row.append(box);
   }
   host._spec = spec;
 }
@@ -203,18 +234,25 @@ export function toSVG(spec) {
 }
 
 function heatmapSVG(spec) {
-  const size = 200, gap = 20, n = spec.heatmaps.length;
-  const W = n * (size + gap) + gap, H = size + 70;
+  const size = 200, gap = 20, rowH = size + 60;
+  const rows = heatRows(spec.heatmaps), ranges = heatRanges(spec.heatmaps);
+  const cols = Math.max(...rows.map((r) => r.items.length));
+  const W = cols * (size + gap) + gap, H = 35 + rows.length * rowH;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">${esc(spec.title || spec.name)}</text>`];
-  spec.heatmaps.forEach((h, k) => {
-    const [lo, hi] = range(h.values);
-    const ox = gap + k * (size + gap), oy = 35, c = size / h.n;
-    for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) {
-      parts.push(`<rect x="${(ox + j * c).toFixed(2)}" y="${(oy + i * c).toFixed(2)}" width="${c.toFixed(2)}" height="${c.toFixed(2)}" fill="${cmap((h.values[i * h.n + j] - lo) / (hi - lo))}"/>`);
-    }
-    parts.push(`<text x="${ox + size / 2}" y="${oy + size + 18}" text-anchor="middle">${esc(h.label)}</text>`);
+  rows.forEach((r, ri) => {
+    const top = 35 + ri * rowH;
+    if (r.group !== undefined) parts.push(`<text x="${gap}" y="${top + 12}" font-size="13">${esc(r.group)}</text>`);
+    r.items.forEach((k, col) => {
+      const h = spec.heatmaps[k];
+      const [lo, hi] = ranges[k];
+      const ox = gap + col * (size + gap), oy = top + 20, c = size / h.n;
+      for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) {
+        parts.push(`<rect x="${(ox + j * c).toFixed(2)}" y="${(oy + i * c).toFixed(2)}" width="${c.toFixed(2)}" height="${c.toFixed(2)}" fill="${cmap((h.values[i * h.n + j] - lo) / (hi - lo))}"/>`);
+      }
+      parts.push(`<text x="${ox + size / 2}" y="${oy + size + 16}" text-anchor="middle">${esc(h.note ? `${h.label} (${h.note})` : h.label)}</text>`);
+    });
   });
   parts.push("</svg>");
   return parts.join("\n");
@@ -228,7 +266,10 @@ export function toCSV(spec) {
   };
   if (spec.heatmaps) {
     const rows = ["heatmap,i,j,value"];
-    for (const h of spec.heatmaps) for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) rows.push(`${q(h.label)},${i},${j},${h.values[i * h.n + j]}`);
+    for (const h of spec.heatmaps) {
+      const name = q(h.group !== undefined ? `${h.group} ${h.label}` : h.label);
+      for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) rows.push(`${name},${i},${j},${h.values[i * h.n + j]}`);
+    }
     return rows.join("\n") + "\n";
   }
   const rows = [`series,${q(spec.xlabel || "x")},${q(spec.ylabel || "y")}`];

@@ -18,6 +18,8 @@ export class Pool {
     this.queue = [];     // pending jobs
     this.nextId = 1;
     this.backend = "cpu";
+    this.gpu = "";        // the WebGPU adapter the workers see ("" if none)
+    this.device = "auto"; // "auto" | "cpu" | "gpu": where single train runs go
     this.onBackend = null;
     this.spawn(); // one warm worker at start; the rest on demand
   }
@@ -41,7 +43,8 @@ export class Pool {
     if (m.type === "ready") {
       slot.ready = true;
       this.backend = m.backend;
-      if (this.onBackend) this.onBackend(m.backend);
+      this.gpu = m.gpu || "";
+      if (this.onBackend) this.onBackend(null);
       this.pump();
       return;
     }
@@ -72,7 +75,7 @@ export class Pool {
       }
       const job = this.queue.shift();
       slot.busy = job;
-      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard });
+      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: this.device });
     }
   }
 

@@ -1,8 +1,10 @@
 // One Web Worker of the pool: loads the wasm core and runs one job at a time.
 // Protocol (main -> worker): {type: "init", module}  the compiled WebAssembly.Module
-//                            {type: "run", id, config, shard?: [index, count]}
-//                            config: a RunConfig object; with `shard`, that slice of a sweep
-//          (worker -> main): {type: "ready", backend}
+//                            {type: "run", id, config, shard?: [index, count], device?}
+//                            config: a RunConfig object; with `shard`, that slice of a sweep;
+//                            device: "auto" | "cpu" | "gpu" (train runs only: WebGPU)
+//          (worker -> main): {type: "ready", backend, gpu}  backend: "cpu"; gpu: the
+//                            WebGPU adapter ("google swiftshader") or "" when there is none
 //                            {type: "progress", id, stage, done, total}
 //                            {type: "done", id, record}   record: RunRecord JSON text
 //                            {type: "error", id, message}
@@ -11,8 +13,20 @@ import init, * as core from "../scaling-playground.js";
 
 let gotModule;
 const module = new Promise((resolve) => { gotModule = resolve; });
+// The WebGPU adapter this worker could train on (only asked, not opened: the device and
+// its kernels are set up by the first run that wants the GPU, then kept).
+async function gpuAdapter() {
+  try {
+    const a = navigator.gpu && await navigator.gpu.requestAdapter();
+    if (!a) return "";
+    const i = a.info || {};
+    return [i.vendor, i.architecture, i.description].filter(Boolean).join(" ") || "WebGPU";
+  } catch { return ""; }
+}
+
 const ready = module.then((m) => init({ module_or_path: m }))
-  .then(() => postMessage({ type: "ready", backend: core.backend() }))
+  .then(gpuAdapter)
+  .then((gpu) => postMessage({ type: "ready", backend: gpu ? `gpu (${gpu})` : core.backend(), gpu }))
   .catch((e) => postMessage({ type: "error", id: -1, message: "wasm failed to load: " + e }));
 
 self.onmessage = async (ev) => {
@@ -20,11 +34,15 @@ self.onmessage = async (ev) => {
   if (msg && msg.type === "init") { gotModule(msg.module); return; }
   if (!msg || msg.type !== "run") return;
   await ready;
-  const { id, config, shard } = msg;
+  const { id, config, shard, device } = msg;
   const progress = (stage, done, total) => postMessage({ type: "progress", id, stage, done, total });
   try {
     const text = JSON.stringify(config);
-    const record = shard ? core.run_shard(text, shard[0], shard[1], progress) : core.run(text, progress);
+    // sweeps run on the CPU in shards; a single run may train on WebGPU (run_async falls
+    // back to the CPU, and its record says why, if the GPU cannot be used)
+    const record = shard
+      ? core.run_shard(text, shard[0], shard[1], progress)
+      : await core.run_async(text, progress, device || "auto");
     postMessage({ type: "done", id, record });
   } catch (e) {
     postMessage({ type: "error", id, message: String((e && e.message) || e) });

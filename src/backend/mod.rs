@@ -221,6 +221,15 @@ impl Device {
             Device::Gpu(g) => g.download(t.gpu()),
         }
     }
+    /// Copy device numbers back to the host without blocking: the CPU is immediate, a
+    /// native GPU polls to completion, WebGPU in the browser resolves from the event loop.
+    /// The only readback that works in the browser.
+    pub async fn download_async(&self, t: &Tensor) -> Vec<f32> {
+        match self {
+            Device::Cpu => t.cpu().to_vec(),
+            Device::Gpu(g) => g.download_async(t.gpu()).await,
+        }
+    }
     /// Overwrite `dst` with `src` (same length).
     pub fn copy(&self, src: &Tensor, dst: &mut Tensor) {
         match self {

@@ -1,21 +1,31 @@
-//! Our own packed SGEMM, written for wasm32 `simd128` (the browser's CPU path, where the
-//! `matrixmultiply` crate falls back to scalar code). Natively the same code compiles to
-//! plain 4-wide lanes; `bench/run.sh` measures it against `matrixmultiply`, and the CPU
-//! backend uses whichever is faster per target (see `Cpu::gemm`).
+//! Our own packed SGEMM, written for wasm32 `simd128` (the browser's CPU path). Natively
+//! the same code compiles to plain 4-wide lanes; `bench/run.sh` measures it against
+//! `matrixmultiply` (which has AVX2/AVX-512 kernels natively), and the CPU backend uses
+//! whichever is faster per target (see `Cpu::gemm`).
 //!
 //! `C = alpha op(A) op(B) + beta C`, `op(A)` `[m x k]`, `op(B)` `[k x n]`, arbitrary
 //! element strides (`rs*` between rows, `cs*` between columns), `C` row-major with row
 //! stride `rsc`.
 //!
-//! Blocking (Goto style): K in slabs of `KC`, for each slab B is packed once into
-//! column panels of `NR` = 8, A into row panels of `MR` = 4 (`MC` rows at a time); a
-//! 4 x 8 microkernel keeps its 32 accumulators in 8 four-lane registers. Panels are
-//! zero-padded, so ragged edges need no special kernel, only a masked store.
+//! Blocking (Goto/BLIS style): K in slabs of `KC`; for each slab B is packed once into
+//! column panels of `NR` = 8 (`kc x 8`, 8 KiB, stays in L1 while it is used), A in blocks
+//! of `MC` rows into row panels of `MR` = 4 (`MC x KC` = 96 KiB, stays in L2). The 4 x 8
+//! microkernel keeps its 32 accumulators in 8 four-lane registers and reads A with one
+//! `v128.load32_splat` per row and k (no separate scalar load and splat).
+//!
+//! simd128 has no fused multiply-add, so every 8 flops cost one multiply and one add;
+//! on the x86-64 machine of bench/README.md that caps any simd128 kernel at 12 flops per
+//! cycle, and this one reaches ~80% of it under node. Wider tiles measured slower there
+//! (V8 maps wasm SIMD values onto 16 xmm registers, one kept as scratch: 5 x 8 and 6 x 8
+//! with their 10-12 accumulators, a B pair, the splat and the product lost 10-20%), and
+//! so did unrolling k by two. Panels are zero-padded, so ragged edges need no special
+//! kernel, only a masked store. The summation order over k is the plain one (one
+//! accumulator per output, k ascending within a slab, slabs ascending).
 
 const MR: usize = 4;
 const NR: usize = 8;
 const KC: usize = 256;
-const MC: usize = 64;
+const MC: usize = 24 * MR;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
@@ -30,21 +40,50 @@ mod lanes {
         pub fn zero() -> Self {
             F4(f32x4_splat(0.0))
         }
+        /// Load 4 consecutive f32 from `p`.
+        ///
+        /// # Safety
+        /// `p..p + 4` must be readable.
         #[inline(always)]
-        pub fn splat(x: f32) -> Self {
-            F4(f32x4_splat(x))
+        pub unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: the caller guarantees 4 readable f32; v128_load allows unaligned.
+            F4(unsafe { v128_load(p as *const v128) })
         }
-        /// Load 4 consecutive f32 from `s[i..i + 4]`.
+        /// Store 4 lanes to `p..p + 4`.
+        ///
+        /// # Safety
+        /// `p..p + 4` must be writable.
         #[inline(always)]
-        pub fn load(s: &[f32], i: usize) -> Self {
-            let s = &s[i..i + 4];
-            // SAFETY: the slice above is exactly 4 f32 long; v128_load allows unaligned.
-            F4(unsafe { v128_load(s.as_ptr() as *const v128) })
+        pub unsafe fn store(self, p: *mut f32) {
+            // SAFETY: the caller guarantees 4 writable f32.
+            unsafe { v128_store(p as *mut v128, self.0) }
         }
-        /// `self + a b` (simd128 has no fused multiply-add).
+        /// One f32 from `p` in all four lanes (a single `v128.load32_splat`).
+        ///
+        /// # Safety
+        /// `p` must be readable.
+        #[inline(always)]
+        pub unsafe fn load_splat(p: *const f32) -> Self {
+            // SAFETY: the caller guarantees one readable f32.
+            F4(unsafe { v128_load32_splat(p as *const u32) })
+        }
+        /// `self + a b`: a multiply and an add (simd128 has no fused multiply-add); with
+        /// the `relaxed-simd` feature (bench builds only, see bench/README.md) the
+        /// relaxed multiply-add, which the engine may fuse.
         #[inline(always)]
         pub fn mul_add(self, a: F4, b: F4) -> Self {
-            F4(f32x4_add(self.0, f32x4_mul(a.0, b.0)))
+            #[cfg(target_feature = "relaxed-simd")]
+            {
+                F4(f32x4_relaxed_madd(a.0, b.0, self.0))
+            }
+            #[cfg(not(target_feature = "relaxed-simd"))]
+            {
+                F4(f32x4_add(self.0, f32x4_mul(a.0, b.0)))
+            }
+        }
+        #[inline(always)]
+        pub fn add(self, b: F4) -> Self {
+            F4(f32x4_add(self.0, b.0))
         }
         #[inline(always)]
         pub fn to_array(self) -> [f32; 4] {
@@ -69,21 +108,40 @@ mod lanes {
         pub fn zero() -> Self {
             F4([0.0; 4])
         }
+        /// # Safety
+        /// `p..p + 4` must be readable.
         #[inline(always)]
-        pub fn splat(x: f32) -> Self {
-            F4([x; 4])
+        pub unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: the caller guarantees 4 readable f32.
+            F4(unsafe { (p as *const [f32; 4]).read_unaligned() })
         }
+        /// # Safety
+        /// `p..p + 4` must be writable.
         #[inline(always)]
-        pub fn load(s: &[f32], i: usize) -> Self {
-            let mut v = [0.0; 4];
-            v.copy_from_slice(&s[i..i + 4]);
-            F4(v)
+        pub unsafe fn store(self, p: *mut f32) {
+            // SAFETY: the caller guarantees 4 writable f32.
+            unsafe { (p as *mut [f32; 4]).write_unaligned(self.0) }
+        }
+        /// # Safety
+        /// `p` must be readable.
+        #[inline(always)]
+        pub unsafe fn load_splat(p: *const f32) -> Self {
+            // SAFETY: the caller guarantees one readable f32.
+            F4([unsafe { *p }; 4])
         }
         #[inline(always)]
         pub fn mul_add(self, a: F4, b: F4) -> Self {
             let mut r = self.0;
             for ((r, a), b) in r.iter_mut().zip(a.0).zip(b.0) {
                 *r += a * b;
+            }
+            F4(r)
+        }
+        #[inline(always)]
+        pub fn add(self, b: F4) -> Self {
+            let mut r = self.0;
+            for (r, b) in r.iter_mut().zip(b.0) {
+                *r += b;
             }
             F4(r)
         }
@@ -125,6 +183,10 @@ pub fn sgemm(
     c: &mut [f32],
     rsc: usize,
 ) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(c.len() >= (m - 1) * rsc + n, "sgemm: C too short");
     for i in 0..m {
         let row = &mut c[i * rsc..i * rsc + n];
         if beta == 0.0 {
@@ -133,30 +195,43 @@ pub fn sgemm(
             row.iter_mut().for_each(|x| *x *= beta);
         }
     }
-    if k == 0 || m == 0 || n == 0 {
+    if k == 0 {
         return;
     }
     let n_panels = n.div_ceil(NR);
-    let mut bp = vec![0.0f32; n_panels * NR * KC];
-    let mut ap = vec![0.0f32; MC.div_ceil(MR) * MR * KC];
+    let mut bp = vec![0.0f32; n_panels * NR * KC.min(k)];
+    let mut ap = vec![0.0f32; MC.div_ceil(MR) * MR * KC.min(k)];
     for k0 in (0..k).step_by(KC) {
         let kc = KC.min(k - k0);
         pack_b(&b, k0, kc, n, &mut bp);
         for i0 in (0..m).step_by(MC) {
             let mc = MC.min(m - i0);
             pack_a(&a, i0, mc, k0, kc, alpha, &mut ap);
-            for ip in 0..mc.div_ceil(MR) {
-                let a_panel = &ap[ip * MR * kc..(ip + 1) * MR * kc];
-                let rows = MR.min(mc - ip * MR);
-                for jp in 0..n_panels {
-                    let b_panel = &bp[jp * NR * kc..(jp + 1) * NR * kc];
-                    let acc = kernel_4x8(kc, a_panel, b_panel);
-                    let cols = NR.min(n - jp * NR);
-                    for (r, acc_r) in acc.iter().enumerate().take(rows) {
-                        let o = (i0 + ip * MR + r) * rsc + jp * NR;
-                        let vals = [acc_r[0].to_array(), acc_r[1].to_array()];
-                        for q in 0..cols {
-                            c[o + q] += vals[q / 4][q % 4];
+            for jp in 0..n_panels {
+                let b_panel = &bp[jp * NR * kc..(jp + 1) * NR * kc];
+                let cols = NR.min(n - jp * NR);
+                for ip in 0..mc.div_ceil(MR) {
+                    let a_panel = &ap[ip * MR * kc..(ip + 1) * MR * kc];
+                    let rows = MR.min(mc - ip * MR);
+                    let acc = kernel(kc, a_panel, b_panel);
+                    let o = (i0 + ip * MR) * rsc + jp * NR;
+                    if cols == NR {
+                        for (r, acc_r) in acc.iter().enumerate().take(rows) {
+                            let row = &mut c[o + r * rsc..o + r * rsc + NR];
+                            // SAFETY: `row` is exactly NR = 8 f32 long.
+                            unsafe {
+                                let p = row.as_mut_ptr();
+                                F4::load(p).add(acc_r[0]).store(p);
+                                F4::load(p.add(4)).add(acc_r[1]).store(p.add(4));
+                            }
+                        }
+                    } else {
+                        for (r, acc_r) in acc.iter().enumerate().take(rows) {
+                            let vals = [acc_r[0].to_array(), acc_r[1].to_array()];
+                            let row = &mut c[o + r * rsc..o + r * rsc + cols];
+                            for (q, x) in row.iter_mut().enumerate() {
+                                *x += vals[q / 4][q % 4];
+                            }
                         }
                     }
                 }
@@ -169,10 +244,20 @@ pub fn sgemm(
 fn pack_b(b: &View, k0: usize, kc: usize, n: usize, bp: &mut [f32]) {
     for jp in 0..n.div_ceil(NR) {
         let panel = &mut bp[jp * NR * kc..(jp + 1) * NR * kc];
-        for kk in 0..kc {
-            for q in 0..NR {
-                let j = jp * NR + q;
-                panel[kk * NR + q] = if j < n { b.at(k0 + kk, j) } else { 0.0 };
+        let j0 = jp * NR;
+        let cols = NR.min(n - j0);
+        for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
+            let base = (k0 + kk) * b.rs + j0 * b.cs;
+            if b.cs == 1 && cols == NR {
+                dst.copy_from_slice(&b.data[base..base + NR]);
+            } else {
+                for (q, d) in dst.iter_mut().enumerate() {
+                    *d = if q < cols {
+                        b.data[base + q * b.cs]
+                    } else {
+                        0.0
+                    };
+                }
             }
         }
     }
@@ -182,31 +267,41 @@ fn pack_b(b: &View, k0: usize, kc: usize, n: usize, bp: &mut [f32]) {
 fn pack_a(a: &View, i0: usize, mc: usize, k0: usize, kc: usize, alpha: f32, ap: &mut [f32]) {
     for ip in 0..mc.div_ceil(MR) {
         let panel = &mut ap[ip * MR * kc..(ip + 1) * MR * kc];
-        for kk in 0..kc {
-            for r in 0..MR {
-                let i = ip * MR + r;
-                panel[kk * MR + r] = if i < mc {
-                    alpha * a.at(i0 + i, k0 + kk)
-                } else {
-                    0.0
-                };
+        let rows = MR.min(mc - ip * MR);
+        for r in 0..MR {
+            if r < rows {
+                let i = i0 + ip * MR + r;
+                for kk in 0..kc {
+                    panel[kk * MR + r] = alpha * a.at(i, k0 + kk);
+                }
+            } else {
+                for kk in 0..kc {
+                    panel[kk * MR + r] = 0.0;
+                }
             }
         }
     }
 }
 
-/// The 4 x 8 microkernel: `sum_kk a[kk][r] b[kk][q]` over packed panels (iterating
-/// exact chunks so the loop carries no bounds checks).
+/// The `MR x 8` microkernel: `acc[r][q] = sum_kk a[kk][r] b[kk][q]` over packed panels
+/// (`a` is `kc x MR`, `b` is `kc x NR`), k ascending.
 #[inline(always)]
-fn kernel_4x8(kc: usize, a: &[f32], b: &[f32]) -> [[F4; 2]; MR] {
+fn kernel(kc: usize, a: &[f32], b: &[f32]) -> [[F4; 2]; MR] {
+    assert!(a.len() >= kc * MR && b.len() >= kc * NR);
     let mut acc = [[F4::zero(); 2]; MR];
-    for (ar, br) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(kc) {
-        let b0 = F4::load(br, 0);
-        let b1 = F4::load(br, 4);
-        for (acc_r, &x) in acc.iter_mut().zip(ar) {
-            let av = F4::splat(x);
-            acc_r[0] = acc_r[0].mul_add(av, b0);
-            acc_r[1] = acc_r[1].mul_add(av, b1);
+    let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
+    for _ in 0..kc {
+        // SAFETY: the assert above covers kc steps of MR (a) and NR (b) f32.
+        unsafe {
+            let b0 = F4::load(pb);
+            let b1 = F4::load(pb.add(4));
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let av = F4::load_splat(pa.add(r));
+                acc_r[0] = acc_r[0].mul_add(av, b0);
+                acc_r[1] = acc_r[1].mul_add(av, b1);
+            }
+            pa = pa.add(MR);
+            pb = pb.add(NR);
         }
     }
     acc

@@ -8,4 +8,4 @@ pub mod param;
 pub mod train;
 
 pub use network::{Ensemble, Workspace};
-pub use train::{TrainResult, mean_finite, train, train_on};
+pub use train::{TrainResult, mean_finite, train, train_on, train_on_async};

@@ -74,7 +74,7 @@ fn gram_per_seed(a: &[f32], s: usize, p: usize, k: usize, scale: f64) -> Vec<Vec
 }
 
 /// Coordinate statistics of the current forward pass against the fields at init `h0`.
-pub fn coords(net: &Ensemble, ws: &Workspace, h0: &[Vec<f32>], step: usize) -> CoordSnapshot {
+pub async fn coords(net: &Ensemble, ws: &Workspace, h0: &[Vec<f32>], step: usize) -> CoordSnapshot {
     let dev = &net.device;
     let (s, per) = (net.seeds, ws.p * net.width);
     let mut snap = CoordSnapshot {
@@ -82,7 +82,7 @@ pub fn coords(net: &Ensemble, ws: &Workspace, h0: &[Vec<f32>], step: usize) -> C
         ..Default::default()
     };
     for (i, h) in ws.h.iter().enumerate() {
-        let h = dev.download(h);
+        let h = dev.download_async(h).await;
         let (mut a, mut d) = (vec![0.0; s], vec![0.0; s]);
         for si in 0..s {
             let blk = &h[si * per..(si + 1) * per];
@@ -106,7 +106,7 @@ pub fn coords(net: &Ensemble, ws: &Workspace, h0: &[Vec<f32>], step: usize) -> C
 /// Kernels of the current forward pass. Runs one backward pass with `dL/df = e_0`
 /// for every point (so `ws.dh` holds per-sample `df/dh`); `ws.e` and `ws.dh` are
 /// overwritten.
-pub fn kernels(
+pub async fn kernels(
     net: &Ensemble,
     x: &Tensor,
     ws: &mut Workspace,
@@ -122,8 +122,14 @@ pub fn kernels(
     }
     dev.write(&mut ws.e, &e);
     net.backward(x, ws, false);
-    let phis: Vec<Vec<f32>> = ws.phi.iter().map(|t| dev.download(t)).collect();
-    let dhs: Vec<Vec<f32>> = ws.dh.iter().map(|t| dev.download(t)).collect();
+    let mut phis: Vec<Vec<f32>> = Vec::with_capacity(ws.phi.len());
+    for t in &ws.phi {
+        phis.push(dev.download_async(t).await);
+    }
+    let mut dhs: Vec<Vec<f32>> = Vec::with_capacity(ws.dh.len());
+    for t in &ws.dh {
+        dhs.push(dev.download_async(t).await);
+    }
     let inv_n = 1.0 / n as f64;
     let gs = net.scales.g_scale;
     let mut snap = KernelSnapshot {
@@ -137,7 +143,7 @@ pub fn kernels(
     let dh_k: Vec<Vec<Vec<f64>>> = dhs.iter().map(|a| gram_per_seed(a, s, p, n, 1.0)).collect();
     if ntk {
         // <df_mu/dW_l, df_nu/dW_l> = m_l^2 (delta_mu . delta_nu)(input_mu . input_nu)
-        let xin = dev.download(x);
+        let xin = dev.download_async(x).await;
         let d = net.dim;
         let x_gram: Vec<f64> = {
             let g = gram_per_seed(&xin, 1, p, d, 1.0);

@@ -113,25 +113,58 @@ pub fn train_with(
 }
 
 /// Train on a given device. If the device is lost mid-run (a GPU that fails), the run
-/// is redone on the CPU from the same seeds and `backend` says so.
+/// is redone on the CPU from the same seeds and `backend` says so. Blocks on
+/// [`train_on_async`]; in the browser only the CPU can be driven this way.
 pub fn train_on(
     device: Device,
     cfg: &TrainConfig,
     data: &Dataset,
     progress: &dyn Progress,
 ) -> Result<TrainResult> {
-    let res = train_once(device.clone(), cfg, data, progress)?;
+    block_on(train_on_async(device, cfg, data, progress))
+}
+
+/// The one training loop, as a future: it awaits [`Device::download_async`] wherever it
+/// reads numbers back (at records), so WebGPU in the browser can resolve its buffer maps
+/// from the event loop. On the CPU and on a native GPU every await completes at once.
+pub async fn train_on_async(
+    device: Device,
+    cfg: &TrainConfig,
+    data: &Dataset,
+    progress: &dyn Progress,
+) -> Result<TrainResult> {
+    let res = train_once(device.clone(), cfg, data, progress).await?;
     match device.lost() {
         None => Ok(res),
         Some(why) => {
-            let mut res = train_once(Device::Cpu, cfg, data, progress)?;
+            let mut res = train_once(Device::Cpu, cfg, data, progress).await?;
             res.backend = format!("cpu (fallback to cpu: {why})");
             Ok(res)
         }
     }
 }
 
-fn train_once(
+/// Drive a training future to its end. Natively: pollster (a native GPU's readbacks
+/// complete inside `device.poll`). In the browser a thread cannot wait, and only CPU runs
+/// come here, whose futures are ready at the first poll.
+#[cfg(not(target_arch = "wasm32"))]
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    pollster::block_on(f)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => {
+            panic!("a WebGPU run must be driven asynchronously (train_on_async)")
+        }
+    }
+}
+
+async fn train_once(
     device: Device,
     cfg: &TrainConfig,
     data: &Dataset,
@@ -147,7 +180,7 @@ fn train_once(
         cfg.seed,
         0..cfg.seeds,
     );
-    Trainer::new(&mut net, cfg, data).run(progress)
+    Trainer::new(&mut net, cfg, data).await.run(progress).await
 }
 
 fn to_f32(v: &[f64]) -> Vec<f32> {
@@ -176,7 +209,7 @@ struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
-    fn new(net: &'a mut Ensemble, cfg: &'a TrainConfig, data: &'a Dataset) -> Self {
+    async fn new(net: &'a mut Ensemble, cfg: &'a TrainConfig, data: &'a Dataset) -> Self {
         let dev = net.device.clone();
         let p = data.p_train();
         let x = dev.upload(&to_f32(&data.x_train));
@@ -187,18 +220,19 @@ impl<'a> Trainer<'a> {
         let mut ws = net.workspace(p);
         // Outputs and fields at initialisation.
         net.forward(&x, &mut ws);
-        let f0_host = dev.download(&ws.f);
-        let h0 = if cfg.observe.coords {
-            ws.h.iter().map(|t| dev.download(t)).collect()
-        } else {
-            vec![]
-        };
+        let f0_host = dev.download_async(&ws.f).await;
+        let mut h0 = vec![];
+        if cfg.observe.coords {
+            for t in &ws.h {
+                h0.push(dev.download_async(t).await);
+            }
+        }
         let centered = cfg.model.centered;
         let f0 = centered.then(|| dev.upload(&f0_host));
         let f0_test = match (&x_test, ws_test) {
             (Some(xt), Some(mut wt)) if centered => {
                 net.forward(xt, &mut wt);
-                dev.download(&wt.f)
+                dev.download_async(&wt.f).await
             }
             _ => vec![],
         };
@@ -253,7 +287,7 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    fn run(mut self, progress: &dyn Progress) -> Result<TrainResult> {
+    async fn run(mut self, progress: &dyn Progress) -> Result<TrainResult> {
         let steps = self.cfg.steps;
         let every = self.cfg.observe.every;
         let mut res = TrainResult {
@@ -269,7 +303,7 @@ impl<'a> Trainer<'a> {
                 self.net.forward(&self.x, &mut self.ws);
             }
             if record {
-                self.record(t, &mut res);
+                self.record(t, &mut res).await;
                 if res.diverged_at.iter().all(Option::is_some) {
                     break;
                 }
@@ -288,7 +322,7 @@ impl<'a> Trainer<'a> {
         }
         if let (Some(xt), Some(wt)) = (&self.x_test, &mut self.ws_test) {
             self.net.forward(xt, wt);
-            let f = self.net.device.download(&wt.f);
+            let f = self.net.device.download_async(&wt.f).await;
             let per = wt.p * self.net.outputs;
             res.test_outputs = (0..self.net.seeds)
                 .map(|s| {
@@ -306,11 +340,11 @@ impl<'a> Trainer<'a> {
     }
 
     /// Record observables from the current forward pass on the training set.
-    fn record(&mut self, t: usize, res: &mut TrainResult) {
+    async fn record(&mut self, t: usize, res: &mut TrainResult) {
         let dev = self.net.device.clone();
         let (s_count, p, c) = (self.net.seeds, self.ws.p, self.net.outputs);
         let obs = &self.cfg.observe;
-        let f = dev.download(&self.ws.f);
+        let f = dev.download_async(&self.ws.f).await;
         let per = p * c;
         let centred = |s: usize, i: usize| -> f64 {
             let base = if self.cfg.model.centered {
@@ -351,7 +385,7 @@ impl<'a> Trainer<'a> {
             && let (Some(xt), Some(wt)) = (&self.x_test, &mut self.ws_test)
         {
             self.net.forward(xt, wt);
-            let ft = dev.download(&wt.f);
+            let ft = dev.download_async(&wt.f).await;
             let pt = wt.p;
             let pert = pt * c;
             res.test_loss.push(
@@ -372,7 +406,7 @@ impl<'a> Trainer<'a> {
             );
         }
         if obs.coords {
-            let mut snap = observe::coords(self.net, &self.ws, &self.h0, t);
+            let mut snap = observe::coords(self.net, &self.ws, &self.h0, t).await;
             for s in 0..s_count {
                 let blk = &f[s * per..(s + 1) * per];
                 let f0 = &self.f0_host[s * per..(s + 1) * per];
@@ -389,14 +423,9 @@ impl<'a> Trainer<'a> {
             res.coords.push(snap);
         }
         if obs.kernels || obs.ntk {
-            res.kernels.push(observe::kernels(
-                self.net,
-                &self.x,
-                &mut self.ws,
-                t,
-                obs.kernels,
-                obs.ntk,
-            ));
+            res.kernels.push(
+                observe::kernels(self.net, &self.x, &mut self.ws, t, obs.kernels, obs.ntk).await,
+            );
             // restore the forward state used by the next step (kernels ran a backward)
         }
     }

@@ -37,13 +37,15 @@ export function serve() {
   }));
 }
 
-export async function launch() {
+/** One Chromium; `extra` flags are appended (the WebGPU test adds --enable-unsafe-webgpu,
+ * which gives headless Chromium its SwiftShader WebGPU adapter). */
+export async function launch(extra = []) {
   // playwright gives every launch a fresh, empty profile directory (the equivalent of a
   // new --user-data-dir), so the flag itself must not be passed
   const args = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage",
+    "--disable-dev-shm-usage", ...extra,
   ];
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
-import { assert, waitDone, shot, DIST, ROOT } from "./harness.mjs";
+import { assert, waitDone, shot, serve, DIST, ROOT, launch, openPage } from "./harness.mjs";
 
 const figureSpec = (page, name) => page.evaluate((n) => {
   const f = window.__app.figures[n];
@@ -390,5 +390,112 @@ export const TESTS = {
     }
     await shot(page, "panel-train-theory-overlay");
     assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
+
+  async kernels_panel_puts_finite_beside_dmft(ctx) {
+    const { page, log } = await ctx.open();
+    await page.goto(ctx.base);
+    await waitDone(page);
+    if (!(await page.evaluate(() => { try { window.__app.core.default_config("dmft"); return true; } catch { return false; } }))) ctx.skip("this build lacks dmft");
+    await setField(page, "f-widths", "1024");
+    await setField(page, "f-steps", "40");
+    await page.click("#tab-kernels");
+    await page.click("#run");
+    const status = await waitDone(page, 180_000);
+    assert(status.startsWith("Done"), `${status} ${await page.textContent("#errors")}`);
+    const groups = await page.$$eval("#panel-kernels .heat-group", (hs) => hs.map((h) => h.textContent));
+    assert(groups.length === 2 && /^finite, N = 1024/.test(groups[0]) && /^DMFT/.test(groups[1]), `two rows: ${groups}`);
+    const rel = (a, b) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / b.reduce((s, v) => s + v * v, 0));
+    const check = async (when) => {
+      const spec = await figureSpec(page, "kernels");
+      const fin = spec.heatmaps.filter((h) => h.group.startsWith("finite"));
+      const inf = spec.heatmaps.filter((h) => h.group.startsWith("DMFT"));
+      assert(fin.length === 3 && inf.length === 3, `Φ, G, NTK on both sides at ${when}: ${spec.heatmaps.map((h) => h.group + " " + h.label)}`);
+      for (const h of inf) {
+        const f = fin.find((x) => x.label === h.label);
+        const d = rel(f.values, h.values);
+        console.log(`      ${when} ${h.label}: |K_N - K_inf| / |K_inf| = ${d.toFixed(4)}`);
+        // N = 1024 with a few seeds against S = 2000 Monte Carlo samples: a few percent
+        assert(d < 0.1, `${h.label} at ${when}: finite within 10% of the DMFT, got ${d}`);
+        assert(h.note && h.note.includes("%"), "the distance is printed under the map");
+      }
+    };
+    await check("the end");
+    await page.fill("#v-kernels-t", "0");
+    await page.dispatchEvent("#v-kernels-t", "input");
+    assert(await page.textContent("#kernels-step") === "step 0", "the slider moves to step 0");
+    await check("step 0");
+    await shot(page, "panel-kernels-finite-vs-dmft");
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
+
+  async works_offline_once_loaded(ctx) {
+    // a server of its own, shut down after the first load: the network is really gone
+    const srv = await serve();
+    const { context, page, log } = await ctx.open();
+    try {
+      await page.goto(srv.base);
+      await waitDone(page);
+      const cached = await page.evaluate(() => window.__app.offlineReady);
+      assert(cached === true, "the service worker cached the page shell");
+      srv.server.closeAllConnections();
+      await new Promise((r) => srv.server.close(r));
+      await page.reload();
+      await page.waitForFunction(() => Number(document.querySelector('[data-figure="loss"]')?.dataset.points) > 0, null, { timeout: 60_000 });
+      const status = await waitDone(page);
+      assert(status.startsWith("Done"), `offline run: ${status} ${await page.textContent("#errors")}`);
+      // a sweep offline: fresh workers load from the cache too
+      await page.click("#tab-coords");
+      await page.click("#run");
+      const s2 = await waitDone(page);
+      assert(s2.startsWith("Done"), `offline sweep: ${s2} ${await page.textContent("#errors")}`);
+      await shot(page, "offline-reload");
+      const errs = log.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
+      assert(errs.length === 0, "no console errors offline: " + errs.join(" | "));
+      log.requests.length = 0; // this test's own server is another origin on purpose
+    } finally {
+      await context.close().catch(() => {});
+      srv.server.close();
+    }
+  },
+
+  async trains_on_webgpu_with_the_cpu_loss_curve(ctx) {
+    // its own browser: --enable-unsafe-webgpu gives headless Chromium a SwiftShader adapter
+    const { browser } = await launch(["--enable-unsafe-webgpu"]);
+    try {
+      const { page, log, context } = await openPage(browser);
+      await page.goto(ctx.base + "?device=cpu&workers=1");
+      await waitDone(page);
+      const avail = await page.textContent("#backend");
+      assert(/WebGPU available \(.*swiftshader/i.test(avail), `the page sees the adapter: ${avail}`);
+      await setField(page, "f-widths", "48");
+      await setField(page, "f-steps", "30");
+      const runOn = async (device) => {
+        await page.selectOption("#device", device);
+        await page.click("#run");
+        const status = await waitDone(page);
+        assert(/^Done/.test(status), `${device} run finished: ${status}`);
+        const dl = await captureDownload(page, '[data-figure="loss"] [data-export=json]');
+        return JSON.parse(dl.bytes.toString("utf8")).records[0].result;
+      };
+      const cpu = await runOn("cpu");
+      assert(cpu.backend === "cpu", `cpu run on the cpu: ${cpu.backend}`);
+      const gpu = await runOn("gpu");
+      const note = await page.textContent("#backend");
+      assert(/^gpu/.test(gpu.backend) && /swiftshader/i.test(gpu.backend), `the gpu run ran on WebGPU: ${gpu.backend}`);
+      assert(/Backend: GPU \(WebGPU: .*swiftshader/i.test(note), `the page says so: ${note}`);
+      await shot(page, "webgpu-run");
+      assert(gpu.train_loss.length === cpu.train_loss.length && cpu.train_loss.length > 5, "same records");
+      let maxRel = 0;
+      cpu.train_loss.forEach((row, i) => row.forEach((l, s) => {
+        maxRel = Math.max(maxRel, Math.abs(gpu.train_loss[i][s] - l) / Math.max(Math.abs(l), 1e-12));
+      }));
+      ctx.metrics.webgpu_vs_cpu_max_rel_loss_diff = maxRel;
+      assert(maxRel <= 1e-4, `WebGPU loss curve == CPU within 1e-4 relative (max ${maxRel})`);
+      assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+      await context.close();
+    } finally {
+      await browser.close();
+    }
   },
 };

@@ -81,7 +81,7 @@ pub(super) struct Kernels {
 impl Kernels {
     /// Compile every kernel. `break_shader` swaps in invalid WGSL (a test hook for the
     /// compile-failure fallback). Errors are caught in an error scope and returned.
-    pub(super) fn compile(device: &wgpu::Device, break_shader: bool) -> Result<Self, String> {
+    pub(super) async fn compile(device: &wgpu::Device, break_shader: bool) -> Result<Self, String> {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let pipelines = Kernel::ALL
             .iter()
@@ -105,7 +105,7 @@ impl Kernels {
                 })
             })
             .collect();
-        match pollster::block_on(scope.pop()) {
+        match scope.pop().await {
             Some(e) => Err(format!("shader compilation failed: {e}")),
             None => Ok(Kernels { pipelines }),
         }

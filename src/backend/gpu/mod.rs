@@ -8,8 +8,15 @@
 //! Pipelines are compiled once per device; bind groups (with their small uniform blocks)
 //! are cached by (kernel, tensors, parameters), so a step that repeats builds nothing new.
 //!
-//! "Get a device" ([`Gpu::acquire`]) is separate from "use a device" ([`Gpu::from_device`]),
-//! so tests and embedders can pass their own `wgpu::Device`.
+//! "Get a device" ([`Gpu::acquire_async`]) is separate from "use a device"
+//! ([`Gpu::from_device_async`]), so tests and embedders can pass their own `wgpu::Device`.
+//!
+//! Native and browser: everything that waits on the device is async at heart. Natively
+//! the blocking forms ([`Gpu::acquire`], [`Gpu::download`]) drive those futures with
+//! pollster (a readback completes inside `device.poll`). In the browser nothing may
+//! block: the adapter and device requests are JavaScript promises and a buffer map
+//! resolves from the event loop, so only [`Gpu::acquire_async`] and
+//! [`Gpu::download_async`] work there (the engine's async driver awaits them).
 //!
 //! Failure handling: a lost device, an uncaptured wgpu error or a simulated loss
 //! ([`Gpu::simulate_loss_after`]) mark the backend lost; from then on ops are skipped and
@@ -121,16 +128,43 @@ fn byte_len(len: usize) -> u64 {
 impl Gpu {
     /// Get a device: the first adapter wgpu offers (high performance preferred).
     /// Fails with a message when there is none, it is software and `allow_software` is
-    /// off, or the shaders do not compile.
+    /// off, or the shaders do not compile. Natively this blocks on [`Gpu::acquire_async`];
+    /// in the browser use that one (adapter and device requests are JavaScript promises).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn acquire(opts: &GpuOptions) -> Result<Gpu, String> {
+        pollster::block_on(Gpu::acquire_async(opts))
+    }
+
+    /// The browser cannot block on the adapter request: use [`Gpu::acquire_async`].
+    #[cfg(target_arch = "wasm32")]
+    pub fn acquire(_opts: &GpuOptions) -> Result<Gpu, String> {
+        Err("in the browser the GPU is acquired asynchronously (Gpu::acquire_async)".into())
+    }
+
+    /// Get a device without blocking: natively over Vulkan, in the browser over WebGPU
+    /// (`navigator.gpu`, in a window or a worker). Same failures as [`Gpu::acquire`].
+    pub async fn acquire_async(opts: &GpuOptions) -> Result<Gpu, String> {
+        #[cfg(target_arch = "wasm32")]
+        if !browser_has_webgpu() {
+            // wgpu panics outside a window or worker (node, worklets): ask first
+            return Err("no WebGPU here (navigator.gpu is missing)".into());
+        }
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            ..Default::default()
-        }))
-        .map_err(|e| format!("no GPU adapter: {e}"))?;
-        let info = adapter.get_info();
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("no GPU adapter: {e}"))?;
+        #[allow(unused_mut)]
+        let mut info = adapter.get_info();
+        #[cfg(target_arch = "wasm32")]
+        if info.name.trim().is_empty() {
+            // browsers leave the description empty; vendor and architecture name the
+            // adapter ("google swiftshader")
+            info.name = browser_adapter_label().await.unwrap_or_default();
+        }
         if info.device_type == wgpu::DeviceType::Cpu && !opts.allow_software {
             return Err(format!("only a software adapter ({})", info.name));
         }
@@ -140,30 +174,38 @@ impl Gpu {
             max_buffer_size: al.max_buffer_size,
             ..wgpu::Limits::downlevel_defaults()
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("scaling-playground"),
-            required_limits: limits,
-            ..Default::default()
-        }))
-        .map_err(|e| format!("GPU device request failed: {e}"))?;
-        Gpu::from_device(device, queue, info, opts)
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("scaling-playground"),
+                required_limits: limits,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("GPU device request failed: {e}"))?;
+        Gpu::from_device_async(device, queue, info, opts).await
     }
 
-    /// In the browser the backend needs an asynchronous readback path, not wired yet:
-    /// the page runs on the CPU (wasm simd128) and says so.
-    #[cfg(target_arch = "wasm32")]
-    pub fn acquire(_opts: &GpuOptions) -> Result<Gpu, String> {
-        Err("WebGPU backend not enabled in this build".into())
-    }
-
-    /// Use a device: compile the kernels on `device` and wrap it.
+    /// Use a device: compile the kernels on `device` and wrap it (blocks on
+    /// [`Gpu::from_device_async`]; native only, the browser cannot block).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_device(
         device: wgpu::Device,
         queue: wgpu::Queue,
         info: wgpu::AdapterInfo,
         opts: &GpuOptions,
     ) -> Result<Gpu, String> {
-        let kernels = Kernels::compile(&device, opts.break_shader)?;
+        pollster::block_on(Gpu::from_device_async(device, queue, info, opts))
+    }
+
+    /// Use a device: compile the kernels on `device` (shader errors are awaited from an
+    /// error scope) and wrap it.
+    pub async fn from_device_async(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: wgpu::AdapterInfo,
+        opts: &GpuOptions,
+    ) -> Result<Gpu, String> {
+        let kernels = Kernels::compile(&device, opts.break_shader).await?;
         let lost: Arc<Mutex<Option<String>>> = Arc::default();
         let on_lost = lost.clone();
         device.set_device_lost_callback(move |reason, msg| {
@@ -206,6 +248,17 @@ impl Gpu {
     /// "gpu: <adapter> (<api>)".
     pub fn name(&self) -> String {
         format!("gpu: {} ({:?})", self.ctx.info.name, self.ctx.info.backend)
+    }
+
+    /// The adapter's name as the platform reports it ("llvmpipe ...", "SwiftShader ...");
+    /// browsers may report an empty description.
+    pub fn adapter_name(&self) -> String {
+        let n = self.ctx.info.name.trim();
+        if n.is_empty() {
+            format!("{:?}", self.ctx.info.backend)
+        } else {
+            n.to_string()
+        }
     }
 
     /// True for software adapters (lavapipe, SwiftShader).
@@ -306,7 +359,25 @@ impl Gpu {
     }
 
     /// Copy a buffer back to the host, waiting for all recorded work. NaN when lost.
+    /// Native only: it blocks on [`Gpu::download_async`] (the map completes during
+    /// `device.poll`, so nothing is left pending).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn download(&self, t: &GpuBuffer) -> Vec<f32> {
+        pollster::block_on(self.download_async(t))
+    }
+
+    /// The browser cannot wait for a buffer map: every read goes through
+    /// [`Gpu::download_async`]. Marks the device lost and returns NaN.
+    #[cfg(target_arch = "wasm32")]
+    pub fn download(&self, t: &GpuBuffer) -> Vec<f32> {
+        self.mark_lost("synchronous GPU readback is impossible in the browser".into());
+        vec![f32::NAN; t.len]
+    }
+
+    /// Copy a buffer back to the host once all recorded work has run. Natively the device
+    /// is polled to completion here; in the browser the map resolves from the JavaScript
+    /// event loop while this future waits. NaN when lost (the engine then falls back).
+    pub async fn download_async(&self, t: &GpuBuffer) -> Vec<f32> {
         if self.is_lost() {
             return vec![f32::NAN; t.len];
         }
@@ -322,15 +393,13 @@ impl Gpu {
         });
         self.record(|enc| enc.copy_buffer_to_buffer(&t.buf, 0, &staging, 0, size));
         self.flush();
-        let slot: Arc<Mutex<Option<Result<(), wgpu::BufferAsyncError>>>> = Arc::default();
-        let s2 = slot.clone();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| {
-            *s2.lock().unwrap() = Some(r);
-        });
+        let (tx, rx) = oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| tx.send(r));
+        #[cfg(not(target_arch = "wasm32"))]
         if let Err(e) = self.ctx.device.poll(wgpu::PollType::wait_indefinitely()) {
             self.mark_lost(format!("device poll failed: {e}"));
         }
-        let mapped = matches!(*slot.lock().unwrap(), Some(Ok(())));
+        let mapped = matches!(rx.await, Some(Ok(())));
         if !mapped || self.is_lost() {
             self.mark_lost("GPU readback failed".into());
             return vec![f32::NAN; t.len];
@@ -446,6 +515,47 @@ impl Gpu {
     }
 }
 
+/// True in a window or worker whose `navigator.gpu` exists (the only places wgpu's WebGPU
+/// backend can start; it does not promise an adapter).
+#[cfg(target_arch = "wasm32")]
+fn browser_has_webgpu() -> bool {
+    use js_sys::Reflect;
+    let global = js_sys::global();
+    let get = |o: &wasm_bindgen::JsValue, k: &str| {
+        Reflect::get(o, &k.into())
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    };
+    let scope = get(&global, "Window").is_some() || get(&global, "WorkerGlobalScope").is_some();
+    scope && get(&global, "navigator").is_some_and(|n| get(&n, "gpu").is_some())
+}
+
+/// The browser's WebGPU adapter as `navigator.gpu.requestAdapter()` describes it (vendor,
+/// architecture, description), which wgpu's adapter info leaves out.
+#[cfg(target_arch = "wasm32")]
+async fn browser_adapter_label() -> Option<String> {
+    use js_sys::Reflect;
+    use wasm_bindgen::JsCast;
+    let get = |o: &wasm_bindgen::JsValue, k: &str| Reflect::get(o, &k.into()).ok();
+    let gpu = get(&get(&js_sys::global(), "navigator")?, "gpu")?;
+    if gpu.is_undefined() || gpu.is_null() {
+        return None;
+    }
+    let request: js_sys::Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    let info = get(&adapter, "info")?;
+    let parts: Vec<String> = ["vendor", "architecture", "description"]
+        .iter()
+        .filter_map(|k| get(&info, k)?.as_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
 /// A 2-D grid of 256-wide workgroups covering `n` elements.
 fn grid(n: usize) -> [u32; 3] {
     let groups = n.div_ceil(Kernel::ELEMENTWISE_GROUP as usize) as u32;
@@ -458,3 +568,72 @@ fn f(x: f32) -> u32 {
 }
 
 mod ops;
+
+/// A one-value channel from a wgpu callback to the future awaiting it (no executor or
+/// extra crate needed: the sender stores the value and wakes the receiver's task).
+mod oneshot {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+
+    struct Slot<T> {
+        value: Option<T>,
+        waker: Option<Waker>,
+        closed: bool,
+    }
+
+    pub struct Sender<T>(Arc<Mutex<Slot<T>>>);
+    pub struct Receiver<T>(Arc<Mutex<Slot<T>>>);
+
+    pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+        let slot = Arc::new(Mutex::new(Slot {
+            value: None,
+            waker: None,
+            closed: false,
+        }));
+        (Sender(slot.clone()), Receiver(slot))
+    }
+
+    impl<T> Sender<T> {
+        pub fn send(self, v: T) {
+            let waker = {
+                let mut s = self.0.lock().unwrap();
+                s.value = Some(v);
+                s.waker.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+
+    impl<T> Drop for Sender<T> {
+        /// A sender dropped unsent (a callback that never ran) ends the wait with None.
+        fn drop(&mut self) {
+            let waker = {
+                let mut s = self.0.lock().unwrap();
+                s.closed = true;
+                s.waker.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+
+    impl<T> Future for Receiver<T> {
+        type Output = Option<T>;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+            let mut s = self.0.lock().unwrap();
+            if let Some(v) = s.value.take() {
+                return Poll::Ready(Some(v));
+            }
+            if s.closed {
+                return Poll::Ready(None);
+            }
+            s.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}

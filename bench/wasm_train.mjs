@@ -1,0 +1,32 @@
+// MLP full-batch GD steps per second of the page's own wasm build (dist/, simd128), the
+// setting of examples/bench_train.rs: D = 16, depth 3, P = 256, ReLU, muP, one seed.
+// Timed in process CPU time (best of `rounds`), so other jobs on a shared machine drop out.
+//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS]
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [dist, width, steps, rounds = "3"] = process.argv.slice(2);
+const glue = await import(pathToFileURL(path.resolve(dist, "scaling-playground.js")).href);
+glue.initSync({ module: fs.readFileSync(path.resolve(dist, "scaling-playground_bg.wasm")) });
+
+const config = {
+  kind: "train",
+  data: { task: "teacher", dim: 16, train: 256, test: 0, noise: 0, seed: 1 },
+  model: { arch: "mlp", width: Number(width), depth: 3, activation: "relu" },
+  param: { kind: "mup", gamma0: 1 },
+  optimizer: { kind: "gd", lr: 0.1 },
+  steps: Number(steps), seeds: 1, seed: 0,
+  observe: { every: Number(steps), test_loss: false },
+};
+const text = JSON.stringify(config);
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1e-6; };
+let best = Infinity, loss;
+for (let r = 0; r < Number(rounds); r++) {
+  const t0 = cpu();
+  const rec = JSON.parse(glue.run(text, () => {}));
+  best = Math.min(best, cpu() - t0);
+  loss = rec.result.train_loss.at(-1)[0];
+}
+if (!Number.isFinite(loss)) throw new Error(`the wasm run did not train: loss ${loss}`);
+console.log(`wasm_train ${(Number(steps) / best).toFixed(1)} steps/s (width ${width}, ${steps} steps incl. setup, final loss ${loss.toExponential(3)})`);

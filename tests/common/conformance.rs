@@ -1,0 +1,329 @@
+//! The backend conformance cases, shared by the native suite (`tests/backend_conformance.rs`,
+//! Vulkan: Mesa lavapipe in CI) and the browser suite (`tests/webgpu_conformance.rs`,
+//! WebGPU: SwiftShader in headless Chromium). Every case runs an op on the CPU oracle and
+//! on the device under test with the same inputs and compares all outputs (f32, relative
+//! tolerance 1e-4; shapes include non-multiples of the 64 x 64 GPU tile). The bodies are
+//! async because the browser can only read GPU buffers back asynchronously; the native
+//! driver blocks on them.
+#![allow(dead_code)]
+
+use scaling_playground::backend::{AdamStep, Device, Gemm, Gpu, Tensor};
+use scaling_playground::config::{
+    Activation, Arch, ModelConfig, ObserveConfig, OptimizerConfig, Parameterization, TrainConfig,
+};
+use scaling_playground::data::DataConfig;
+use scaling_playground::nn::train::train_on_async;
+use scaling_playground::progress::Silent;
+
+pub const TOL: f32 = 1e-4;
+
+/// Deterministic pseudo-random values in [-1, 1).
+pub fn values(n: usize, salt: u32) -> Vec<f32> {
+    let mut s = 0x9e37_79b9u32 ^ salt.wrapping_mul(0x85eb_ca6b);
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// `|got - want| <= TOL (|want| + mean |want|)` elementwise: relative error, with the
+/// tensor's mean magnitude as the floor for entries that cancel to near zero.
+pub fn assert_close(got: &[f32], want: &[f32], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let mean = want.iter().map(|x| x.abs()).sum::<f32>() / want.len().max(1) as f32;
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let tol = TOL * (w.abs() + mean);
+        assert!(
+            (g - w).abs() <= tol,
+            "{what}[{i}]: got {g}, want {w} (tolerance {tol})"
+        );
+    }
+}
+
+/// Run `op` on `d` with `inputs` uploaded; read every tensor back.
+async fn outputs(
+    d: &Device,
+    inputs: &[Vec<f32>],
+    op: &impl Fn(&Device, &mut [Tensor]),
+) -> Vec<Vec<f32>> {
+    let mut ts: Vec<Tensor> = inputs.iter().map(|v| d.upload(v)).collect();
+    op(d, &mut ts);
+    let mut out = Vec::with_capacity(ts.len());
+    for t in &ts {
+        out.push(d.download_async(t).await);
+    }
+    out
+}
+
+/// Run `op` on the CPU and on `dev` with the same inputs; compare every output tensor.
+async fn check(dev: &Device, what: &str, inputs: &[Vec<f32>], op: impl Fn(&Device, &mut [Tensor])) {
+    let want = outputs(&Device::Cpu, inputs, &op).await;
+    let got = outputs(dev, inputs, &op).await;
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_close(g, w, &format!("{} {what} tensor {k}", dev.name()));
+    }
+    assert!(dev.lost().is_none(), "{what}: {:?}", dev.lost());
+}
+
+/// Batched GEMM in every transpose, broadcast and alpha/beta form on tiny, ragged and
+/// tile-multiple shapes. Returns the number of cases compared.
+pub async fn gemm_cases(dev: &Device) -> usize {
+    let mut cases = 0;
+    // (batch, m, n, k): tiny, ragged around the 64-tile and 16-slab, exact multiples;
+    // then multiples of 4 that are not multiples of the tile or slab (vec4 loads of both
+    // operands, with whole 4-groups outside the edges) and shapes where only one
+    // operand's stored rows allow vec4 loads (mixed variants, per transpose).
+    let shapes = [
+        (1, 1, 1, 1),
+        (3, 5, 7, 3),
+        (2, 65, 70, 33),
+        (1, 130, 17, 129),
+        (2, 64, 64, 64),
+        (1, 3, 129, 0),
+        (2, 68, 36, 20),
+        (1, 12, 132, 8),
+        (2, 33, 64, 48),
+        (1, 72, 30, 17),
+    ];
+    {
+        for &(batch, m, n, k) in &shapes {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                for (bcast, alpha, beta) in [(0, 1.0, 0.0), (1, 0.5, 1.0), (2, -1.5, 0.25)] {
+                    let mut g = Gemm::new(batch, m, n, k).alpha(alpha).beta(beta);
+                    g.trans_a = ta;
+                    g.trans_b = tb;
+                    if bcast == 1 {
+                        g = g.broadcast_a();
+                    } else if bcast == 2 {
+                        g = g.broadcast_b();
+                    }
+                    let la = if g.stride_a == 0 { 1 } else { batch } * m * k;
+                    let lb = if g.stride_b == 0 { 1 } else { batch } * k * n;
+                    let inputs = [values(la, 1), values(lb, 2), values(batch * m * n, 3)];
+                    check(dev, &format!("gemm {g:?}"), &inputs, |d, t| {
+                        let (ab, c) = t.split_at_mut(2);
+                        d.gemm(&g, &ab[0], &ab[1], &mut c[0]);
+                    })
+                    .await;
+                    cases += 1;
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// Every other op (activations, axpy, mul, residual, Adam, Langevin, sum of squares,
+/// copy and write). Returns the number of cases compared.
+pub async fn elementwise_cases(dev: &Device) -> usize {
+    let mut cases = 0;
+    let n = 1000; // not a multiple of the 256-wide workgroup
+    {
+        for act in Activation::ALL {
+            // inputs spread over [-6, 6] to reach the tails of erf and tanh
+            let h: Vec<f32> = values(n, 4).iter().map(|x| 6.0 * x).collect();
+            check(
+                dev,
+                &format!("activate {act:?}"),
+                &[h, vec![0.0; n], vec![0.0; n]],
+                |d, t| {
+                    let (h, rest) = t.split_at_mut(1);
+                    let (phi, dphi) = rest.split_at_mut(1);
+                    d.activate(act, &h[0], &mut phi[0], &mut dphi[0]);
+                },
+            )
+            .await;
+            cases += 1;
+        }
+        check(dev, "axpy", &[values(n, 5), values(n, 6)], |d, t| {
+            let (x, y) = t.split_at_mut(1);
+            d.axpy(-0.75, &x[0], &mut y[0]);
+        })
+        .await;
+        cases += 1;
+        check(dev, "mul_assign", &[values(n, 7), values(n, 8)], |d, t| {
+            let (x, y) = t.split_at_mut(1);
+            d.mul_assign(&x[0], &mut y[0]);
+        })
+        .await;
+        cases += 1;
+        // residual: 3 seeds x 37 outputs, with and without centring
+        let (s, ny) = (3, 37);
+        let ins = [
+            values(s * ny, 9),
+            values(s * ny, 10),
+            values(ny, 11),
+            vec![0.0; s * ny],
+        ];
+        for centred in [false, true] {
+            check(dev, &format!("residual centred={centred}"), &ins, |d, t| {
+                let (inp, e) = t.split_at_mut(3);
+                let f0 = centred.then_some(&inp[1]);
+                d.residual(&inp[0], f0, &inp[2], 0.125, &mut e[0]);
+            })
+            .await;
+            cases += 1;
+        }
+        let st = AdamStep {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        };
+        let v0: Vec<f32> = values(n, 14).iter().map(|x| x * x).collect();
+        check(
+            dev,
+            "adam",
+            &[values(n, 12), values(n, 13), v0, values(n, 15)],
+            |d, t| {
+                let (g, rest) = t.split_at_mut(1);
+                let (m, rest) = rest.split_at_mut(1);
+                let (v, w) = rest.split_at_mut(1);
+                // two steps, so the moments are read back after being written
+                d.adam(&st, &g[0], &mut m[0], &mut v[0], &mut w[0]);
+                d.adam(&st, &g[0], &mut m[0], &mut v[0], &mut w[0]);
+            },
+        )
+        .await;
+        cases += 1;
+        check(
+            dev,
+            "langevin",
+            &[values(n, 16), values(n, 17), values(n, 18)],
+            |d, t| {
+                let (g, rest) = t.split_at_mut(1);
+                let (xi, w) = rest.split_at_mut(1);
+                d.langevin(0.01, 0.1, 0.05, &g[0], &xi[0], &mut w[0]);
+            },
+        )
+        .await;
+        cases += 1;
+        check(
+            dev,
+            "sum_sq",
+            &[values(5 * 777, 19), vec![0.0; 5]],
+            |d, t| {
+                let (x, out) = t.split_at_mut(1);
+                d.sum_sq(&x[0], &mut out[0]);
+            },
+        )
+        .await;
+        cases += 1;
+        check(
+            dev,
+            "copy + write",
+            &[values(n, 20), values(n, 21)],
+            |d, t| {
+                let (a, b) = t.split_at_mut(1);
+                d.copy(&a[0], &mut b[0]);
+                d.axpy(2.0, &a[0], &mut b[0]);
+                d.write(&mut a[0], &vec![1.5; n]);
+                d.axpy(1.0, &b[0], &mut a[0]);
+            },
+        )
+        .await;
+        cases += 1;
+    }
+    cases
+}
+
+pub fn small_run(optimizer: OptimizerConfig, arch: Arch) -> TrainConfig {
+    TrainConfig {
+        data: DataConfig::Teacher {
+            teacher: Default::default(),
+            dim: 16,
+            train: 40,
+            test: 10,
+            noise: 0.0,
+            seed: 3,
+        },
+        model: ModelConfig {
+            arch,
+            width: 96,
+            depth: 3,
+            activation: Activation::Tanh,
+            beta: 1.0,
+            centered: true,
+        },
+        param: Parameterization::Mup { gamma0: 1.0 },
+        optimizer,
+        steps: 30,
+        seeds: 2,
+        seed: 7,
+        observe: ObserveConfig {
+            every: 5,
+            ..Default::default()
+        },
+    }
+}
+
+pub fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-12)
+}
+
+/// A GD MLP and an Adam ResNet train to the same loss curves (train and test, every
+/// record, every seed) on the CPU and on `g`, within 1e-4 relative.
+pub async fn training_parity(g: &Gpu) {
+    let adam = OptimizerConfig::Adam {
+        lr: 0.02,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        mup_scaling: true,
+    };
+    let runs = [
+        small_run(OptimizerConfig::Gd { lr: 0.5 }, Arch::Mlp),
+        small_run(adam, Arch::Resnet),
+    ];
+    for cfg in runs {
+        let data = cfg.data.load().unwrap();
+        let cpu = train_on_async(Device::Cpu, &cfg, &data, &Silent)
+            .await
+            .unwrap();
+        let gpu = train_on_async(Device::Gpu(g.clone()), &cfg, &data, &Silent)
+            .await
+            .unwrap();
+        assert!(gpu.backend.starts_with("gpu"), "{}", gpu.backend);
+        assert_eq!(cpu.steps, gpu.steps);
+        let (first, last) = (&cpu.train_loss[0][0], &cpu.train_loss.last().unwrap()[0]);
+        assert!(last < first, "the run should learn: {first} -> {last}");
+        for (rc, rg) in cpu.train_loss.iter().zip(&gpu.train_loss) {
+            for (lc, lg) in rc.iter().zip(rg) {
+                assert!(
+                    rel(*lg, *lc) < 1e-4,
+                    "{:?}: cpu {lc} gpu {lg}",
+                    cfg.optimizer
+                );
+            }
+        }
+        for (rc, rg) in cpu.test_loss.iter().zip(&gpu.test_loss) {
+            for (lc, lg) in rc.iter().zip(rg) {
+                assert!(rel(*lg, *lc) < 1e-4, "test loss: cpu {lc} gpu {lg}");
+            }
+        }
+    }
+}
+
+/// A device lost mid-run (simulated after `ops` kernels) ends on the CPU with the CPU's
+/// numbers, and the result says so.
+pub async fn device_loss_falls_back(g: &Gpu) {
+    let cfg = small_run(OptimizerConfig::Gd { lr: 0.5 }, Arch::Mlp);
+    let data = cfg.data.load().unwrap();
+    // a step of this depth-3 MLP is ~20 kernels: lose the device around step 5
+    g.simulate_loss_after(100);
+    let res = train_on_async(Device::Gpu(g.clone()), &cfg, &data, &Silent)
+        .await
+        .unwrap();
+    assert!(g.lost().is_some());
+    assert!(res.backend.contains("fallback to cpu"), "{}", res.backend);
+    assert!(res.backend.contains("simulated"), "{}", res.backend);
+    let cpu = train_on_async(Device::Cpu, &cfg, &data, &Silent)
+        .await
+        .unwrap();
+    assert_eq!(res.steps, cpu.steps);
+    assert_eq!(res.train_loss, cpu.train_loss);
+}

@@ -134,16 +134,30 @@ pub fn lazy_cost(cfg: &TrainConfig) -> Cost {
 
 /// DMFT of a training setup with `samples` single-site samples: per layer, S sampled
 /// trajectories of length `P (T + 1)` (fields, gradients, noises) and the `[PT x PT]`
-/// kernels, responses and their square roots; work `O(S (PT)^2 + (PT)^3)` per layer
-/// and iteration.
+/// kernels, responses and their square roots; work `O(S n^2 + n^3)` per layer and
+/// iteration on the `n = P (h + 1)` steps up to the iteration's horizon `h`. The
+/// two-layer solver is one sweep; the deep one marches (horizon `WINDOW` steps past
+/// the settled ones, about one more step per iteration), so its estimate sums the
+/// horizons of `min(iterations, T + WINDOW + 1)` iterations.
 pub fn dmft_cost(cfg: &TrainConfig, samples: usize, iterations: usize) -> Cost {
     let (_, _, p, _) = data_shape(cfg);
     let pt = p as f64 * (cfg.steps as f64 + 1.0);
     let layers = cfg.model.depth as f64;
     let s = samples as f64;
+    let flops = if cfg.model.depth <= 1 {
+        s * pt * pt + pt * pt * pt
+    } else {
+        crate::theory::dmft::deep::marching_work(
+            p as usize,
+            cfg.steps,
+            samples,
+            cfg.model.depth,
+            iterations,
+        )
+    };
     Cost {
         bytes: saturate(8.0 * layers * (6.0 * s * pt + 8.0 * pt * pt)),
-        flops: iterations.max(1) as f64 * layers * (s * pt * pt + pt * pt * pt),
+        flops,
     }
 }
 

@@ -56,7 +56,8 @@ fn check(act: Activation, depth: usize, eta: f64, steps: usize, samples: usize) 
         let cfg = DmftConfig {
             train: tc.clone(),
             samples,
-            iterations: 10,
+            // a cap: the deep solver settles about one step per iteration and stops
+            iterations: 40,
             damping: 1.0,
         };
         let th = dmft::solve(&cfg, &Silent).unwrap();

@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 pub struct DmftSettings {
     /// Monte Carlo samples of the single-site process per iteration.
     pub samples: usize,
-    /// Fixed-point iterations.
+    /// Most fixed-point iterations (deep solvers stop once settled, see
+    /// [`crate::theory::dmft::DmftConfig::iterations`]).
     pub iterations: usize,
     /// Mixing of the new kernel estimate into the old one.
     pub damping: f64,
@@ -35,7 +36,7 @@ impl Default for DmftSettings {
     fn default() -> Self {
         DmftSettings {
             samples: 4000,
-            iterations: 10,
+            iterations: crate::theory::dmft::DEFAULT_ITERATIONS,
             damping: 0.7,
         }
     }

@@ -50,6 +50,9 @@ pub const MAX_WORK: f64 = 5e12;
 /// Largest number of Monte Carlo samples.
 pub const MAX_SAMPLES: usize = 1 << 20;
 
+/// Default cap on the deep solvers' fixed-point iterations: room for `T` up to ~190.
+pub const DEFAULT_ITERATIONS: usize = 200;
+
 /// A DMFT computation: the training setup plus the solver's knobs.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -59,7 +62,10 @@ pub struct DmftConfig {
     pub train: TrainConfig,
     /// Monte Carlo samples S of the single-site process.
     pub samples: usize,
-    /// Fixed-point iterations (deep solvers).
+    /// Most fixed-point iterations (deep solvers). The deep iteration settles causally,
+    /// about one step per iteration, and stops once every step has settled (about
+    /// `T + 5` iterations), so this is a cap; fewer end with a warning naming the
+    /// settled steps.
     pub iterations: usize,
     /// Mixing weight of the new iterate: `K <- damping K_new + (1 - damping) K_old`
     /// (1 = undamped, the default: with common random numbers the iteration is a
@@ -75,7 +81,7 @@ impl Default for DmftConfig {
         DmftConfig {
             train,
             samples: 2000,
-            iterations: 10,
+            iterations: DEFAULT_ITERATIONS,
             damping: 1.0,
         }
     }

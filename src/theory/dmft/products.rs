@@ -1,8 +1,9 @@
 //! The heavy matrix products of the Monte Carlo solvers, on a backend [`Device`].
 //!
-//! The solvers stay f64 on the host; only their dominant `O(S n^2)` products (kernel
-//! estimates `Phi = <phi phi^T>` over S samples, Stein moments, sampling by a Cholesky
-//! factor, the two-layer field update) go through [`Products::gemm`], which has the
+//! The solvers stay f64 on the host; only their dominant `O(S n^2)` products (the
+//! two-layer kernel estimates `Phi = <phi phi^T>` over S samples and field update; the
+//! deep solver's sampling by a Cholesky factor and its Stein moments) go through
+//! [`Products::gemm`], which has the
 //! signature of [`linalg::gemm`]. On the CPU it *is* `linalg::gemm` (f64, the numbers
 //! of a plain solve). On a GPU the operands are packed to f32 (`op(A)^T [k x m]`,
 //! `op(B) [k x n]`), the sum over `k` is cut into chunks of at most [`CHUNK`] terms (one
@@ -10,7 +11,9 @@
 //! results are added in f64 on the host: no f32 sum runs over more than [`CHUNK`]
 //! terms (unless the `[batch x m x n]` partial results would exceed one binding), so
 //! the rounding error stays near `sqrt(CHUNK) 2^-24` of the entries' scale, far below
-//! the Monte Carlo noise `S^{-1/2}`. The chunks also give the skinny kernel estimates
+//! the Monte Carlo noise `S^{-1/2}`. The deep solver keeps its kernel estimates (and the
+//! sample covariance of the Stein regression) in f64 on the host: it factors them in
+//! time order, which amplifies f32 rounding (see `deep.rs`). The chunks also give the skinny kernel estimates
 //! (`m, n` small, `k = S` large) one workgroup per chunk instead of one in all.
 //!
 //! A GPU that fails (lost device, a failed readback) is dropped for the rest of the

@@ -10,13 +10,14 @@
 //!   --allow-software  accept Mesa lavapipe / SwiftShader
 
 use scaling_playground::backend::{Device, Gemm, Gpu, GpuOptions, select};
-use scaling_playground::config::{
-    Activation, ModelConfig, ObserveConfig, OptimizerConfig, Parameterization, TrainConfig,
-};
-use scaling_playground::data::DataConfig;
 use scaling_playground::nn::train_on;
 use scaling_playground::progress::Silent;
 use std::time::Instant;
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::train_config;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -113,32 +114,7 @@ fn time_sgemm(dev: &Device, n: usize, reps: usize) -> f64 {
 /// Seconds per training step of the resident engine and its flops: the difference of
 /// a `steps + 1`-step and a 1-step run (setup and the final readback cancel).
 fn time_train_step(dev: &Device, width: usize, steps: usize) -> (f64, f64) {
-    let cfg = |steps: usize| TrainConfig {
-        data: DataConfig::Teacher {
-            teacher: Default::default(),
-            dim: 16,
-            train: 256,
-            test: 0,
-            noise: 0.0,
-            seed: 1,
-        },
-        model: ModelConfig {
-            width,
-            depth: 3,
-            activation: Activation::Relu,
-            ..Default::default()
-        },
-        param: Parameterization::Mup { gamma0: 1.0 },
-        optimizer: OptimizerConfig::Gd { lr: 0.1 },
-        steps,
-        seeds: 1,
-        seed: 0,
-        observe: ObserveConfig {
-            every: steps,
-            test_loss: false,
-            ..Default::default()
-        },
-    };
+    let cfg = |steps: usize| train_config(width, steps);
     let data = cfg(1).data.load().expect("data");
     let run = |steps: usize| {
         let t = Instant::now();

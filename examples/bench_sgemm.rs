@@ -11,29 +11,10 @@ use scaling_playground::backend::sgemm::{View, sgemm};
 use scaling_playground::backend::{Device, Gemm, Gpu, GpuOptions};
 use std::time::Instant;
 
-/// Seconds this thread has run on a CPU (Linux `CLOCK_THREAD_CPUTIME_ID`), so that other
-/// jobs on a shared machine do not count; wall-clock seconds elsewhere.
-fn cpu_seconds() -> f64 {
-    #[cfg(target_os = "linux")]
-    {
-        #[repr(C)]
-        struct Timespec {
-            sec: i64,
-            nsec: i64,
-        }
-        unsafe extern "C" {
-            fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-        }
-        const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-        let mut ts = Timespec { sec: 0, nsec: 0 };
-        // SAFETY: clock_gettime writes one timespec (two i64 on 64-bit Linux).
-        if unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
-            return ts.sec as f64 + ts.nsec as f64 * 1e-9;
-        }
-    }
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_secs_f64()
-}
+#[path = "common/mod.rs"]
+mod common;
+
+use common::cpu_seconds;
 
 fn main() {
     let args: Vec<usize> = std::env::args()

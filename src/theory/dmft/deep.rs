@@ -180,7 +180,7 @@ pub(crate) fn solve(
                 }
             } else {
                 let (c, o) = sampling_factor(
-                    &jitter(&phi[l - 1], n),
+                    &phi[l - 1],
                     n,
                     &format!("Phi^{l}"),
                     Some(&natural),
@@ -201,7 +201,7 @@ pub(crate) fn solve(
                 }
             } else {
                 let (c, o) = sampling_factor(
-                    &jitter(&g[l + 1], n),
+                    &g[l + 1],
                     n,
                     &format!("G^{}", l + 2),
                     Some(&natural),
@@ -549,7 +549,8 @@ impl Sweep<'_> {
     }
 }
 
-/// The square root that samples a kernel estimate ([`cholesky_psd_ordered`]). When the
+/// The square root that samples a kernel estimate ([`cholesky_psd_ordered`] of the
+/// estimate with its relative diagonal [`jitter`]). When the
 /// estimate came from f32 products (`single_precision`) its entries carry rounding of
 /// ~`1e-7` relative, which can push the smallest eigenvalues of a nearly singular kernel
 /// (neighbouring steps of a slow trajectory) below the `-1e-6` that the factorisation
@@ -566,22 +567,23 @@ fn sampling_factor(
 ) -> Result<(Vec<f64>, Vec<usize>)> {
     // factored in the order asked for (a re-pivoted factor breaks causality)
     let in_order = |r: &Result<(Vec<f64>, Vec<usize>)>| matches!(r, Ok((_, o)) if order.is_none_or(|want| o.as_slice() == want));
+    let k = &jitter(k, n);
     let first = cholesky_psd_ordered(k, n, what, order);
     if in_order(&first) || !single_precision {
         return first;
     }
     let dmax = (0..n).map(|i| k[i * n + i]).fold(0.0f64, f64::max);
-    let mut jitter = 1e-6 * dmax;
+    let mut extra = 1e-6 * dmax;
     for _ in 0..12 {
         let mut kj = k.to_vec();
         for i in 0..n {
-            kj[i * n + i] += jitter;
+            kj[i * n + i] += extra;
         }
         let r = cholesky_psd_ordered(&kj, n, what, order);
         if in_order(&r) {
             return r;
         }
-        jitter *= 2.0;
+        extra *= 2.0;
     }
     first
 }

@@ -75,6 +75,46 @@ fn main() {
     };
     let s = time(&mut || sgemm(n, n, n, 1.0, av, bv, 0.0, &mut c, n));
     println!("ours_portable {:.2}", flops / s / 1e9);
+    // The native CPU backend's kernel (AVX-512 or AVX2 + FMA, picked at run time), in
+    // the layouts of the training step: A row-major, A transposed, B transposed.
+    #[cfg(target_arch = "x86_64")]
+    if let Some(isa) = scaling_playground::backend::sgemm_x86::detect() {
+        for (name, ta, tb) in [
+            ("", false, false),
+            ("_at", true, false),
+            ("_bt", false, true),
+        ] {
+            let s = time(&mut || {
+                let at = if ta { (1, n) } else { (n, 1) };
+                let bt = if tb { (1, n) } else { (n, 1) };
+                scaling_playground::backend::sgemm_x86::sgemm_batch(
+                    isa,
+                    1,
+                    (n, n, n),
+                    1.0,
+                    (
+                        View {
+                            data: &a,
+                            rs: at.0,
+                            cs: at.1,
+                        },
+                        0,
+                    ),
+                    (
+                        View {
+                            data: &b,
+                            rs: bt.0,
+                            cs: bt.1,
+                        },
+                        0,
+                    ),
+                    0.0,
+                    (&mut c, 0),
+                )
+            });
+            println!("ours_{isa:?}{name} {:.2}", flops / s / 1e9);
+        }
+    }
     match Gpu::acquire(&GpuOptions {
         allow_software: true,
         ..Default::default()

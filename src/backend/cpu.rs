@@ -20,6 +20,25 @@ impl Backend for Cpu {
         // Row-major strides of op(A) [m x k] and op(B) [k x n].
         let (rsa, csa) = if g.trans_a { (1, g.m) } else { (g.k, 1) };
         let (rsb, csb) = if g.trans_b { (1, g.k) } else { (g.n, 1) };
+        #[cfg(target_arch = "x86_64")]
+        if g.k > 0
+            && g.m > 1
+            && g.n > 1
+            && let Some(isa) = super::sgemm_x86::detect()
+        {
+            let view = |data, rs, cs| super::sgemm::View { data, rs, cs };
+            super::sgemm_x86::sgemm_batch(
+                isa,
+                g.batch,
+                (g.m, g.n, g.k),
+                g.alpha,
+                (view(a, rsa, csa), g.stride_a),
+                (view(b, rsb, csb), g.stride_b),
+                g.beta,
+                (c, g.stride_c),
+            );
+            return;
+        }
         for s in 0..g.batch {
             let a_s = &a[s * g.stride_a..s * g.stride_a + g.m * g.k];
             let b_s = &b[s * g.stride_b..s * g.stride_b + g.k * g.n];

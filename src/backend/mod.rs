@@ -12,6 +12,8 @@ mod cpu;
 pub mod gpu;
 pub mod select;
 pub mod sgemm;
+#[cfg(target_arch = "x86_64")]
+pub mod sgemm_x86;
 
 pub use cpu::Cpu;
 pub use gpu::{Gpu, GpuOptions};

@@ -166,9 +166,9 @@ impl Dataset {
         if self.x_train.is_empty() {
             return Err(Error::Data("no training points".into()));
         }
-        if self.x_train.len() % self.dim != 0
+        if !self.x_train.len().is_multiple_of(self.dim)
             || self.y_train.len() != self.p_train() * self.outputs
-            || self.x_test.len() % self.dim != 0
+            || !self.x_test.len().is_multiple_of(self.dim)
             || self.y_test.len() != self.p_test() * self.outputs
         {
             return Err(Error::Data("ragged rows in x or y".into()));

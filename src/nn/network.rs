@@ -44,8 +44,6 @@ pub struct Workspace {
     pub f: Tensor,
     /// `dL/df [S x P x C]`.
     pub e: Tensor,
-    /// Scratch `[S x P x N]` for `dL/dphi`.
-    scratch: Tensor,
     /// Weight gradients, shaped like the weights.
     pub grads: Vec<Tensor>,
 }
@@ -111,7 +109,6 @@ impl Ensemble {
             dh: mk(hs),
             f: d.zeros(self.seeds * p * self.outputs),
             e: d.zeros(self.seeds * p * self.outputs),
-            scratch: d.zeros(hn),
             grads: self.weights.iter().map(|w| d.zeros(w.len())).collect(),
         }
     }
@@ -175,10 +172,9 @@ impl Ensemble {
             }
             // dL/dphi^{i-1} = m_i dh^i W_i
             let g = Gemm::new(s, p, n, n).alpha(m(i));
-            dev.gemm(&g, &ws.dh[i], &self.weights[i], &mut ws.scratch);
-            dev.mul_assign(&ws.dphi[i - 1], &mut ws.scratch);
             let (lo, hi) = ws.dh.split_at_mut(i);
-            dev.copy(&ws.scratch, &mut lo[i - 1]);
+            dev.gemm(&g, &hi[0], &self.weights[i], &mut lo[i - 1]);
+            dev.mul_assign(&ws.dphi[i - 1], &mut lo[i - 1]);
             if self.arch == Arch::Resnet {
                 dev.axpy(1.0, &hi[0], &mut lo[i - 1]);
             }

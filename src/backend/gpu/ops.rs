@@ -13,7 +13,10 @@ static MATMUL_VEC4: AtomicBool = AtomicBool::new(true);
 /// stride are multiples of 4 (every 4-group of a row starts 16-byte aligned and lies
 /// wholly inside or outside the matrix) and its buffer is whole vec4s.
 fn vec4_ok(buf: &GpuBuffer, row_len: usize, stride: usize) -> bool {
-    row_len % 4 == 0 && stride % 4 == 0 && buf.len % 4 == 0 && buf.len >= 4
+    row_len.is_multiple_of(4)
+        && stride.is_multiple_of(4)
+        && buf.len.is_multiple_of(4)
+        && buf.len >= 4
 }
 
 fn u(x: usize) -> u32 {

@@ -216,7 +216,7 @@ impl Problem {
     }
 
     pub fn is_record(&self, t: usize) -> bool {
-        t % self.every == 0 || t == self.steps
+        t.is_multiple_of(self.every) || t == self.steps
     }
 
     pub fn loss(&self, delta: &[f64]) -> f64 {

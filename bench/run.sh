@@ -4,8 +4,9 @@
 #   SGEMM 512^3, one thread: native matrixmultiply, our packed kernel (native and wasm
 #   simd128 under node; plus a relaxed-simd FMA build, measured only, never shipped),
 #   numpy + OpenBLAS pinned to one thread, WGSL on the GPU if any.
+#   The training step's three products at those widths: our x86 kernel vs matrixmultiply.
 #   MLP training steps/s (D=16, depth 3, P=256, full-batch GD) at widths 64 and 1024:
-#   native CPU (and GPU if any) and the page's wasm build (dist/, bench/wasm_train.mjs)
+#   native CPU (ours, and on matrixmultiply's kernels; GPU if asked) and the page's wasm build (dist/, bench/wasm_train.mjs)
 #   against PyTorch CPU on one thread.
 # CPU numbers are in thread/process CPU time (a shared machine's other jobs do not count;
 # on a quiet machine it equals wall time); `uptime` is printed with them.
@@ -61,10 +62,17 @@ awk '/^numpy_openblas/ {np=$2} /^# roofline simd128_mul_add/ {r128=$4}
     if (roof > 0) printf "  %3.0f%% of its roofline (%.1f)", 100 * v[k] / roof, roof
     printf "\n" } }' "$OUT/sgemm.txt"
 
+echo "== the training step's products, native kernel vs matrixmultiply (interleaved)    $(uptime)"
+${CARGO_TARGET_DIR:-target}/release/examples/bench_shapes $WIDTHS
+
 echo "== MLP full-batch GD steps/s (D=16, depth 3, P=256), one thread, CPU time    $(uptime)"
 for w in $WIDTHS; do
   steps=$(( w >= 1024 ? 30 : 2000 ))
   ours=$(${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" cpu | tee >(cat >&2) | awk '{print $2}')
+  # the same training on matrixmultiply's kernels (the native backend picks ours)
+  SCALING_PLAYGROUND_CPU_GEMM=matrixmultiply \
+    ${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" cpu |
+    sed 's/^train_/matrixmultiply_train_/' >&2
   # GPU training only on request: on a software adapter (lavapipe) width 1024 takes minutes.
   if [ -n "${BENCH_GPU:-}" ]; then
     ${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" gpu >&2 || true

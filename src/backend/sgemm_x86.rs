@@ -141,8 +141,11 @@ pub fn sgemm_batch(
             for s in 0..batch {
                 for m0 in (0..m).step_by(MC) {
                     let mb = MC.min(m - m0);
-                    let full = if direct { mb / mr } else { 0 };
-                    // Packed panels: all of the block, or only its ragged last panel.
+                    // A block of at least mr rows read in place computes its ragged last
+                    // tile as a full one shifted up to end at the block's last row, and
+                    // stores only its new rows; otherwise the panels are packed.
+                    let in_place = direct && mb >= mr;
+                    let full = if in_place { mb.div_ceil(mr) } else { 0 };
                     for ip in full..mb.div_ceil(mr) {
                         let i0 = m0 + ip * mr;
                         let rows = mr.min(m - i0);
@@ -160,8 +163,10 @@ pub fn sgemm_batch(
                         };
                         for ip in 0..mb.div_ceil(mr) {
                             let i0 = m0 + ip * mr;
+                            let rows = mr.min(m - i0);
                             let panel = if ip < full {
-                                let off = s * stride_a + i0 * a.rs + k0 * a.cs;
+                                let top = i0 + rows - mr;
+                                let off = s * stride_a + top * a.rs + k0 * a.cs;
                                 APanel {
                                     // SAFETY: within a.data by the extent assert.
                                     ptr: unsafe { a.data.as_ptr().add(off) },
@@ -176,7 +181,8 @@ pub fn sgemm_batch(
                                 }
                             };
                             let tile = Tile {
-                                rows: mr.min(m - i0),
+                                first_row: if ip < full { mr - rows } else { 0 },
+                                rows,
                                 cols,
                                 rsc,
                                 alpha,
@@ -184,7 +190,8 @@ pub fn sgemm_batch(
                             };
                             // SAFETY: tile (i0.., jp * nr..) of C lies within c by the
                             // extent assert (rows, cols clip it); the A panel covers mr
-                            // rows (direct ones are full) and kc columns; B kc x nr.
+                            // rows (in place: rows top..top + mr < m) and kc columns; B
+                            // kc x nr.
                             unsafe {
                                 let ct = c.as_mut_ptr().add(s * stride_c + i0 * rsc + jp * nr);
                                 match isa {
@@ -207,9 +214,11 @@ thread_local! {
 }
 
 /// Where a tile's result goes: `C = alpha acc + beta C` over `rows x cols` (C unread
-/// when `beta = 0`), row stride `rsc`.
+/// when `beta = 0`), row stride `rsc`, from accumulator rows `first_row..first_row +
+/// rows` (a shifted ragged tile skips the rows its neighbour already stored).
 #[derive(Clone, Copy)]
 struct Tile {
+    first_row: usize,
     rows: usize,
     cols: usize,
     rsc: usize,
@@ -398,6 +407,10 @@ mod avx512 {
         for _ in 0..kc {
             // SAFETY: the caller guarantees kc steps of the A panel and of B.
             unsafe {
+                if ROWS_ADJACENT {
+                    // A packed (or transposed) streams from L2: ask for it 16 k ahead.
+                    _mm_prefetch::<_MM_HINT_T0>(pa.wrapping_add(16 * ks) as *const i8);
+                }
                 let b0 = _mm512_loadu_ps(pb);
                 let b1 = _mm512_loadu_ps(pb.add(16));
                 for (r, acc_r) in acc.iter_mut().enumerate() {
@@ -423,7 +436,7 @@ mod avx512 {
             ((1u32 << w) - 1) as __mmask16
         };
         let masks = [mask(0), mask(16)];
-        for (r, acc_r) in acc.iter().enumerate().take(t.rows) {
+        for (r, acc_r) in acc[t.first_row..].iter().enumerate().take(t.rows) {
             for (h, (&v, &mk)) in acc_r.iter().zip(&masks).enumerate() {
                 // SAFETY: the caller guarantees the rows x cols block; masks clip
                 // columns (a masked-off lane is neither read nor written).
@@ -471,7 +484,7 @@ mod avx2 {
                 _mm256_storeu_ps(o.as_mut_ptr().add(8), acc_r[1]);
             }
         }
-        for (r, o) in out.iter().enumerate().take(t.rows) {
+        for (r, o) in out[t.first_row..].iter().enumerate().take(t.rows) {
             for (q, v) in o.iter().enumerate().take(t.cols) {
                 // SAFETY: the caller guarantees the rows x cols block.
                 unsafe {

@@ -125,11 +125,12 @@ impl Products {
     /// Measured (lavapipe, the Gram `[54 x 1500] [1500 x 54]` of correlated tanh fields in
     /// the tests below): relative error `4.6e-11` (Frobenius; entries at most `3.8e-10`
     /// of `sqrt(C_ii C_jj)`) against the f64 product, where the plain f32 `gemm` gives
-    /// `1.2e-7`. The deep DMFT's loss curves on Cpu and Gpu then
-    /// agree to `~5e-7` (with plain f32 kernel estimates: `1e-3`; emulated on the CPU,
-    /// the chunks' f32 accumulation was the cause, not the operands' rounding: f32
-    /// operands with exact sums gave `1.4e-6`, dropping the `al bl` term of a
-    /// four-part split `2.4e-3`).
+    /// `1.2e-7`. The deep DMFT's loss curves on Cpu and Gpu then agree to `5e-7`
+    /// (tests/dmft_device.rs; `2.5e-6` at T = 16) where plain f32 kernel estimates gave
+    /// `1e-3`. Emulated on the CPU, the f32 sums of the chunks were the cause, not the
+    /// rounding of operands and products: f32 operands and products summed in f64 gave
+    /// `1.4e-6`, chunks of 8 to 256 terms `1e-3`, and an `ah, al` split without the
+    /// `al bl` term `2.4e-3`. The host packs `3 k (m + n)` entries (plain: a third).
     #[allow(clippy::too_many_arguments)]
     pub fn gemm_compensated(
         &mut self,
@@ -341,22 +342,27 @@ impl Split {
         }
         let sa = split_scales(m, k, |i, l| a[i * la.rs + l * la.cs], bits)?;
         let sb = split_scales(n, k, |j, l| b[l * lb.rs + j * lb.cs], bits)?;
+        // transposes, in blocks of `k` (the solver's operands are contiguous along k)
+        const BLOCK: usize = 64;
         let mut at = vec![0.0f32; 3 * kp * m];
-        for l in 0..k {
-            for (i, q) in sa.iter().enumerate() {
-                let (hi, whole, lo) = split(a[i * la.rs + l * la.cs] * q);
-                at[l * m + i] = hi;
-                at[(kp + l) * m + i] = whole;
-                at[(2 * kp + l) * m + i] = lo;
-            }
-        }
         let mut bp = vec![0.0f32; 3 * kp * n];
-        for l in 0..k {
+        for l0 in (0..k).step_by(BLOCK) {
+            let ls = l0..(l0 + BLOCK).min(k);
+            for (i, q) in sa.iter().enumerate() {
+                for l in ls.clone() {
+                    let (hi, whole, lo) = split(a[i * la.rs + l * la.cs] * q);
+                    at[l * m + i] = hi;
+                    at[(kp + l) * m + i] = whole;
+                    at[(2 * kp + l) * m + i] = lo;
+                }
+            }
             for (j, q) in sb.iter().enumerate() {
-                let (hi, _, lo) = split(b[l * lb.rs + j * lb.cs] * q);
-                bp[l * n + j] = hi;
-                bp[(kp + l) * n + j] = lo;
-                bp[(2 * kp + l) * n + j] = hi;
+                for l in ls.clone() {
+                    let (hi, _, lo) = split(b[l * lb.rs + j * lb.cs] * q);
+                    bp[l * n + j] = hi;
+                    bp[(kp + l) * n + j] = lo;
+                    bp[(2 * kp + l) * n + j] = hi;
+                }
             }
         }
         Some(Split {
@@ -419,7 +425,9 @@ fn split_scales(
 
 /// A scaled entry `x` (`|x| <= 2^b`) as (nearest integer, `x` in f32, remainder in f32).
 fn split(x: f64) -> (f32, f32, f32) {
-    let hi = x.round();
+    // nearest integer (ties to even) for |x| <= 2^51, without a libm call
+    const ROUND: f64 = 6755399441055744.0; // 1.5 2^52
+    let hi = (x + ROUND) - ROUND;
     (hi as f32, x as f32, (x - hi) as f32)
 }
 
@@ -546,7 +554,7 @@ mod tests {
         eprintln!(
             "emulated: compensated {e_comp:.2e} (frob {f_comp:.2e}), plain f32 frob {f_plain:.2e}"
         );
-        // measured 2.7e-10 and 4.4e-11; plain 1.2e-7
+        // measured 2.7e-10 and 4.4e-11; plain 8.7e-8
         assert!(e_comp < 2e-9 && f_comp < 5e-10, "{e_comp:.2e} {f_comp:.2e}");
         assert!(f_plain > 1e-8, "{f_plain:.2e}");
         // the zero row stays zero, the tiny row is as accurate as the others

@@ -266,15 +266,14 @@ pub(crate) fn solve(
                 let diff: Vec<f64> = out.g.iter().zip(&o3.g).map(|(a, b)| a - b).collect();
                 Some(stein(dev, &diff, &u_src, p, 1, s, &format!("Phi^{l}"))?)
             };
-            // kernels, in f64 on the host on every device: the next iteration factors
-            // them in time order, where the pivot of step t is its variance given the
-            // earlier steps, small on a slow trajectory; f32 estimates (rounding ~1e-7 of
-            // the entries) moved those pivots enough that GPU and CPU loss curves
-            // differed by 9.5e-4 (8.8e-8 with these estimates in f64). The sampling
-            // products and the Stein moments stay on the device.
+            // kernels, by compensated products (near f64 on a GPU too): the next
+            // iteration factors them in time order, where the pivot of step t is its
+            // variance given the earlier steps, small on a slow trajectory; plain f32
+            // estimates (rounding ~1e-7 of the entries, mostly from the f32 sums) moved
+            // those pivots enough that GPU and CPU loss curves differed by 1e-3.
             let inv = 1.0 / s as f64;
             let mut new_phi = vec![0.0; n * n];
-            gemm(
+            dev.gemm_compensated(
                 n,
                 s,
                 n,
@@ -288,7 +287,7 @@ pub(crate) fn solve(
                 rm(n),
             );
             let mut new_g = vec![0.0; n * n];
-            gemm(
+            dev.gemm_compensated(
                 n,
                 s,
                 n,
@@ -550,14 +549,15 @@ impl Sweep<'_> {
 }
 
 /// The square root that samples a kernel estimate ([`cholesky_psd_ordered`] of the
-/// estimate with its relative diagonal [`jitter`]). When the
-/// estimate came from f32 products (`single_precision`) its entries carry rounding of
-/// ~`1e-7` relative, which can push the smallest eigenvalues of a nearly singular kernel
-/// (neighbouring steps of a slow trajectory) below the `-1e-6` that the factorisation
-/// tolerates, or make it factor only re-pivoted: then the smallest diagonal jitter
-/// `1e-6, 2e-6, 4e-6, ...` (relative to the largest diagonal) that makes it factor in the
-/// requested order is added, a bias far below the Monte Carlo
-/// noise. In f64 a kernel that does not factor is an error, as before.
+/// estimate with its relative diagonal [`jitter`]). When the products ran on a GPU
+/// (`single_precision`) the estimate is a compensated product (within ~`1e-10` of f64)
+/// of fields sampled by f32 products; should rounding still push the smallest
+/// eigenvalues of a nearly singular kernel (neighbouring steps of a slow trajectory)
+/// below the `-1e-6` that the factorisation tolerates, or make it factor only
+/// re-pivoted, the smallest diagonal jitter `1e-6, 2e-6, 4e-6, ...` (relative to the
+/// largest diagonal) that makes it factor in the requested order is added, a bias far
+/// below the Monte Carlo noise. In f64 a kernel that does not factor is an error, as
+/// before.
 fn sampling_factor(
     k: &[f64],
     n: usize,
@@ -637,10 +637,10 @@ fn stein(
         &mut m,
         rm(n),
     );
-    // C = <x x^T> [n x n], in f64 on the host on every device: the regression inverts
-    // it, which would amplify f32 rounding into the responses
+    // C = <x x^T> [n x n], by a compensated product (near f64 on every device): the
+    // regression inverts it, which would amplify f32 rounding into the responses
     let mut a = vec![0.0; n * n];
-    gemm(
+    dev.gemm_compensated(
         n,
         s,
         n,

@@ -134,6 +134,14 @@ pub struct DmftResult {
     /// "cpu (fallback to cpu: why)"); empty for the closed forms.
     #[serde(default)]
     pub backend: String,
+    /// Kernel estimates (and Stein covariances) of the deep solver computed on a GPU, by
+    /// compensated products ([`products`] module); 0 on the CPU.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub device_kernel_estimates: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The numbers every solver needs, extracted and checked once.
@@ -320,6 +328,7 @@ fn solve_problem(
     }?;
     if !linear {
         res.backend = dev.backend();
+        res.device_kernel_estimates = dev.compensated_on_device;
     }
     res.warnings.append(&mut dev.warnings);
     check_finite(res, pr.threshold)

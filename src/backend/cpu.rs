@@ -1,8 +1,9 @@
 //! The CPU backend: packed SGEMM for products, plain loops for the elementwise ops.
 //! Products run on, by target:
 //! - x86-64: our AVX-512 or AVX2 + FMA kernels ([`super::sgemm_x86`], picked at run
-//!   time; on par with `matrixmultiply` at width 1024, up to 1.9x faster on the narrow
-//!   products of width 64, `examples/bench_shapes`), `matrixmultiply` without AVX2;
+//!   time) for products up to [`super::sgemm_x86::NARROW`] columns wide, where they
+//!   beat `matrixmultiply` by 1.2-1.9x; `matrixmultiply` for wider ones (faster inside
+//!   a width-1024 training step) and on CPUs without AVX2;
 //! - wasm32: our simd128 kernel ([`super::sgemm`]);
 //! - elsewhere: `matrixmultiply`.
 //!
@@ -29,7 +30,7 @@ impl Backend for Cpu {
         if g.k > 0
             && g.m > 1
             && g.n > 1
-            && let Some(isa) = super::sgemm_x86::detect()
+            && let Some(isa) = super::sgemm_x86::choose(g.n)
         {
             let view = |data, rs, cs| super::sgemm::View { data, rs, cs };
             super::sgemm_x86::sgemm_batch(
@@ -99,7 +100,7 @@ impl Backend for Cpu {
         match act {
             Activation::Relu => {
                 #[cfg(target_arch = "x86_64")]
-                if super::sgemm_x86::detect() == Some(super::sgemm_x86::Isa::Avx512) {
+                if super::sgemm_x86::has_avx512() {
                     // SAFETY: the CPU has AVX-512F (detected above).
                     unsafe { relu_avx512(h, phi, dphi) };
                     return;
@@ -119,15 +120,23 @@ impl Backend for Cpu {
     }
 
     fn axpy(&self, alpha: f32, x: &[f32], y: &mut [f32]) {
-        for (y, x) in y.iter_mut().zip(x) {
-            *y += alpha * x;
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            unsafe { axpy_avx512(alpha, x, y) };
+            return;
         }
+        axpy(alpha, x, y);
     }
 
     fn mul_assign(&self, x: &[f32], y: &mut [f32]) {
-        for (y, x) in y.iter_mut().zip(x) {
-            *y *= x;
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            unsafe { mul_assign_avx512(x, y) };
+            return;
         }
+        mul_assign(x, y);
     }
 
     fn residual(&self, f: &[f32], f0: &[f32], y: &[f32], scale: f32, e: &mut [f32]) {
@@ -175,6 +184,43 @@ impl Backend for Cpu {
             *o = x[s * len..(s + 1) * len].iter().map(|v| v * v).sum();
         }
     }
+}
+
+/// `y += alpha x` (a multiply and an add per element: Rust never fuses them, so every
+/// lane width gives the same numbers).
+#[inline(always)]
+fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += alpha * x;
+    }
+}
+
+/// `y *= x`, elementwise.
+#[inline(always)]
+fn mul_assign(x: &[f32], y: &mut [f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y *= x;
+    }
+}
+
+/// [`axpy`] compiled for 16-lane AVX-512.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn axpy_avx512(alpha: f32, x: &[f32], y: &mut [f32]) {
+    axpy(alpha, x, y)
+}
+
+/// [`mul_assign`] compiled for 16-lane AVX-512.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn mul_assign_avx512(x: &[f32], y: &mut [f32]) {
+    mul_assign(x, y)
 }
 
 /// ReLU and its derivative, branch-free (the compiler vectorises it).

@@ -46,31 +46,59 @@ pub enum Isa {
     Avx2Fma,
 }
 
-/// Environment variable naming the native CPU product for benchmarks: `avx512`,
-/// `avx2` (this module, if the CPU has it) or `matrixmultiply`; unset = the best kernel.
+/// Environment variable naming the native CPU product for benchmarks: `avx512` or `avx2`
+/// (this module for every product, if the CPU has it) or `matrixmultiply` (that crate
+/// for every product); unset = [`choose`]'s split by shape.
 pub const GEMM_ENV: &str = "SCALING_PLAYGROUND_CPU_GEMM";
 
+/// Products at most this wide (`n`) run on this module's kernels by default, wider ones
+/// on `matrixmultiply`. Measured in the training benchmark (bench/README.md): on the
+/// narrow products of width 64, reading A in place makes ours 1.2-1.9x faster than
+/// `matrixmultiply`; at width 1024 the two are even in isolation
+/// (`examples/bench_shapes`), but inside a training step, with the 4 MiB weight matrices
+/// coming from L3, `matrixmultiply`'s wide B packing (long contiguous row reads) trained
+/// 10-25% faster than our per-panel packing.
+pub const NARROW: usize = 128;
+
 /// The best kernel this CPU runs (or the one [`GEMM_ENV`] names), `None` when there is
-/// none (then the caller uses `matrixmultiply`).
+/// none or `matrixmultiply` was asked for.
 pub fn detect() -> Option<Isa> {
-    static ISA: std::sync::OnceLock<Option<Isa>> = std::sync::OnceLock::new();
-    *ISA.get_or_init(|| {
-        let asked = std::env::var(GEMM_ENV).unwrap_or_default();
-        let avx2 = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
-        match asked.as_str() {
-            "matrixmultiply" => return None,
-            "avx2" if avx2 => return Some(Isa::Avx2Fma),
-            _ => {}
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            Some(Isa::Avx512)
-        } else if avx2 {
-            Some(Isa::Avx2Fma)
-        } else {
-            None
-        }
-    })
+    SETTING.get_or_init(setting).0
+}
+
+/// The kernel for a product of `n` columns: [`detect`]'s, for products up to [`NARROW`]
+/// wide or when [`GEMM_ENV`] asks for it; `None` = `matrixmultiply`.
+pub fn choose(n: usize) -> Option<Isa> {
+    let (isa, forced) = *SETTING.get_or_init(setting);
+    if forced || n <= NARROW { isa } else { None }
+}
+
+/// Whether the CPU has AVX-512F (whatever [`GEMM_ENV`] says).
+pub fn has_avx512() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
+}
+
+static SETTING: std::sync::OnceLock<(Option<Isa>, bool)> = std::sync::OnceLock::new();
+
+/// (kernel, whether [`GEMM_ENV`] forces it for every product).
+fn setting() -> (Option<Isa>, bool) {
+    let asked = std::env::var(GEMM_ENV).unwrap_or_default();
+    let avx2 =
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+    let best = if has_avx512() {
+        Some(Isa::Avx512)
+    } else if avx2 {
+        Some(Isa::Avx2Fma)
+    } else {
+        None
+    };
+    match asked.as_str() {
+        "matrixmultiply" => (None, true),
+        "avx2" if avx2 => (Some(Isa::Avx2Fma), true),
+        "avx512" => (best, true),
+        _ => (best, false),
+    }
 }
 
 /// How the microkernel reads A: element `(r, l)` of a tile at `ptr + r * rs + l * ks`.
@@ -232,7 +260,6 @@ struct Tile {
 /// through L1 side by side, which thrashes when they fall into few cache sets (row
 /// strides of a multiple of 1 KiB: `W` of width 1024 puts all 12 rows in one set).
 fn reads_a_directly(a: &View, n: usize, mr: usize) -> bool {
-    const NARROW: usize = 128;
     if n > NARROW {
         return false;
     }

@@ -1,27 +1,32 @@
 //! Native x86-64 SGEMM with fused multiply-add: an AVX-512 microkernel (12 x 32) and an
 //! AVX2 + FMA one (6 x 16), picked at run time (`is_x86_feature_detected!`). The CPU
-//! backend uses it natively on x86-64; wasm32 uses [`super::sgemm`] (simd128, no FMA),
-//! other targets `matrixmultiply`.
+//! backend uses it natively on x86-64 for products up to [`NARROW`] columns wide
+//! ([`choose`]; wider ones go to `matrixmultiply`); wasm32 uses [`super::sgemm`]
+//! (simd128, no FMA).
 //!
 //! `C = alpha op(A) op(B) + beta C`, `op(A)` `[m x k]`, `op(B)` `[k x n]` as strided
 //! [`View`]s, `C` row-major with row stride `rsc`.
 //!
-//! Blocking: K in slabs of `KC`; per slab, B is packed once into zero-padded column
-//! panels of `NR` (`kc x NR`: 24 KiB for AVX-512 at `KC` = 192, kept in L1 while every row
-//! block of A streams past it). A is *not* packed when its rows or its columns are
-//! contiguous (every operand of the training step): the microkernel broadcasts
-//! `A[i, l]` straight from memory, `MR` rows at a time, which saves a transposing copy of
-//! A per product (at width 64 that copy cost as much as a third of the arithmetic).
-//! Other strides, and the last ragged row block, go through a small packed panel.
+//! Blocking: K in equal slabs of at most `KC`; per slab, each B panel of `NR` columns is
+//! packed (zero-padded) right before its tiles use it (`kc x NR`: 24 KiB for AVX-512 at
+//! `KC` = 192, kept in L1 while every row tile of A streams past it), and A is packed
+//! once per block of `MC` rows. For narrow products (`n <= NARROW`) A is *not* packed
+//! when its rows or its columns are contiguous and its row stride keeps a tile's rows in
+//! distinct L1 sets (every operand of a width-64 training step): the microkernel
+//! broadcasts `A[i, l]` straight from memory, `MR` rows at a time, which saves a
+//! transposing copy of A per product (at width 64 that copy cost as much as a third of
+//! the arithmetic); a ragged last row tile then runs as a full tile shifted up.
 //!
 //! Each `MR x NR` tile keeps its accumulators in registers (24 of the 32 zmm for
-//! AVX-512: 2 B vectors per k, `A[i, l]` broadcast from memory into the FMA), then
-//! `C_tile += alpha acc` with masked loads and stores on ragged edges. Summation over k
-//! is the plain order (one FMA chain per output, k ascending, slabs ascending).
+//! AVX-512: 2 B vectors and 12 broadcasts of `A[i, l]` per k), then
+//! `C_tile = alpha acc + beta C_tile` with masked loads and stores on ragged edges.
+//! Summation over k is the plain order (one FMA chain per output, k ascending, slabs
+//! ascending).
 //!
-//! Batches whose A or B is shared (`stride 0`, e.g. the data matrix X in the first layer
-//! of every seed) pack the shared B once for all seeds: the `S` products run as one
-//! GEMM over the stacked seeds (`C_s = A_s B` is the `s`-th row block of `[A_1; ..; A_S] B`).
+//! Batches whose B is shared (`stride_b = 0`, e.g. the data matrix X in the first-layer
+//! weight gradient of every seed) pack it once per slab for all seeds: the `S` products
+//! run as one GEMM over the stacked seeds (`C_s = A_s B` is the `s`-th row block of
+//! `[A_1; ..; A_S] B`). A shared A is read in place for every seed, or packed per seed.
 
 use super::sgemm::View;
 

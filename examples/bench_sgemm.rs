@@ -110,6 +110,7 @@ fn main() {
                     ),
                     0.0,
                     (&mut c, 0),
+                    scaling_playground::backend::sgemm_x86::Epilogue::None,
                 )
             });
             println!("ours_{isa:?}{name} {:.2}", flops / s / 1e9);

@@ -11,7 +11,7 @@ mod common;
 fn main() {
     use common::cpu_seconds;
     use scaling_playground::backend::sgemm::View;
-    use scaling_playground::backend::sgemm_x86::{detect, sgemm_batch};
+    use scaling_playground::backend::sgemm_x86::{Epilogue, detect, sgemm_batch};
 
     let Some(isa) = detect() else {
         println!("# this CPU has neither AVX-512 nor AVX2 + FMA");
@@ -53,7 +53,17 @@ fn main() {
                     rs: rsb,
                     cs: csb,
                 };
-                sgemm_batch(isa, 1, (m, n, k), 1.0, (av, 0), (bv, 0), 0.0, (&mut c, 0));
+                sgemm_batch(
+                    isa,
+                    1,
+                    (m, n, k),
+                    1.0,
+                    (av, 0),
+                    (bv, 0),
+                    0.0,
+                    (&mut c, 0),
+                    Epilogue::None,
+                );
                 best[0] = best[0].min(cpu_seconds() - t);
                 let t = cpu_seconds();
                 // SAFETY: a, b and c hold exactly the extents these strides address.

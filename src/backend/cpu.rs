@@ -7,9 +7,15 @@
 //! - wasm32: our simd128 kernel ([`super::sgemm`]);
 //! - elsewhere: `matrixmultiply`.
 //!
-//! Products with `m` or `n` = 1 (the scalar readout `f = phi w^T` and its weight
-//! gradient) skip the packing and run as dot products or axpys. Single-threaded;
-//! parallelism lives at the level of sweep cells.
+//! On the x86 kernels, a layer's product and its ReLU (`gemm_activate`), or a
+//! backpropagated product and its `* phi'` (`gemm_mul`), are one pass: the kernel
+//! applies them while each tile is in registers. Elsewhere they are two passes with the
+//! same values.
+//!
+//! Products with `m`, `n` or `k` = 1 (the scalar readout `f = phi w^T`, its weight
+//! gradient, and the backpropagation from it) skip the packing and run as dot
+//! products, axpys or an outer product. Single-threaded; parallelism lives at the level
+//! of sweep cells.
 
 use super::{AdamStep, Backend, Gemm};
 use crate::config::Activation;
@@ -23,28 +29,13 @@ impl Backend for Cpu {
     }
 
     fn gemm(&self, g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
-        // Row-major strides of op(A) [m x k] and op(B) [k x n].
-        let (rsa, csa) = if g.trans_a { (1, g.m) } else { (g.k, 1) };
-        let (rsb, csb) = if g.trans_b { (1, g.k) } else { (g.n, 1) };
         #[cfg(target_arch = "x86_64")]
-        if g.k > 0
-            && g.m > 1
-            && g.n > 1
-            && let Some(isa) = super::sgemm_x86::choose(g.n)
-        {
-            let view = |data, rs, cs| super::sgemm::View { data, rs, cs };
-            super::sgemm_x86::sgemm_batch(
-                isa,
-                g.batch,
-                (g.m, g.n, g.k),
-                g.alpha,
-                (view(a, rsa, csa), g.stride_a),
-                (view(b, rsb, csb), g.stride_b),
-                g.beta,
-                (c, g.stride_c),
-            );
+        if let Some(isa) = x86_kernel(g) {
+            x86_product(isa, g, a, b, c, super::sgemm_x86::Epilogue::None);
             return;
         }
+        let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
+        let (rsb, csb) = row_col_strides(g.trans_b, g.k, g.n);
         for s in 0..g.batch {
             let a_s = &a[s * g.stride_a..s * g.stride_a + g.m * g.k];
             let b_s = &b[s * g.stride_b..s * g.stride_b + g.k * g.n];
@@ -52,6 +43,13 @@ impl Backend for Cpu {
             if g.k == 0 {
                 c_s.iter_mut().for_each(|x| *x *= g.beta);
                 continue;
+            }
+            #[cfg(target_arch = "x86_64")]
+            if super::sgemm_x86::has_avx512() {
+                // SAFETY: the CPU has AVX-512F (detected above).
+                if unsafe { thin_gemm_avx512(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s) } {
+                    continue;
+                }
             }
             if thin_gemm(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s) {
                 continue;
@@ -90,6 +88,38 @@ impl Backend for Cpu {
                 );
             }
         }
+    }
+
+    fn gemm_activate(
+        &self,
+        g: &Gemm,
+        a: &[f32],
+        b: &[f32],
+        act: Activation,
+        h: &mut [f32],
+        phi: &mut [f32],
+        dphi: &mut [f32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if act == Activation::Relu
+            && let Some(isa) = x86_kernel(g)
+        {
+            let epi = super::sgemm_x86::Epilogue::Relu { phi, dphi };
+            x86_product(isa, g, a, b, h, epi);
+            return;
+        }
+        self.gemm(g, a, b, h);
+        self.activate(act, h, phi, dphi);
+    }
+
+    fn gemm_mul(&self, g: &Gemm, a: &[f32], b: &[f32], x: &[f32], c: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(isa) = x86_kernel(g) {
+            x86_product(isa, g, a, b, c, super::sgemm_x86::Epilogue::Mul(x));
+            return;
+        }
+        self.gemm(g, a, b, c);
+        self.mul_assign(x, c);
     }
 
     fn activate(&self, act: Activation, h: &[f32], phi: &mut [f32], dphi: &mut [f32]) {
@@ -186,6 +216,50 @@ impl Backend for Cpu {
     }
 }
 
+/// Row-major `(row, column)` strides of `op(M)` `[rows x cols]` for a matrix stored
+/// `[rows x cols]` (or `[cols x rows]` when `trans`).
+fn row_col_strides(trans: bool, rows: usize, cols: usize) -> (usize, usize) {
+    if trans { (1, rows) } else { (cols, 1) }
+}
+
+/// The native x86 kernel for this product, if it takes it: not the thin shapes (`m`,
+/// `n` or `k` = 1, cheaper as plain loops, see [`thin_gemm`]) and not what
+/// [`super::sgemm_x86::choose`] leaves to `matrixmultiply`.
+#[cfg(target_arch = "x86_64")]
+fn x86_kernel(g: &Gemm) -> Option<super::sgemm_x86::Isa> {
+    if g.k > 1 && g.m > 1 && g.n > 1 {
+        super::sgemm_x86::choose(g.n)
+    } else {
+        None
+    }
+}
+
+/// The product on the x86 kernel `isa`, with `epi` applied as its tiles are stored.
+#[cfg(target_arch = "x86_64")]
+fn x86_product(
+    isa: super::sgemm_x86::Isa,
+    g: &Gemm,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    epi: super::sgemm_x86::Epilogue,
+) {
+    let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
+    let (rsb, csb) = row_col_strides(g.trans_b, g.k, g.n);
+    let view = |data, rs, cs| super::sgemm::View { data, rs, cs };
+    super::sgemm_x86::sgemm_batch(
+        isa,
+        g.batch,
+        (g.m, g.n, g.k),
+        g.alpha,
+        (view(a, rsa, csa), g.stride_a),
+        (view(b, rsb, csb), g.stride_b),
+        g.beta,
+        (c, g.stride_c),
+        epi,
+    );
+}
+
 /// `y += alpha x` (a multiply and an add per element: Rust never fuses them, so every
 /// lane width gives the same numbers).
 #[inline(always)]
@@ -243,9 +317,11 @@ unsafe fn relu_avx512(h: &[f32], phi: &mut [f32], dphi: &mut [f32]) {
     relu(h, phi, dphi)
 }
 
-/// Products with `m` or `n` equal to 1 as dot products or axpys (packing a panel for them
-/// costs more than the arithmetic; an outer product, `k = 1`, measured no faster than
-/// `matrixmultiply`). Returns false for every other shape. `k > 0`.
+/// Products with `m` or `n` equal to 1 as dot products or axpys, and outer products
+/// (`k = 1`, the backpropagation into the last hidden layer from a scalar output) as
+/// one multiply per element: packing panels for them costs more than the arithmetic.
+/// Returns false for every other shape. `k > 0`.
+#[inline(always)]
 fn thin_gemm(
     g: &Gemm,
     (rsa, csa): (usize, usize),
@@ -263,25 +339,59 @@ fn thin_gemm(
         }
     };
     if n == 1 && csa == 1 {
-        // c[i] = a_i . b: rows of A and the column of B are both contiguous (k x 1 or 1 x k)
-        for (i, ci) in c.iter_mut().enumerate().take(m) {
-            scale(ci, dot(&a[i * rsa..i * rsa + k], &b[..k]));
-        }
-    } else if m == 1 && csb == 1 && rsb == n {
-        // c = a B with B row-major: axpy of B's rows (a is contiguous either way)
-        let mut acc = vec![0.0f32; n];
-        for (l, &al) in a[..k].iter().enumerate() {
-            for (x, &bv) in acc.iter_mut().zip(&b[l * n..(l + 1) * n]) {
-                *x += al * bv;
+        // c[i] = a_i . b: rows of A and the column of B are both contiguous (k x 1 or
+        // 1 x k); four rows at a time, so that their sums run as independent chains.
+        let row = |i: usize| &a[i * rsa..i * rsa + k];
+        let quads = m / 4 * 4;
+        for i in (0..quads).step_by(4) {
+            let d = dot4([row(i), row(i + 1), row(i + 2), row(i + 3)], &b[..k]);
+            for (ci, v) in c[i..i + 4].iter_mut().zip(d) {
+                scale(ci, v);
             }
         }
-        for (ci, v) in c.iter_mut().zip(acc) {
-            scale(ci, v);
+        for (i, ci) in c.iter_mut().enumerate().take(m).skip(quads) {
+            scale(ci, dot(row(i), &b[..k]));
+        }
+    } else if m == 1 && csb == 1 && rsb == n {
+        // c = a B with B row-major: axpy of B's rows (a is contiguous either way),
+        // accumulated in C itself when its old values are not needed
+        let axpys = |acc: &mut [f32]| {
+            for (l, &al) in a[..k].iter().enumerate() {
+                for (x, &bv) in acc.iter_mut().zip(&b[l * n..(l + 1) * n]) {
+                    *x += al * bv;
+                }
+            }
+        };
+        if g.beta == 0.0 {
+            let c = &mut c[..n];
+            c.fill(0.0);
+            axpys(c);
+            c.iter_mut().for_each(|x| *x *= g.alpha);
+        } else {
+            let mut acc = vec![0.0f32; n];
+            axpys(&mut acc);
+            for (ci, v) in c.iter_mut().zip(acc) {
+                scale(ci, v);
+            }
         }
     } else if m == 1 && rsb == 1 {
         // c_j = a . B[:, j] with B stored n x k: dots of contiguous rows
         for (j, cj) in c.iter_mut().enumerate().take(n) {
             scale(cj, dot(&a[..k], &b[j * csb..j * csb + k]));
+        }
+    } else if k == 1 {
+        // c_ij = a_i b_j: the same rounding as a kernel's fma(a_i, b_j, 0)
+        for (i, row) in c.chunks_exact_mut(n).take(m).enumerate() {
+            let ai = a[i * rsa];
+            if csb == 1 && g.beta == 0.0 {
+                for (cij, bj) in row.iter_mut().zip(&b[..n]) {
+                    *cij = g.alpha * (ai * bj);
+                }
+            } else {
+                for (j, cij) in row.iter_mut().enumerate() {
+                    scale(cij, ai * b[j * csb]);
+                }
+            }
         }
     } else {
         return false;
@@ -289,7 +399,26 @@ fn thin_gemm(
     true
 }
 
+/// [`thin_gemm`] compiled for 16-lane AVX-512 (the same operations in the same order:
+/// Rust never fuses a multiply and an add).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn thin_gemm_avx512(
+    g: &Gemm,
+    strides_a: (usize, usize),
+    strides_b: (usize, usize),
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> bool {
+    thin_gemm(g, strides_a, strides_b, a, b, c)
+}
+
 /// `x . y` with eight partial sums (so the compiler can keep them in vector lanes).
+#[inline(always)]
 fn dot(x: &[f32], y: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
@@ -299,6 +428,31 @@ fn dot(x: &[f32], y: &[f32]) -> f32 {
             acc[q] += xs[q] * ys[q];
         }
     }
+    reduce8(acc, xr, yr)
+}
+
+/// [`dot`] of four rows with one `y`, each summed in exactly `dot`'s order.
+#[inline(always)]
+fn dot4(x: [&[f32]; 4], y: &[f32]) -> [f32; 4] {
+    let k = y.len();
+    let x = x.map(|r| &r[..k]);
+    let full = k / 8 * 8;
+    let mut acc = [[0.0f32; 8]; 4];
+    for l in (0..full).step_by(8) {
+        let ys = &y[l..l + 8];
+        for (acc_r, x_r) in acc.iter_mut().zip(&x) {
+            let xs = &x_r[l..l + 8];
+            for q in 0..8 {
+                acc_r[q] += xs[q] * ys[q];
+            }
+        }
+    }
+    std::array::from_fn(|r| reduce8(acc[r], &x[r][full..], &y[full..]))
+}
+
+/// The eight partial sums of a dot product added pairwise, then the remainder terms.
+#[inline(always)]
+fn reduce8(acc: [f32; 8], xr: &[f32], yr: &[f32]) -> f32 {
     let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
     for (a, b) in xr.iter().zip(yr) {
         s += a * b;

@@ -151,6 +151,29 @@ pub trait Backend {
     fn gemm(&self, g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32]);
     /// `phi = act(h)`, `dphi = act'(h)`, elementwise.
     fn activate(&self, act: Activation, h: &[f32], phi: &mut [f32], dphi: &mut [f32]);
+    /// The product `h = alpha op(A) op(B) + beta h` ([`Gemm`]), then
+    /// `phi = act(h)`, `dphi = act'(h)`: a layer's pre-activations and activations in one
+    /// call, so that a backend can apply the activation while it writes the product.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_activate(
+        &self,
+        g: &Gemm,
+        a: &[f32],
+        b: &[f32],
+        act: Activation,
+        h: &mut [f32],
+        phi: &mut [f32],
+        dphi: &mut [f32],
+    ) {
+        self.gemm(g, a, b, h);
+        self.activate(act, h, phi, dphi);
+    }
+    /// The product `c = alpha op(A) op(B) + beta c` ([`Gemm`]), then `c *= x`
+    /// elementwise (backpropagation through an activation: `dh = (dL/dphi) phi'`).
+    fn gemm_mul(&self, g: &Gemm, a: &[f32], b: &[f32], x: &[f32], c: &mut [f32]) {
+        self.gemm(g, a, b, c);
+        self.mul_assign(x, c);
+    }
     /// `y += alpha x`.
     fn axpy(&self, alpha: f32, x: &[f32], y: &mut [f32]);
     /// `y *= x`, elementwise.
@@ -251,6 +274,46 @@ impl Device {
         match self {
             Device::Cpu => Cpu.gemm(g, a.cpu(), b.cpu(), c.cpu_mut()),
             Device::Gpu(d) => d.gemm(g, a.gpu(), b.gpu(), c.gpu_mut()),
+        }
+    }
+    /// [`Backend::gemm_activate`]: the CPU fuses the activation into the product's
+    /// stores; the GPU runs the two kernels.
+    #[allow(clippy::too_many_arguments)]
+    pub fn gemm_activate(
+        &self,
+        g: &Gemm,
+        a: &Tensor,
+        b: &Tensor,
+        act: Activation,
+        h: &mut Tensor,
+        phi: &mut Tensor,
+        dphi: &mut Tensor,
+    ) {
+        match self {
+            Device::Cpu => Cpu.gemm_activate(
+                g,
+                a.cpu(),
+                b.cpu(),
+                act,
+                h.cpu_mut(),
+                phi.cpu_mut(),
+                dphi.cpu_mut(),
+            ),
+            Device::Gpu(d) => {
+                d.gemm(g, a.gpu(), b.gpu(), h.gpu_mut());
+                d.activate(act, h.gpu(), phi.gpu_mut(), dphi.gpu_mut());
+            }
+        }
+    }
+    /// [`Backend::gemm_mul`]: the CPU fuses the multiply into the product's stores; the
+    /// GPU runs the two kernels.
+    pub fn gemm_mul(&self, g: &Gemm, a: &Tensor, b: &Tensor, x: &Tensor, c: &mut Tensor) {
+        match self {
+            Device::Cpu => Cpu.gemm_mul(g, a.cpu(), b.cpu(), x.cpu(), c.cpu_mut()),
+            Device::Gpu(d) => {
+                d.gemm(g, a.gpu(), b.gpu(), c.gpu_mut());
+                d.mul_assign(x.gpu(), c.gpu_mut());
+            }
         }
     }
     pub fn activate(&self, act: Activation, h: &Tensor, phi: &mut Tensor, dphi: &mut Tensor) {

@@ -1,27 +1,32 @@
-//! Native x86-64 SGEMM with fused multiply-add: an AVX-512 microkernel (12 x 32) and an
-//! AVX2 + FMA one (6 x 16), picked at run time (`is_x86_feature_detected!`). The CPU
-//! backend uses it natively on x86-64 for products up to [`NARROW`] columns wide
-//! ([`choose`]; wider ones go to `matrixmultiply`); wasm32 uses [`super::sgemm`]
-//! (simd128, no FMA).
+//! Native x86-64 SGEMM with fused multiply-add: AVX-512 microkernels (12 x 32, 8 x 32
+//! and 16 x 16 tiles, picked per product by [`avx512_tile`]) and an AVX2 + FMA one
+//! (6 x 16), picked at run time (`is_x86_feature_detected!`). The CPU backend uses it
+//! natively on x86-64 for products up to [`NARROW`] columns wide ([`choose`]; wider
+//! ones go to `matrixmultiply`); wasm32 uses [`super::sgemm`] (simd128, no FMA).
 //!
 //! `C = alpha op(A) op(B) + beta C`, `op(A)` `[m x k]`, `op(B)` `[k x n]` as strided
-//! [`View`]s, `C` row-major with row stride `rsc`.
+//! [`View`]s, `C` row-major with row stride `rsc`, optionally followed by an
+//! [`Epilogue`] (ReLU, or a product with another array) applied while each tile is
+//! still in registers.
 //!
 //! Blocking: K in equal slabs of at most `KC`; per slab, each B panel of `NR` columns is
 //! packed (zero-padded) right before its tiles use it (`kc x NR`: 24 KiB for AVX-512 at
 //! `KC` = 192, kept in L1 while every row tile of A streams past it), and A is packed
-//! once per block of `MC` rows. For narrow products (`n <= NARROW`) A is *not* packed
-//! when its rows or its columns are contiguous and its row stride keeps a tile's rows in
-//! distinct L1 sets (every operand of a width-64 training step): the microkernel
-//! broadcasts `A[i, l]` straight from memory, `MR` rows at a time, which saves a
-//! transposing copy of A per product (at width 64 that copy cost as much as a third of
-//! the arithmetic); a ragged last row tile then runs as a full tile shifted up.
+//! once per block of `MC` rows. Narrow products (`n <= NARROW`, every product of a
+//! width-64 training step) skip both copies where they can:
+//! - A is read in place when its rows or its columns are contiguous and its row stride
+//!   keeps a tile's rows in distinct L1 sets: the microkernel broadcasts `A[i, l]`
+//!   straight from memory, `MR` rows at a time (at width 64 the transposing copy cost
+//!   as much as a third of the arithmetic); a ragged last row tile then runs as a full
+//!   tile shifted up;
+//! - a full B panel is read in place when B's rows are contiguous and the panel's rows
+//!   spread over enough L1 sets ([`reads_b_directly`]).
 //!
-//! Each `MR x NR` tile keeps its accumulators in registers (24 of the 32 zmm for
-//! AVX-512: 2 B vectors and 12 broadcasts of `A[i, l]` per k), then
+//! Each `MR x NR` tile keeps its accumulators in registers (24 or 16 of the 32 zmm for
+//! AVX-512: `NR / 16` B vectors and `MR` broadcasts of `A[i, l]` per k), then
 //! `C_tile = alpha acc + beta C_tile` with masked loads and stores on ragged edges.
 //! Summation over k is the plain order (one FMA chain per output, k ascending, slabs
-//! ascending).
+//! ascending), so every tile shape gives the same numbers.
 //!
 //! Batches whose B is shared (`stride_b = 0`, e.g. the data matrix X in the first-layer
 //! weight gradient of every seed) pack it once per slab for all seeds: the `S` products
@@ -30,19 +35,15 @@
 
 use super::sgemm::View;
 
-/// Rows of C per AVX-512 tile.
-const MR512: usize = 12;
-/// Columns of C per AVX-512 tile (two zmm registers).
-const NR512: usize = 32;
 /// Rows of C per AVX2 tile.
 const MR256: usize = 6;
 /// Columns of C per AVX2 tile (two ymm registers).
 const NR256: usize = 16;
 /// Depth of a K slab.
 const KC: usize = 192;
-/// Rows of A per block (a multiple of both MRs; `MC x KC` = 774 KiB stays in L2 while
-/// the B panels of a slab pass over it; width-1024 products fit in one block).
-const MC: usize = 1032;
+/// Rows of A per block (a multiple of every tile's rows: 6, 8, 12, 16; `MC x KC` =
+/// 756 KiB stays in L2 while the B panels of a slab pass over it).
+const MC: usize = 1008;
 
 /// Which instruction set the microkernel uses on this CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +115,74 @@ struct APanel {
     ks: usize,
 }
 
+/// How the microkernel reads B: row `l` of a panel (`NR` contiguous f32) at
+/// `ptr + l * ks` (`ks = NR` when packed, B's row stride when read in place).
+#[derive(Clone, Copy)]
+struct BPanel {
+    ptr: *const f32,
+    ks: usize,
+}
+
+/// An elementwise op applied to the product as each tile of C is written, on the last
+/// K slab while the tile is still in registers: it saves a separate pass over C (and,
+/// for ReLU, over the pre-activations it would reread). The arrays are laid out like C
+/// (batch stride `stride_c`, row stride `n`). The values equal those of the separate
+/// pass: the same f32 operations on the same stored C.
+pub enum Epilogue<'e> {
+    /// C holds the product.
+    None,
+    /// ReLU of the result, `phi = max(C, 0)` and `dphi = [C > 0]` (NaN gives 0 in
+    /// both); C keeps the pre-activation.
+    Relu {
+        phi: &'e mut [f32],
+        dphi: &'e mut [f32],
+    },
+    /// `C = (alpha op(A) op(B) + beta C) * x`, elementwise.
+    Mul(&'e [f32]),
+}
+
+/// [`Epilogue`] as raw pointers to the element that C's tile origin maps to.
+#[derive(Clone, Copy)]
+enum Epi {
+    None,
+    Relu(*mut f32, *mut f32),
+    Mul(*const f32),
+}
+
+impl Epi {
+    /// The same epilogue `off` elements further on (pointer arithmetic only: nothing
+    /// is dereferenced until a tile stores).
+    fn at(self, off: usize) -> Epi {
+        match self {
+            Epi::None => Epi::None,
+            Epi::Relu(p, d) => Epi::Relu(p.wrapping_add(off), d.wrapping_add(off)),
+            Epi::Mul(x) => Epi::Mul(x.wrapping_add(off)),
+        }
+    }
+
+    /// Apply the epilogue to the value `v` that C gets at `off` from the origin;
+    /// returns what C stores.
+    ///
+    /// # Safety
+    /// `off` must address an element of the epilogue's arrays (the caller's C tile).
+    #[inline(always)]
+    unsafe fn finish(self, off: usize, v: f32) -> f32 {
+        // SAFETY: the caller guarantees `off` is within the arrays.
+        unsafe {
+            match self {
+                Epi::None => v,
+                Epi::Relu(phi, dphi) => {
+                    let pos = v > 0.0;
+                    *phi.add(off) = if pos { v } else { 0.0 };
+                    *dphi.add(off) = if pos { 1.0 } else { 0.0 };
+                    v
+                }
+                Epi::Mul(x) => v * *x.add(off),
+            }
+        }
+    }
+}
+
 /// One batched product `C_s = alpha op(A_s) op(B_s) + beta C_s` for `s < batch`, with
 /// element offsets `stride_*` between the matrices of the batch (0 = shared). `isa` must
 /// come from [`detect`] (the kernels need those instructions).
@@ -127,48 +196,70 @@ pub fn sgemm_batch(
     (b, stride_b): (View, usize),
     beta: f32,
     (c, stride_c): (&mut [f32], usize),
+    epilogue: Epilogue,
 ) {
     if m == 0 || n == 0 || batch == 0 {
         return;
     }
     let rsc = n;
+    let c_extent = (batch - 1) * stride_c + (m - 1) * rsc + n;
+    assert!(c.len() >= c_extent);
+    let epi = match epilogue {
+        Epilogue::None => Epi::None,
+        Epilogue::Relu { phi, dphi } => {
+            assert!(phi.len() >= c_extent && dphi.len() >= c_extent);
+            Epi::Relu(phi.as_mut_ptr(), dphi.as_mut_ptr())
+        }
+        Epilogue::Mul(x) => {
+            assert!(x.len() >= c_extent);
+            Epi::Mul(x.as_ptr())
+        }
+    };
     if k == 0 || alpha == 0.0 {
         for s in 0..batch {
-            for x in &mut c[s * stride_c..s * stride_c + m * n] {
-                *x = if beta == 0.0 { 0.0 } else { beta * *x };
+            let start = s * stride_c;
+            for (i, x) in c[start..start + m * n].iter_mut().enumerate() {
+                let v = if beta == 0.0 { 0.0 } else { beta * *x };
+                // SAFETY: start + i < c_extent, which the epilogue's arrays cover.
+                *x = unsafe { epi.finish(start + i, v) };
             }
         }
         return;
     }
     let (mr, nr) = match isa {
-        Isa::Avx512 => (MR512, NR512),
+        Isa::Avx512 => avx512_tile(m, n),
         Isa::Avx2Fma => (MR256, NR256),
     };
     // Bounds the kernels rely on: every A, B and C element addressed exists.
     let a_extent = (batch - 1) * stride_a + (m - 1) * a.rs + (k - 1) * a.cs + 1;
     let b_extent = (batch - 1) * stride_b + (k - 1) * b.rs + (n - 1) * b.cs + 1;
-    let c_extent = (batch - 1) * stride_c + (m - 1) * rsc + n;
-    assert!(a.data.len() >= a_extent && b.data.len() >= b_extent && c.len() >= c_extent);
+    assert!(a.data.len() >= a_extent && b.data.len() >= b_extent);
 
     let n_panels = n.div_ceil(nr);
     // Slabs of equal depth (k = 256 as 2 x 128, not 192 + 64: a thin last slab pays
     // the tile's C update for little arithmetic).
     let kc_max = k.div_ceil(k.div_ceil(KC));
     let direct = reads_a_directly(&a, n, mr);
+    let b_direct = reads_b_directly(&b, n, kc_max);
     SCRATCH.with(|scratch| {
         let (bp, ap) = &mut *scratch.borrow_mut();
         // Batches sharing B pack all its panels once per slab; otherwise each panel is
-        // packed right before its tiles use it (24 KiB, still in L1 for them).
+        // packed right before its tiles use it (24 KiB, still in L1 for them). Full
+        // panels read in place are not packed at all.
         let b_shared = stride_b == 0 && batch > 1;
-        bp.resize(if b_shared { n_panels } else { 1 } * nr * kc_max, 0.0);
-        ap.resize(MC.min(m.next_multiple_of(mr)) * kc_max, 0.0);
+        grow(bp, if b_shared { n_panels } else { 1 } * nr * kc_max);
+        grow(ap, MC.min(m.next_multiple_of(mr)) * kc_max);
         for k0 in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - k0);
-            // The first slab applies beta (C is never read when beta = 0), later ones add.
+            // The first slab applies beta (C is never read when beta = 0), later ones
+            // add; the last one applies the epilogue.
             let beta_here = if k0 == 0 { beta } else { 1.0 };
+            let epi_here = if k0 + kc == k { epi } else { Epi::None };
             if b_shared {
                 for (jp, panel) in bp.chunks_exact_mut(nr * kc).take(n_panels).enumerate() {
-                    pack_b(&b, 0, k0, kc, (jp * nr, n), nr, panel);
+                    if !(b_direct && (jp + 1) * nr <= n) {
+                        pack_b(&b, 0, k0, kc, (jp * nr, n), nr, panel);
+                    }
                 }
             }
             for s in 0..batch {
@@ -187,12 +278,25 @@ pub fn sgemm_batch(
                     }
                     for jp in 0..n_panels {
                         let cols = nr.min(n - jp * nr);
-                        let b_panel = if b_shared {
-                            bp[jp * nr * kc..].as_ptr()
+                        let b_panel = if b_direct && cols == nr {
+                            let off = s * stride_b + k0 * b.rs + jp * nr;
+                            BPanel {
+                                // SAFETY: within b.data by the extent assert.
+                                ptr: unsafe { b.data.as_ptr().add(off) },
+                                ks: b.rs,
+                            }
+                        } else if b_shared {
+                            BPanel {
+                                ptr: bp[jp * nr * kc..].as_ptr(),
+                                ks: nr,
+                            }
                         } else {
                             let panel = &mut bp[..nr * kc];
                             pack_b(&b, s * stride_b, k0, kc, (jp * nr, n), nr, panel);
-                            panel.as_ptr()
+                            BPanel {
+                                ptr: panel.as_ptr(),
+                                ks: nr,
+                            }
                         };
                         for ip in 0..mb.div_ceil(mr) {
                             let i0 = m0 + ip * mr;
@@ -213,6 +317,7 @@ pub fn sgemm_batch(
                                     ks: mr,
                                 }
                             };
+                            let origin = s * stride_c + i0 * rsc + jp * nr;
                             let tile = Tile {
                                 first_row: if ip < full { mr - rows } else { 0 },
                                 rows,
@@ -220,16 +325,25 @@ pub fn sgemm_batch(
                                 rsc,
                                 alpha,
                                 beta: beta_here,
+                                epi: epi_here.at(origin),
                             };
-                            // SAFETY: tile (i0.., jp * nr..) of C lies within c by the
-                            // extent assert (rows, cols clip it); the A panel covers mr
-                            // rows (in place: rows top..top + mr < m) and kc columns; B
-                            // kc x nr.
+                            // SAFETY: tile (i0.., jp * nr..) of C (and of the epilogue's
+                            // arrays) lies within c by the extent asserts (rows, cols
+                            // clip it); the A panel covers mr rows (in place: rows
+                            // top..top + mr < m) and kc columns; B kc x nr.
                             unsafe {
-                                let ct = c.as_mut_ptr().add(s * stride_c + i0 * rsc + jp * nr);
-                                match isa {
-                                    Isa::Avx512 => avx512::tile(kc, panel, b_panel, ct, tile),
-                                    Isa::Avx2Fma => avx2::tile(kc, panel, b_panel, ct, tile),
+                                let ct = c.as_mut_ptr().add(origin);
+                                match (isa, mr) {
+                                    (Isa::Avx2Fma, _) => avx2::tile(kc, panel, b_panel, ct, tile),
+                                    (Isa::Avx512, 12) => {
+                                        avx512::tile::<12, 2>(kc, panel, b_panel, ct, tile)
+                                    }
+                                    (Isa::Avx512, 8) => {
+                                        avx512::tile::<8, 2>(kc, panel, b_panel, ct, tile)
+                                    }
+                                    (Isa::Avx512, _) => {
+                                        avx512::tile::<16, 1>(kc, panel, b_panel, ct, tile)
+                                    }
                                 }
                             }
                         }
@@ -238,6 +352,28 @@ pub fn sgemm_batch(
             }
         }
     });
+}
+
+/// The AVX-512 tile `(rows, columns)` for a product of `m x n`: 16 x 16 when `n <= 16`
+/// (a 32-wide tile would compute zeros in half its lanes: the first-layer weight
+/// gradient at D = 16); otherwise 12 x 32, or 8 x 32 when that wastes at least 3% less
+/// on the ragged last row tile (m = 64: 64 rows against 72).
+fn avx512_tile(m: usize, n: usize) -> (usize, usize) {
+    if n <= 16 {
+        (16, 16)
+    } else if m.div_ceil(8) * 8 * 100 <= m.div_ceil(12) * 12 * 97 {
+        (8, 32)
+    } else {
+        (12, 32)
+    }
+}
+
+/// Lengthen `v` to at least `len` (never shorten: products of alternating sizes would
+/// otherwise zero the regrown part on every call).
+fn grow(v: &mut Vec<f32>, len: usize) {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
 }
 
 thread_local! {
@@ -257,6 +393,8 @@ struct Tile {
     rsc: usize,
     alpha: f32,
     beta: f32,
+    /// Applied as the tile is stored (at the tile's origin; `None` before the last slab).
+    epi: Epi,
 }
 
 /// Whether the microkernel reads A in place rather than from packed panels. Packing A
@@ -280,6 +418,26 @@ fn reads_a_directly(a: &View, n: usize, mr: usize) -> bool {
         let set = (r * a.rs * 4 / 64) % 64;
         per_set[set] += 1;
         per_set[set] <= 2
+    })
+}
+
+/// Whether full B panels are read in place rather than packed: for narrow products whose
+/// rows of B are contiguous (`op(B)` not transposed), when the `kc` rows of a panel
+/// (`NR` f32 each, one row stride apart) spread over enough L1 sets to stay resident
+/// while every row tile of A passes (at most 8 of a set's 12 ways). Packing costs about
+/// `8 / m` of the arithmetic: 3% at m = 256, as much again in a width-64 training step.
+fn reads_b_directly(b: &View, n: usize, kc: usize) -> bool {
+    if n > NARROW || b.cs != 1 {
+        return false;
+    }
+    // L1: 64 sets of 64-byte lines; a panel row of 128 bytes spans at most 3 lines.
+    let mut per_set = [0u16; 64];
+    (0..kc).all(|l| {
+        let first = l * b.rs * 4 / 64;
+        (first..first + 3).all(|line| {
+            per_set[line % 64] += 1;
+            per_set[line % 64] <= 8
+        })
     })
 }
 
@@ -394,48 +552,58 @@ fn pack_a(
 }
 
 mod avx512 {
-    use super::{APanel, MR512 as MR, NR512 as NR, Tile};
+    use super::{APanel, BPanel, Epi, Tile};
     use std::arch::x86_64::*;
 
-    /// `C = alpha A B + beta C` for one 12 x 32 tile (clipped to `t.rows x t.cols`).
+    /// `C = alpha A B + beta C` for one `MR x 16 NV` tile (clipped to
+    /// `t.rows x t.cols`), then `t.epi`. `MR x NV` accumulators: 24 for 12 x 32, 16 for
+    /// 8 x 32 and 16 x 16 (enough independent FMA chains to cover the FMA latency).
     ///
     /// # Safety
     /// AVX-512F must be available; `a` addresses `MR x kc` readable f32 through its
-    /// strides, `b` `kc x NR`, `c` a `rows x cols` block with row stride `t.rsc`.
+    /// strides, `b` `kc x 16 NV`, `c` (and `t.epi`'s arrays) a `rows x cols` block with
+    /// row stride `t.rsc`. `MR <= 16`.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn tile(kc: usize, a: APanel, b: *const f32, c: *mut f32, t: Tile) {
+    pub unsafe fn tile<const MR: usize, const NV: usize>(
+        kc: usize,
+        a: APanel,
+        b: BPanel,
+        c: *mut f32,
+        t: Tile,
+    ) {
         // The C tile is read (or written) only after the k loop: start fetching it now,
-        // so that its 24 lines (often out in L3 between slabs) arrive meanwhile.
+        // so that its lines (often out in L3 between slabs) arrive meanwhile.
         for r in 0..t.rows {
-            // SAFETY: prefetching never faults; the addresses are in C's tile anyway.
-            unsafe {
-                let p = c.add(r * t.rsc) as *const i8;
-                _mm_prefetch::<_MM_HINT_T0>(p);
-                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
+            for h in 0..NV {
+                // SAFETY: prefetching never faults; the addresses are in C's tile.
+                unsafe {
+                    let p = c.add(r * t.rsc + 16 * h) as *const i8;
+                    _mm_prefetch::<_MM_HINT_T0>(p);
+                }
             }
         }
         let acc = if a.ks == 1 {
             // Rows of A contiguous along k: MR row streams, one step each per k.
-            unsafe { accumulate::<false>(kc, a, b) }
+            unsafe { accumulate::<false, MR, NV>(kc, a, b) }
         } else {
             // Columns of A contiguous (transposed A, or a packed panel): rows at +r.
-            unsafe { accumulate::<true>(kc, a, b) }
+            unsafe { accumulate::<true, MR, NV>(kc, a, b) }
         };
         unsafe { store(&acc, c, t) }
     }
 
-    /// The k loop: 24 accumulators, two B loads and 12 broadcasts per k.
+    /// The k loop: `MR x NV` accumulators, `NV` B loads and `MR` broadcasts per k.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn accumulate<const ROWS_ADJACENT: bool>(
+    unsafe fn accumulate<const ROWS_ADJACENT: bool, const MR: usize, const NV: usize>(
         kc: usize,
         a: APanel,
-        b: *const f32,
-    ) -> [[__m512; 2]; MR] {
-        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        b: BPanel,
+    ) -> [[__m512; NV]; MR] {
+        let mut acc = [[_mm512_setzero_ps(); NV]; MR];
         let rs = if ROWS_ADJACENT { 1 } else { a.rs };
         let ks = if ROWS_ADJACENT { a.ks } else { 1 };
-        let (mut pa, mut pb) = (a.ptr, b);
+        let (mut pa, mut pb) = (a.ptr, b.ptr);
         for _ in 0..kc {
             // SAFETY: the caller guarantees kc steps of the A panel and of B.
             unsafe {
@@ -443,49 +611,100 @@ mod avx512 {
                     // A packed (or transposed) streams from L2: ask for it 16 k ahead.
                     _mm_prefetch::<_MM_HINT_T0>(pa.wrapping_add(16 * ks) as *const i8);
                 }
-                let b0 = _mm512_loadu_ps(pb);
-                let b1 = _mm512_loadu_ps(pb.add(16));
+                let bv: [__m512; NV] = std::array::from_fn(|h| _mm512_loadu_ps(pb.add(16 * h)));
                 for (r, acc_r) in acc.iter_mut().enumerate() {
                     let av = _mm512_set1_ps(*pa.add(r * rs));
-                    acc_r[0] = _mm512_fmadd_ps(av, b0, acc_r[0]);
-                    acc_r[1] = _mm512_fmadd_ps(av, b1, acc_r[1]);
+                    for (acc_rh, &bh) in acc_r.iter_mut().zip(&bv) {
+                        *acc_rh = _mm512_fmadd_ps(av, bh, *acc_rh);
+                    }
                 }
                 pa = pa.add(ks);
-                pb = pb.add(NR);
+                pb = pb.add(b.ks);
             }
         }
         acc
     }
 
-    /// `C = alpha acc + beta C` over `rows x cols`, masked on a ragged right edge.
+    /// `C = alpha acc + beta C` over `rows x cols`, masked on a ragged right edge, then
+    /// the epilogue (same f32 operations as `finish`, 16 lanes at a time).
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn store(acc: &[[__m512; 2]; MR], c: *mut f32, t: Tile) {
+    unsafe fn store<const MR: usize, const NV: usize>(
+        acc: &[[__m512; NV]; MR],
+        c: *mut f32,
+        t: Tile,
+    ) {
         let al = _mm512_set1_ps(t.alpha);
         let bt = _mm512_set1_ps(t.beta);
-        let mask = |lo: usize| -> __mmask16 {
-            let w = t.cols.saturating_sub(lo).min(16);
+        let masks: [__mmask16; NV] = std::array::from_fn(|h| {
+            let w = t.cols.saturating_sub(16 * h).min(16);
             ((1u32 << w) - 1) as __mmask16
-        };
-        let masks = [mask(0), mask(16)];
-        for (r, acc_r) in acc[t.first_row..].iter().enumerate().take(t.rows) {
-            for (h, (&v, &mk)) in acc_r.iter().zip(&masks).enumerate() {
-                // SAFETY: the caller guarantees the rows x cols block; masks clip
-                // columns (a masked-off lane is neither read nor written).
-                unsafe {
-                    let p = c.add(r * t.rsc + 16 * h);
-                    let out = if t.beta == 0.0 {
-                        _mm512_mul_ps(al, v)
-                    } else {
-                        let old = _mm512_maskz_loadu_ps(mk, p);
-                        let old = if t.beta == 1.0 {
-                            old
-                        } else {
-                            _mm512_mul_ps(bt, old)
-                        };
-                        _mm512_fmadd_ps(al, v, old)
-                    };
+        });
+        // Every row spelled out, so that `acc` is indexed by constants and stays in
+        // registers (a loop over the stored rows alone indexes it at run time and spills
+        // all of it to the stack).
+        macro_rules! each_row {
+            ($($i:literal)*) => {$(
+                if let Some(acc_r) = acc.get($i)
+                    && $i >= t.first_row
+                    && $i < t.first_row + t.rows
+                {
+                    let off = ($i - t.first_row) * t.rsc;
+                    for (h, (&v, &mk)) in acc_r.iter().zip(&masks).enumerate() {
+                        // SAFETY: row $i - first_row of the caller's rows x cols block.
+                        unsafe { store_vec(v, mk, c, off + 16 * h, &t, al, bt) };
+                    }
+                }
+            )*};
+        }
+        const { assert!(MR <= 16) };
+        each_row!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+    }
+
+    /// `C = alpha v + beta C` for 16 columns at `c + off` (lanes outside `mk` neither
+    /// read nor written), then the epilogue.
+    ///
+    /// # Safety
+    /// AVX-512F; the `mk` lanes at `off` lie in C and in the epilogue's arrays.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn store_vec(
+        v: __m512,
+        mk: __mmask16,
+        c: *mut f32,
+        off: usize,
+        t: &Tile,
+        al: __m512,
+        bt: __m512,
+    ) {
+        // SAFETY: the caller guarantees the lanes.
+        unsafe {
+            let p = c.add(off);
+            let out = if t.beta == 0.0 {
+                _mm512_mul_ps(al, v)
+            } else {
+                let old = _mm512_maskz_loadu_ps(mk, p);
+                let old = if t.beta == 1.0 {
+                    old
+                } else {
+                    _mm512_mul_ps(bt, old)
+                };
+                _mm512_fmadd_ps(al, v, old)
+            };
+            match t.epi {
+                Epi::None => _mm512_mask_storeu_ps(p, mk, out),
+                Epi::Relu(phi, dphi) => {
                     _mm512_mask_storeu_ps(p, mk, out);
+                    // max(out, 0) returns 0 where out is not > 0 (NaN too), as `finish`.
+                    let zero = _mm512_setzero_ps();
+                    _mm512_mask_storeu_ps(phi.add(off), mk, _mm512_max_ps(out, zero));
+                    let pos = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(out, zero);
+                    let one = _mm512_set1_ps(1.0);
+                    _mm512_mask_storeu_ps(dphi.add(off), mk, _mm512_maskz_mov_ps(pos, one));
+                }
+                Epi::Mul(x) => {
+                    let xv = _mm512_maskz_loadu_ps(mk, x.add(off));
+                    _mm512_mask_storeu_ps(p, mk, _mm512_mul_ps(out, xv));
                 }
             }
         }
@@ -493,16 +712,18 @@ mod avx512 {
 }
 
 mod avx2 {
-    use super::{APanel, MR256 as MR, NR256 as NR, Tile};
+    use super::{APanel, BPanel, MR256 as MR, NR256 as NR, Tile};
     use std::arch::x86_64::*;
 
-    /// `C = alpha A B + beta C` for one 6 x 16 tile (clipped to `t.rows x t.cols`).
+    /// `C = alpha A B + beta C` for one 6 x 16 tile (clipped to `t.rows x t.cols`),
+    /// then `t.epi`.
     ///
     /// # Safety
     /// AVX2 and FMA must be available; `a` addresses `MR x kc` readable f32 through its
-    /// strides, `b` `kc x NR`, `c` a `rows x cols` block with row stride `t.rsc`.
+    /// strides, `b` `kc x NR`, `c` (and `t.epi`'s arrays) a `rows x cols` block with
+    /// row stride `t.rsc`.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn tile(kc: usize, a: APanel, b: *const f32, c: *mut f32, t: Tile) {
+    pub unsafe fn tile(kc: usize, a: APanel, b: BPanel, c: *mut f32, t: Tile) {
         let acc = if a.ks == 1 {
             unsafe { accumulate::<false>(kc, a, b) }
         } else {
@@ -518,14 +739,17 @@ mod avx2 {
         }
         for (r, o) in out[t.first_row..].iter().enumerate().take(t.rows) {
             for (q, v) in o.iter().enumerate().take(t.cols) {
-                // SAFETY: the caller guarantees the rows x cols block.
+                // SAFETY: the caller guarantees the rows x cols block of C and of the
+                // epilogue's arrays.
                 unsafe {
-                    let p = c.add(r * t.rsc + q);
-                    *p = if t.beta == 0.0 {
+                    let off = r * t.rsc + q;
+                    let p = c.add(off);
+                    let out = if t.beta == 0.0 {
                         t.alpha * v
                     } else {
                         t.alpha.mul_add(*v, t.beta * *p)
                     };
+                    *p = t.epi.finish(off, out);
                 }
             }
         }
@@ -536,12 +760,12 @@ mod avx2 {
     unsafe fn accumulate<const ROWS_ADJACENT: bool>(
         kc: usize,
         a: APanel,
-        b: *const f32,
+        b: BPanel,
     ) -> [[__m256; 2]; MR] {
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
         let rs = if ROWS_ADJACENT { 1 } else { a.rs };
         let ks = if ROWS_ADJACENT { a.ks } else { 1 };
-        let (mut pa, mut pb) = (a.ptr, b);
+        let (mut pa, mut pb) = (a.ptr, b.ptr);
         for _ in 0..kc {
             // SAFETY: the caller guarantees kc steps of the A panel and of B.
             unsafe {
@@ -553,7 +777,7 @@ mod avx2 {
                     acc_r[1] = _mm256_fmadd_ps(av, b1, acc_r[1]);
                 }
                 pa = pa.add(ks);
-                pb = pb.add(NR);
+                pb = pb.add(b.ks);
             }
         }
         acc
@@ -585,6 +809,9 @@ mod tests {
                 (67, 13, 300),
                 (25, 70, 400),
                 (30, 150, 50),
+                (64, 64, 256),
+                (256, 64, 64),
+                (64, 16, 256),
                 (1040, 20, 10),
                 (3, 2, 0),
             ] {
@@ -626,30 +853,50 @@ mod tests {
         let view = |t: bool, rows: usize, cols: usize| if t { (1, rows) } else { (cols, 1) };
         let (ars, acs) = view(ta, m, k);
         let (brs, bcs) = view(tb, k, n);
-        sgemm_batch(
-            isa,
-            batch,
-            (m, n, k),
-            0.5,
-            (
-                View {
-                    data: &a,
-                    rs: ars,
-                    cs: acs,
-                },
-                sa,
-            ),
-            (
-                View {
-                    data: &b,
-                    rs: brs,
-                    cs: bcs,
-                },
-                sb,
-            ),
-            beta,
-            (&mut c, m * n),
-        );
+        let va = View {
+            data: &a,
+            rs: ars,
+            cs: acs,
+        };
+        let vb = View {
+            data: &b,
+            rs: brs,
+            cs: bcs,
+        };
+        let c_in = c.clone();
+        let run = |c: &mut Vec<f32>, epi: Epilogue| {
+            sgemm_batch(
+                isa,
+                batch,
+                (m, n, k),
+                0.5,
+                (va, sa),
+                (vb, sb),
+                beta,
+                (c, m * n),
+                epi,
+            );
+        };
+        run(&mut c, Epilogue::None);
+        // The epilogues give exactly the separate passes' values.
+        let (mut c_relu, mut phi, mut dphi) =
+            (c_in.clone(), vec![7.0; c.len()], vec![7.0; c.len()]);
+        let relu = Epilogue::Relu {
+            phi: &mut phi,
+            dphi: &mut dphi,
+        };
+        run(&mut c_relu, relu);
+        let x: Vec<f32> = (0..c.len()).map(|i| (i % 5) as f32 - 1.5).collect();
+        let mut c_mul = c_in.clone();
+        run(&mut c_mul, Epilogue::Mul(&x));
+        for i in 0..c.len() {
+            let what = format!("{isa:?} batch {batch} ({m},{n},{k}) ta={ta} tb={tb} [{i}]");
+            assert_eq!(c_relu[i].to_bits(), c[i].to_bits(), "relu h {what}");
+            let pos = c[i] > 0.0;
+            assert_eq!(phi[i], if pos { c[i] } else { 0.0 }, "relu phi {what}");
+            assert_eq!(dphi[i], if pos { 1.0 } else { 0.0 }, "relu dphi {what}");
+            assert_eq!(c_mul[i].to_bits(), (c[i] * x[i]).to_bits(), "mul {what}");
+        }
         for s in 0..batch {
             for i in 0..m {
                 for j in 0..n {

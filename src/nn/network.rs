@@ -113,36 +113,31 @@ impl Ensemble {
         }
     }
 
-    /// Forward pass of every seed on the shared inputs `x [P x D]`.
+    /// Forward pass of every seed on the shared inputs `x [P x D]`. Each hidden layer's
+    /// product and its activation run as one [`Device::gemm_activate`] call (the CPU
+    /// applies phi while it writes h).
     pub fn forward(&self, x: &Tensor, ws: &mut Workspace) {
         let (s, p, n) = (self.seeds, ws.p, self.width);
         let dev = &self.device;
+        let act = self.activation;
         let m = |l: usize| self.scales.layers[l].multiplier as f32;
         // h^0 = m_0 X W_0^T
         let g0 = Gemm::new(s, p, n, self.dim).tb().alpha(m(0)).broadcast_a();
-        dev.gemm(&g0, x, &self.weights[0], &mut ws.h[0]);
+        let (phi, dphi) = (&mut ws.phi[0], &mut ws.dphi[0]);
+        dev.gemm_activate(&g0, x, &self.weights[0], act, &mut ws.h[0], phi, dphi);
         for i in 1..self.hidden() {
-            let (prev, rest) = ws.h.split_at_mut(i);
-            dev.activate(
-                self.activation,
-                &prev[i - 1],
-                &mut ws.phi[i - 1],
-                &mut ws.dphi[i - 1],
-            );
+            let (h_prev, h) = ws.h.split_at_mut(i);
+            let (phi_prev, phi) = ws.phi.split_at_mut(i);
             let mut g = Gemm::new(s, p, n, n).tb().alpha(m(i));
             if self.arch == Arch::Resnet {
-                dev.copy(&prev[i - 1], &mut rest[0]);
+                dev.copy(&h_prev[i - 1], &mut h[0]);
                 g = g.beta(1.0);
             }
-            dev.gemm(&g, &ws.phi[i - 1], &self.weights[i], &mut rest[0]);
+            let w = &self.weights[i];
+            let dphi = &mut ws.dphi[i];
+            dev.gemm_activate(&g, &phi_prev[i - 1], w, act, &mut h[0], &mut phi[0], dphi);
         }
         let last = self.hidden() - 1;
-        dev.activate(
-            self.activation,
-            &ws.h[last],
-            &mut ws.phi[last],
-            &mut ws.dphi[last],
-        );
         let gf = Gemm::new(s, p, self.outputs, n).tb().alpha(m(last + 1));
         dev.gemm(&gf, &ws.phi[last], &self.weights[last + 1], &mut ws.f);
     }
@@ -162,19 +157,19 @@ impl Ensemble {
         }
         // dL/dh^{H-1} = (m_H E W_H) * phi'
         let g = Gemm::new(s, p, n, c).alpha(m(out));
-        dev.gemm(&g, &ws.e, &self.weights[out], &mut ws.dh[hs - 1]);
-        dev.mul_assign(&ws.dphi[hs - 1], &mut ws.dh[hs - 1]);
+        let (w, dphi) = (&self.weights[out], &ws.dphi[hs - 1]);
+        dev.gemm_mul(&g, &ws.e, w, dphi, &mut ws.dh[hs - 1]);
         for i in (1..hs).rev() {
             if weight_grads {
                 // dL/dW_i = m_i dh^i^T phi^{i-1}   [N x N]
                 let g = Gemm::new(s, n, n, p).ta().alpha(m(i));
                 dev.gemm(&g, &ws.dh[i], &ws.phi[i - 1], &mut ws.grads[i]);
             }
-            // dL/dphi^{i-1} = m_i dh^i W_i
+            // dL/dh^{i-1} = (m_i dh^i W_i) * phi'
             let g = Gemm::new(s, p, n, n).alpha(m(i));
             let (lo, hi) = ws.dh.split_at_mut(i);
-            dev.gemm(&g, &hi[0], &self.weights[i], &mut lo[i - 1]);
-            dev.mul_assign(&ws.dphi[i - 1], &mut lo[i - 1]);
+            let (w, dphi) = (&self.weights[i], &ws.dphi[i - 1]);
+            dev.gemm_mul(&g, &hi[0], w, dphi, &mut lo[i - 1]);
             if self.arch == Arch::Resnet {
                 dev.axpy(1.0, &hi[0], &mut lo[i - 1]);
             }

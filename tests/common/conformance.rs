@@ -114,6 +114,55 @@ pub async fn gemm_cases(dev: &Device) -> usize {
             }
         }
     }
+    // Products with the activation or the multiply applied as they are written (fused
+    // on the native CPU, two kernels on the GPU): ragged, training-step and narrow
+    // shapes; beta = 1 as in a ResNet layer.
+    let fused = [
+        (Gemm::new(2, 65, 70, 33).tb().alpha(0.5), Activation::Relu),
+        (Gemm::new(1, 256, 64, 64).tb().beta(1.0), Activation::Relu),
+        (Gemm::new(2, 64, 16, 40).ta().alpha(-1.5), Activation::Tanh),
+    ];
+    for (g, act) in fused {
+        let (la, lb, lc) = (
+            g.batch * g.m * g.k,
+            g.batch * g.k * g.n,
+            g.batch * g.m * g.n,
+        );
+        let inputs = [
+            values(la, 22),
+            values(lb, 23),
+            values(lc, 24),
+            values(lc, 25),
+        ];
+        let with_dphi = [&inputs[..], &[vec![0.0; lc]]].concat();
+        check(
+            dev,
+            &format!("gemm_activate {act:?} {g:?}"),
+            &with_dphi,
+            |d, t| {
+                let (ab, rest) = t.split_at_mut(2);
+                let (h, rest) = rest.split_at_mut(1);
+                let (phi, dphi) = rest.split_at_mut(1);
+                d.gemm_activate(
+                    &g,
+                    &ab[0],
+                    &ab[1],
+                    act,
+                    &mut h[0],
+                    &mut phi[0],
+                    &mut dphi[0],
+                );
+            },
+        )
+        .await;
+        check(dev, &format!("gemm_mul {g:?}"), &inputs, |d, t| {
+            let (ab, rest) = t.split_at_mut(2);
+            let (c, x) = rest.split_at_mut(1);
+            d.gemm_mul(&g, &ab[0], &ab[1], &x[0], &mut c[0]);
+        })
+        .await;
+        cases += 2;
+    }
     cases
 }
 

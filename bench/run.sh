@@ -11,7 +11,7 @@
 # CPU numbers are in thread/process CPU time (a shared machine's other jobs do not count;
 # on a quiet machine it equals wall time); `uptime` is printed with them.
 # numpy and torch are installed into a throwaway venv here (never project dependencies).
-# Env: BENCH_VENV (default target/bench-venv), N (512), WIDTHS ("64 1024"),
+# Env: BENCH_VENV (default target/bench-venv), N (512), WIDTHS ("64 1024"), ROUNDS (5),
 #      SKIP_BUILD=1 to reuse built examples, BENCH_GPU=1 to time GPU training too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,9 +66,24 @@ echo "== the training step's products, native kernel vs matrixmultiply (interlea
 ${CARGO_TARGET_DIR:-target}/release/examples/bench_shapes $WIDTHS
 
 echo "== MLP full-batch GD steps/s (D=16, depth 3, P=256), one thread, CPU time    $(uptime)"
+# Ours and torch alternate for ROUNDS rounds (which goes first alternates too); each
+# round's ratio compares two runs seconds apart, and the median ratio is reported: this
+# machine's speed drifts by ~30% over tens of seconds, for both programs alike.
+"$VENV/bin/python" -c "import torch; print('# torch', torch.__version__, 'one thread')" >&2
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 for w in $WIDTHS; do
   steps=$(( w >= 1024 ? 30 : 2000 ))
-  ours=$(${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" cpu | tee >(cat >&2) | awk '{print $2}')
+  run_ours() { ${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" cpu | awk '{print $2}'; }
+  run_torch() { OMP_NUM_THREADS=1 "$VENV/bin/python" bench/torch_train.py "$w" "$steps" | awk '/^torch/ {print $2}'; }
+  ours_all="" torch_all="" ratios=""
+  for r in $(seq "${ROUNDS:-5}"); do
+    if (( r % 2 )); then o=$(run_ours); t=$(run_torch); else t=$(run_torch); o=$(run_ours); fi
+    q=$(awk -v a="$o" -v b="$t" 'BEGIN {printf "%.2f", a/b}')
+    echo "  round $r width $w: ours $o torch $t steps/s: ${q}x" >&2
+    ours_all="$ours_all $o" torch_all="$torch_all $t" ratios="$ratios $q"
+  done
+  ours=$(echo "$ours_all" | median) torch=$(echo "$torch_all" | median) ratio=$(echo "$ratios" | median)
+  echo "  width $w: ratios per round$ratios" >&2
   # the same training on matrixmultiply's kernels (the native backend picks ours)
   SCALING_PLAYGROUND_CPU_GEMM=matrixmultiply \
     ${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" cpu |
@@ -77,8 +92,6 @@ for w in $WIDTHS; do
   if [ -n "${BENCH_GPU:-}" ]; then
     ${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" gpu >&2 || true
   fi
-  torch=$(OMP_NUM_THREADS=1 "$VENV/bin/python" bench/torch_train.py "$w" "$steps" \
-    | tee >(cat >&2) | awk '/^torch/ {print $2}')
   # the page's own wasm build (dist/, from `make build`), when there is one
   wasm=0
   if [ -f dist/scaling-playground_bg.wasm ]; then
@@ -86,6 +99,6 @@ for w in $WIDTHS; do
   else
     echo "# no dist/ build: run make build for the wasm row" >&2
   fi
-  awk -v w="$w" -v a="$ours" -v b="$torch" -v c="$wasm" \
-    'BEGIN {printf "  width %5d: ours native %9.1f (%.2fx torch)  ours wasm %9.1f (%.2fx torch)  torch %9.1f\n", w, a, a/b, c, c/b, b}'
+  awk -v w="$w" -v a="$ours" -v b="$torch" -v c="$wasm" -v q="$ratio" \
+    'BEGIN {printf "  width %5d: ours native %9.1f (%.2fx torch, median of the rounds'"'"' ratios)  ours wasm %9.1f (%.2fx torch)  torch %9.1f (medians)\n", w, a, q, c, c/b, b}'
 done

@@ -48,7 +48,7 @@ async fn adapter_is_webgpu() {
 #[wasm_bindgen_test]
 async fn gemm_matches_cpu_for_all_transposes_strides_and_ragged_shapes() {
     let dev = Device::Gpu(gpu().await);
-    assert_eq!(conformance::gemm_cases(&dev).await, 126);
+    assert_eq!(conformance::gemm_cases(&dev).await, 128);
 }
 
 #[wasm_bindgen_test]

@@ -34,60 +34,7 @@ impl Backend for Cpu {
             x86_product(isa, g, a, b, c, super::sgemm_x86::Epilogue::None);
             return;
         }
-        let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
-        let (rsb, csb) = row_col_strides(g.trans_b, g.k, g.n);
-        for s in 0..g.batch {
-            let a_s = &a[s * g.stride_a..s * g.stride_a + g.m * g.k];
-            let b_s = &b[s * g.stride_b..s * g.stride_b + g.k * g.n];
-            let c_s = &mut c[s * g.stride_c..s * g.stride_c + g.m * g.n];
-            if g.k == 0 {
-                c_s.iter_mut().for_each(|x| *x *= g.beta);
-                continue;
-            }
-            #[cfg(target_arch = "x86_64")]
-            if super::sgemm_x86::has_avx512() {
-                // SAFETY: the CPU has AVX-512F (detected above).
-                if unsafe { thin_gemm_avx512(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s) } {
-                    continue;
-                }
-            }
-            if thin_gemm(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s) {
-                continue;
-            }
-            if cfg!(target_arch = "wasm32") {
-                let av = super::sgemm::View {
-                    data: a_s,
-                    rs: rsa,
-                    cs: csa,
-                };
-                let bv = super::sgemm::View {
-                    data: b_s,
-                    rs: rsb,
-                    cs: csb,
-                };
-                super::sgemm::sgemm(g.m, g.n, g.k, g.alpha, av, bv, g.beta, c_s, g.n);
-                continue;
-            }
-            // SAFETY: the slices above have exactly the extents the strides address.
-            unsafe {
-                matrixmultiply::sgemm(
-                    g.m,
-                    g.k,
-                    g.n,
-                    g.alpha,
-                    a_s.as_ptr(),
-                    rsa as isize,
-                    csa as isize,
-                    b_s.as_ptr(),
-                    rsb as isize,
-                    csb as isize,
-                    g.beta,
-                    c_s.as_mut_ptr(),
-                    g.n as isize,
-                    1,
-                );
-            }
-        }
+        product(g, a, b, c, None);
     }
 
     fn gemm_activate(
@@ -118,8 +65,7 @@ impl Backend for Cpu {
             x86_product(isa, g, a, b, c, super::sgemm_x86::Epilogue::Mul(x));
             return;
         }
-        self.gemm(g, a, b, c);
-        self.mul_assign(x, c);
+        product(g, a, b, c, Some(x));
     }
 
     fn activate(&self, act: Activation, h: &[f32], phi: &mut [f32], dphi: &mut [f32]) {
@@ -212,6 +158,73 @@ impl Backend for Cpu {
         };
         for (s, o) in out.iter_mut().enumerate() {
             *o = x[s * len..(s + 1) * len].iter().map(|v| v * v).sum();
+        }
+    }
+}
+
+/// The products the x86 kernels do not take (thin shapes, wasm32, `matrixmultiply`), one
+/// matrix of the batch at a time, then `c *= x` if given (fused into the outer product,
+/// a separate pass otherwise).
+fn product(g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32], x: Option<&[f32]>) {
+    let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
+    let (rsb, csb) = row_col_strides(g.trans_b, g.k, g.n);
+    for s in 0..g.batch {
+        let a_s = &a[s * g.stride_a..s * g.stride_a + g.m * g.k];
+        let b_s = &b[s * g.stride_b..s * g.stride_b + g.k * g.n];
+        let c_s = &mut c[s * g.stride_c..s * g.stride_c + g.m * g.n];
+        let x_s = x.map(|x| &x[s * g.stride_c..s * g.stride_c + g.m * g.n]);
+        if g.k == 0 {
+            c_s.iter_mut().for_each(|v| *v *= g.beta);
+            if let Some(x_s) = x_s {
+                Cpu.mul_assign(x_s, c_s);
+            }
+            continue;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            if unsafe { thin_gemm_avx512(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s, x_s) } {
+                continue;
+            }
+        }
+        if thin_gemm(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s, x_s) {
+            continue;
+        }
+        if cfg!(target_arch = "wasm32") {
+            let av = super::sgemm::View {
+                data: a_s,
+                rs: rsa,
+                cs: csa,
+            };
+            let bv = super::sgemm::View {
+                data: b_s,
+                rs: rsb,
+                cs: csb,
+            };
+            super::sgemm::sgemm(g.m, g.n, g.k, g.alpha, av, bv, g.beta, c_s, g.n);
+        } else {
+            // SAFETY: the slices above have exactly the extents the strides address.
+            unsafe {
+                matrixmultiply::sgemm(
+                    g.m,
+                    g.k,
+                    g.n,
+                    g.alpha,
+                    a_s.as_ptr(),
+                    rsa as isize,
+                    csa as isize,
+                    b_s.as_ptr(),
+                    rsb as isize,
+                    csb as isize,
+                    g.beta,
+                    c_s.as_mut_ptr(),
+                    g.n as isize,
+                    1,
+                );
+            }
+        }
+        if let Some(x_s) = x_s {
+            Cpu.mul_assign(x_s, c_s);
         }
     }
 }
@@ -320,7 +333,8 @@ unsafe fn relu_avx512(h: &[f32], phi: &mut [f32], dphi: &mut [f32]) {
 /// Products with `m` or `n` equal to 1 as dot products or axpys, and outer products
 /// (`k = 1`, the backpropagation into the last hidden layer from a scalar output) as
 /// one multiply per element: packing panels for them costs more than the arithmetic.
-/// Returns false for every other shape. `k > 0`.
+/// Then `c *= x` if given (in the same pass for the outer product). Returns false,
+/// doing nothing, for every other shape. `k > 0`.
 #[inline(always)]
 fn thin_gemm(
     g: &Gemm,
@@ -329,6 +343,7 @@ fn thin_gemm(
     a: &[f32],
     b: &[f32],
     c: &mut [f32],
+    x: Option<&[f32]>,
 ) -> bool {
     let (m, n, k) = (g.m, g.n, g.k);
     let scale = |c: &mut f32, v: f32| {
@@ -383,18 +398,34 @@ fn thin_gemm(
         // c_ij = a_i b_j: the same rounding as a kernel's fma(a_i, b_j, 0)
         for (i, row) in c.chunks_exact_mut(n).take(m).enumerate() {
             let ai = a[i * rsa];
-            if csb == 1 && g.beta == 0.0 {
-                for (cij, bj) in row.iter_mut().zip(&b[..n]) {
-                    *cij = g.alpha * (ai * bj);
+            match x {
+                Some(x) if csb == 1 && g.beta == 0.0 => {
+                    let x = &x[i * n..(i + 1) * n];
+                    for ((cij, bj), xij) in row.iter_mut().zip(&b[..n]).zip(x) {
+                        *cij = g.alpha * (ai * bj) * xij;
+                    }
                 }
-            } else {
-                for (j, cij) in row.iter_mut().enumerate() {
-                    scale(cij, ai * b[j * csb]);
+                None if csb == 1 && g.beta == 0.0 => {
+                    for (cij, bj) in row.iter_mut().zip(&b[..n]) {
+                        *cij = g.alpha * (ai * bj);
+                    }
+                }
+                _ => {
+                    for (j, cij) in row.iter_mut().enumerate() {
+                        scale(cij, ai * b[j * csb]);
+                    }
+                    if let Some(x) = x {
+                        mul_assign(&x[i * n..(i + 1) * n], row);
+                    }
                 }
             }
         }
+        return true;
     } else {
         return false;
+    }
+    if let Some(x) = x {
+        mul_assign(&x[..m * n], &mut c[..m * n]);
     }
     true
 }
@@ -413,8 +444,9 @@ unsafe fn thin_gemm_avx512(
     a: &[f32],
     b: &[f32],
     c: &mut [f32],
+    x: Option<&[f32]>,
 ) -> bool {
-    thin_gemm(g, strides_a, strides_b, a, b, c)
+    thin_gemm(g, strides_a, strides_b, a, b, c, x)
 }
 
 /// `x . y` with eight partial sums (so the compiler can keep them in vector lanes).
@@ -447,7 +479,8 @@ fn dot4(x: [&[f32]; 4], y: &[f32]) -> [f32; 4] {
             }
         }
     }
-    std::array::from_fn(|r| reduce8(acc[r], &x[r][full..], &y[full..]))
+    let tail = |r: usize| reduce8(acc[r], &x[r][full..], &y[full..]);
+    [tail(0), tail(1), tail(2), tail(3)]
 }
 
 /// The eight partial sums of a dot product added pairwise, then the remainder terms.

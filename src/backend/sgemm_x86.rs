@@ -423,22 +423,13 @@ fn reads_a_directly(a: &View, n: usize, mr: usize) -> bool {
 
 /// Whether full B panels are read in place rather than packed: for narrow products whose
 /// rows of B are contiguous (`op(B)` not transposed), when the `kc` rows of a panel
-/// (`NR` f32 each, one row stride apart) spread over enough L1 sets to stay resident
-/// while every row tile of A passes (at most 8 of a set's 12 ways). Packing costs about
-/// `8 / m` of the arithmetic: 3% at m = 256, as much again in a width-64 training step.
+/// (`NR` f32 each, one row stride apart) stay resident in L1 while every row tile of A
+/// passes. They do when they span at most 32 KiB: L1 maps every 4 KiB of addresses
+/// onto its 64 sets, so no set then holds more than 9 of the panel's lines (of 12
+/// ways). Packing costs about `8 / m` of the arithmetic: 3% at m = 256, as much again
+/// in a width-64 training step.
 fn reads_b_directly(b: &View, n: usize, kc: usize) -> bool {
-    if n > NARROW || b.cs != 1 {
-        return false;
-    }
-    // L1: 64 sets of 64-byte lines; a panel row of 128 bytes spans at most 3 lines.
-    let mut per_set = [0u16; 64];
-    (0..kc).all(|l| {
-        let first = l * b.rs * 4 / 64;
-        (first..first + 3).all(|line| {
-            per_set[line % 64] += 1;
-            per_set[line % 64] <= 8
-        })
-    })
+    n <= NARROW && b.cs == 1 && kc * b.rs * 4 <= 32 * 1024
 }
 
 /// Pack rows `k0..k0 + kc`, columns `j0..j0 + nr` of B (matrix at offset `off`, `n`
@@ -476,7 +467,12 @@ fn pack_b(
                     let mut blk = [[0.0f32; 16]; 16];
                     for (q, row) in blk.iter_mut().enumerate().take(cols.saturating_sub(q0)) {
                         let base = off + k0 + l0 + (j0 + q0 + q) * b.cs;
-                        row[..lw].copy_from_slice(&b.data[base..base + lw]);
+                        if lw == 16 {
+                            // a fixed-size move, not a memmove call per row
+                            *row = b.data[base..base + 16].try_into().expect("16 lanes");
+                        } else {
+                            row[..lw].copy_from_slice(&b.data[base..base + lw]);
+                        }
                     }
                     for l in 0..lw {
                         let dst = &mut panel[(l0 + l) * nr + q0..(l0 + l) * nr + q0 + 16];

@@ -116,11 +116,13 @@ pub async fn gemm_cases(dev: &Device) -> usize {
     }
     // Products with the activation or the multiply applied as they are written (fused
     // on the native CPU, two kernels on the GPU): ragged, training-step and narrow
-    // shapes; beta = 1 as in a ResNet layer.
+    // shapes, and the outer product (k = 1) of backpropagation from a scalar output;
+    // beta = 1 as in a ResNet layer.
     let fused = [
         (Gemm::new(2, 65, 70, 33).tb().alpha(0.5), Activation::Relu),
         (Gemm::new(1, 256, 64, 64).tb().beta(1.0), Activation::Relu),
         (Gemm::new(2, 64, 16, 40).ta().alpha(-1.5), Activation::Tanh),
+        (Gemm::new(2, 256, 64, 1).alpha(0.5), Activation::Relu),
     ];
     for (g, act) in fused {
         let (la, lb, lc) = (

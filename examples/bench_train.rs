@@ -1,16 +1,16 @@
 //! Full-batch GD training steps per second of one MLP (D = 16, depth 3, P = 256, ReLU,
-//! muP), the setting bench/run.sh compares with PyTorch on one thread.
+//! muP), the setting bench/run.sh compares with PyTorch on one thread: the steady-state
+//! rate, setup left out as PyTorch's timing leaves it out.
 //! Usage: bench_train [width] [steps] [cpu|gpu]
 
 use scaling_playground::backend::{Device, Gpu, GpuOptions};
 use scaling_playground::nn::train_on;
-use scaling_playground::progress::Silent;
 use std::time::Instant;
 
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{cpu_seconds, train_config};
+use common::{StepClock, train_config};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,20 +31,24 @@ fn main() {
     };
     let cfg = train_config(width, steps);
     let data = cfg.data.load().expect("data");
-    // Thread CPU time on the CPU (other jobs on a shared machine do not count), wall
-    // time on the GPU (the CPU waits for it).
+    // CPU: the steady-state rate in thread CPU time (other jobs on a shared machine do
+    // not count), between the loop's first and last progress ticks, so that setup is
+    // left out as in bench/torch_train.py. GPU: wall time of the whole run (the CPU
+    // waits for it; its ticks only say when work was recorded).
     let on_gpu = matches!(device, Device::Gpu(_));
-    let (t, w) = (cpu_seconds(), Instant::now());
-    let res = train_on(device, &cfg, &data, &Silent).expect("train");
-    let s = if on_gpu {
-        w.elapsed().as_secs_f64()
+    let clock = StepClock::default();
+    let w = Instant::now();
+    let res = train_on(device, &cfg, &data, &clock).expect("train");
+    let rate = if on_gpu {
+        steps as f64 / w.elapsed().as_secs_f64()
     } else {
-        cpu_seconds() - t
+        clock
+            .steps_per_second()
+            .expect("at least two progress ticks")
     };
     println!(
-        "train_width{width}[{}] {:.1} steps/s (final loss {:.4e})",
+        "train_width{width}[{}] {rate:.1} steps/s (final loss {:.4e})",
         res.backend.replace(' ', "_"),
-        steps as f64 / s,
         res.train_loss.last().unwrap()[0]
     );
 }

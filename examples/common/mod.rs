@@ -5,7 +5,34 @@ use scaling_playground::config::{
     Activation, ModelConfig, ObserveConfig, OptimizerConfig, Parameterization, TrainConfig,
 };
 use scaling_playground::data::DataConfig;
+use scaling_playground::progress::Progress;
+use std::sync::Mutex;
 use std::time::Instant;
+
+/// A [`Progress`] that notes this thread's CPU time at every training tick, for the
+/// steady-state rate: steps between the first and the last tick of the loop over the
+/// time between them. That leaves out what PyTorch's timing leaves out too (building the
+/// data and the weights, the first forward pass, the final record). CPU runs only: a
+/// GPU's ticks come when its work is recorded, not done.
+#[derive(Default)]
+pub struct StepClock(Mutex<Vec<(u64, f64)>>);
+
+impl Progress for StepClock {
+    fn update(&self, stage: &str, done: u64, total: u64) {
+        if stage == "train" && done < total {
+            self.0.lock().unwrap().push((done, cpu_seconds()));
+        }
+    }
+}
+
+impl StepClock {
+    /// Steps per second between the first and the last tick (None below two ticks).
+    pub fn steps_per_second(&self) -> Option<f64> {
+        let ticks = self.0.lock().unwrap();
+        let (&(d0, t0), &(d1, t1)) = (ticks.first()?, ticks.last()?);
+        (d1 > d0).then(|| (d1 - d0) as f64 / (t1 - t0))
+    }
+}
 
 /// Seconds this thread has run on a CPU (Linux `CLOCK_THREAD_CPUTIME_ID`), so that other
 /// jobs on a shared machine do not count; wall-clock seconds elsewhere.

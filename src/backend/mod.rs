@@ -153,7 +153,8 @@ pub trait Backend {
     fn activate(&self, act: Activation, h: &[f32], phi: &mut [f32], dphi: &mut [f32]);
     /// The product `h = alpha op(A) op(B) + beta h` ([`Gemm`]), then
     /// `phi = act(h)`, `dphi = act'(h)`: a layer's pre-activations and activations in one
-    /// call, so that a backend can apply the activation while it writes the product.
+    /// call, so that a backend can apply the activation while it writes the product
+    /// (same values as [`Backend::gemm`] then [`Backend::activate`]).
     #[allow(clippy::too_many_arguments)]
     fn gemm_activate(
         &self,
@@ -164,16 +165,11 @@ pub trait Backend {
         h: &mut [f32],
         phi: &mut [f32],
         dphi: &mut [f32],
-    ) {
-        self.gemm(g, a, b, h);
-        self.activate(act, h, phi, dphi);
-    }
+    );
     /// The product `c = alpha op(A) op(B) + beta c` ([`Gemm`]), then `c *= x`
-    /// elementwise (backpropagation through an activation: `dh = (dL/dphi) phi'`).
-    fn gemm_mul(&self, g: &Gemm, a: &[f32], b: &[f32], x: &[f32], c: &mut [f32]) {
-        self.gemm(g, a, b, c);
-        self.mul_assign(x, c);
-    }
+    /// elementwise (backpropagation through an activation: `dh = (dL/dphi) phi'`; same
+    /// values as [`Backend::gemm`] then [`Backend::mul_assign`]).
+    fn gemm_mul(&self, g: &Gemm, a: &[f32], b: &[f32], x: &[f32], c: &mut [f32]);
     /// `y += alpha x`.
     fn axpy(&self, alpha: f32, x: &[f32], y: &mut [f32]);
     /// `y *= x`, elementwise.

@@ -6,7 +6,7 @@
 //! cargo run --release --example bench_experiments -- run F   # print a config's result
 //! ```
 
-use scaling_playground::experiments::{self, presets};
+use scaling_playground::presets;
 use scaling_playground::progress::Silent;
 use scaling_playground::run::{RunConfig, run};
 use std::time::Instant;
@@ -44,12 +44,12 @@ fn main() {
     }
     // Speed-up of a transfer sweep on 2 threads against 1.
     let cfg = presets::preset("lr-transfer-width").expect("preset");
-    let (a, t1) = timed(|| in_pool(1, || experiments::run(&cfg, &Silent).expect("run")));
-    let (b, t2) = timed(|| in_pool(2, || experiments::run(&cfg, &Silent).expect("run")));
+    let (a, t1) = timed(|| in_pool(1, || cfg.run(&Silent).expect("run")));
+    let (b, t2) = timed(|| in_pool(2, || cfg.run(&Silent).expect("run")));
     assert_eq!(a, b, "results differ between 1 and 2 threads");
     println!(
         "lr-transfer-width ({} cells): 1 thread {t1:.2} s, 2 threads {t2:.2} s, speed-up {:.2}x",
-        experiments::cells(&cfg),
+        cfg.cells(),
         t1 / t2
     );
     for (name, _) in presets::list() {

@@ -345,6 +345,26 @@ impl TrainConfig {
     /// Range-check every field; the error names the first bad field.
     pub fn validate(&self) -> Result<()> {
         self.data.validate()?;
+        self.validate_setup(self.data.train_size())
+    }
+
+    /// The same setup without its data (the default task in its place): the many cell
+    /// configs of a sweep are built from this when only their settings and the data's
+    /// shape matter, so that no data is cloned or parsed per cell.
+    pub fn without_data(&self) -> TrainConfig {
+        TrainConfig {
+            data: DataConfig::default(),
+            model: self.model.clone(),
+            param: self.param.clone(),
+            optimizer: self.optimizer.clone(),
+            observe: self.observe.clone(),
+            ..*self
+        }
+    }
+
+    /// Range-check every field but the data (checked once per sweep, not per cell);
+    /// `train_points` is the data's training set size (bounds SGD's batch).
+    pub fn validate_setup(&self, train_points: usize) -> Result<()> {
         let m = &self.model;
         check_range("model.width", m.width, 1, MAX_WIDTH)?;
         check_range("model.depth", m.depth, 1, MAX_DEPTH)?;
@@ -400,12 +420,7 @@ impl TrainConfig {
         }
         match o {
             OptimizerConfig::Sgd { batch_size, .. } => {
-                check_range(
-                    "optimizer.batch_size",
-                    *batch_size,
-                    1,
-                    self.data.train_size().max(1),
-                )?;
+                check_range("optimizer.batch_size", *batch_size, 1, train_points.max(1))?;
             }
             OptimizerConfig::Adam {
                 beta1, beta2, eps, ..

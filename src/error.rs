@@ -30,6 +30,44 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The same error with `prefix.` before its field path: an error of a nested config
+    /// (a sweep's `base`, a shard's cell) named from the outer config. Other errors are
+    /// returned unchanged.
+    pub fn within(self, prefix: &str) -> Self {
+        match self {
+            Error::Config { field, expected } if field.starts_with('[') => Error::Config {
+                field: format!("{prefix}{field}"),
+                expected,
+            },
+            Error::Config { field, expected } => Error::Config {
+                field: format!("{prefix}.{field}"),
+                expected,
+            },
+            other => other,
+        }
+    }
+
+    /// The same error with its field path rewritten by `f` (config errors only).
+    pub fn map_field(self, f: impl FnOnce(&str) -> String) -> Self {
+        match self {
+            Error::Config { field, expected } => Error::Config {
+                field: f(&field),
+                expected,
+            },
+            other => other,
+        }
+    }
+
+    /// The config field this error names, if it is a config error.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Config { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

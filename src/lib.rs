@@ -5,7 +5,10 @@
 //!   Adam, Langevin), batched over seeds;
 //! - [`data`]: synthetic tasks, the shipped digits subsample, CSV;
 //! - [`backend`]: the `Cpu | Gpu` seam for the array ops;
-//! - [`experiments`]: width convergence, transfer, coordinate checks, richness, presets.
+//! - [`theory`], [`statics`]: the infinite-width limits and Bayesian statics;
+//! - [`experiments`]: width convergence, transfer, coordinate checks, richness;
+//! - [`kind`] and [`run`]: every computation as a kind with one config, dispatched in
+//!   one place; [`presets`] is the one list of named configs.
 //!
 //! `web` (wasm32 only) is the one module that touches wasm-bindgen.
 
@@ -15,6 +18,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiments;
+pub mod kind;
 pub mod link;
 pub mod nan;
 pub mod nn;

@@ -1,52 +1,221 @@
-//! Named, ready-to-run configs: one click in the page, `run --preset NAME` in the CLI.
+//! Named, ready-to-run configs, one per claim of the talk (Bordelon, "Scaling Limits
+//! for Learning", 2025) plus the statics comparison and a plain training run: one click
+//! in the page, `run --preset NAME` in the CLI. This is the one list of presets; each is
+//! small enough to run in well under a minute natively (a few times that in the
+//! browser).
 
-use crate::config::*;
+use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::data::{DataConfig, Teacher};
+use crate::experiments::richness::{AlignedKernel, RichnessConfig};
+use crate::experiments::transfer::{TransferAxis, TransferConfig, lr_grid};
+use crate::experiments::{CoordCheckConfig, WidthConvergenceConfig};
 use crate::run::RunConfig;
+use crate::statics::BayesConfig;
+use crate::theory::depth::DepthLimitConfig;
 
-/// `(name, the claim it shows)` for every preset: the talk's experiments, the statics
-/// comparison, and a plain training run.
+/// A named config and the claim it reproduces.
+pub struct Preset {
+    pub name: &'static str,
+    /// The claim, in one line.
+    pub claim: &'static str,
+    /// Builds the config.
+    pub config: fn() -> RunConfig,
+}
+
+/// Every preset, in the order the CLI and the page list them.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "width-convergence",
+        claim: "Mean-field (muP) networks approach the DMFT limit as width grows (squared deviation ~ 1/N), while with gamma = O(1) (NTK scaling) training gets lazier and slower as width grows (slide 'Training Wide Neural Networks')",
+        config: || RunConfig::WidthConvergence(width_convergence()),
+    },
+    Preset {
+        name: "lr-transfer-width",
+        claim: "Under muP the best learning rate stays put from width 64 to 512; under SP it drifts to smaller rates (slide 'Practical Application: Hyperparameter Transfer')",
+        config: || RunConfig::Transfer(lr_transfer_width()),
+    },
+    Preset {
+        name: "lr-transfer-depth",
+        claim: "With 1/sqrt(L) residual branches (depth-muP) the best learning rate stays put from depth 2 to 16; without them it drifts (slide 'Practical Application: Hyperparameter Transfer')",
+        config: || RunConfig::Transfer(lr_transfer_depth()),
+    },
+    Preset {
+        name: "coord-check",
+        claim: "After a few steps every layer's activations and their updates are O(1) at every width under muP, while under SP the updates grow with width (muP coordinate check)",
+        config: || RunConfig::CoordCheck(coord_check()),
+    },
+    Preset {
+        name: "lazy-vs-rich",
+        claim: "Small gamma0 is lazy (kernels stay put: kernel regression); gamma0 = O(1) is rich (the feature kernel moves, aligns with the target y y^T, and training is faster) (slide 'Lazy vs Rich Operating Regimes')",
+        config: || RunConfig::Richness(lazy_vs_rich()),
+    },
+    Preset {
+        name: "depth-limit",
+        claim: "With 1/sqrt(L) residual branches the network has a depth limit: the variance follows dH/dtau = beta^2 <phi(h)^2> in layer time tau = l/L (slide 'The Large Depth and Width Limit')",
+        config: || depth_limit(),
+    },
+    Preset {
+        name: "bayes",
+        claim: "Langevin-sampled networks approach the muP saddle point at fixed gamma0 and the NNGP posterior at fixed gamma (talk: 'New Results on muP/MF Statics')",
+        config: || RunConfig::Bayes(BayesConfig::default()),
+    },
+    Preset {
+        name: "train-mlp",
+        claim: "A muP MLP learns a linear teacher: the loss of 4 seeds falls together.",
+        config: || RunConfig::Train(train_mlp()),
+    },
+];
+
+/// `(name, claim)` of every preset.
 pub fn list() -> Vec<(&'static str, &'static str)> {
-    let mut v = crate::experiments::presets::list();
-    v.push((
-        "bayes",
-        "Langevin-sampled networks approach the muP saddle point at fixed gamma0 and the NNGP posterior at fixed gamma (talk: 'New Results on muP/MF Statics')",
-    ));
-    v.push((
-        "train-mlp",
-        "A muP MLP learns a linear teacher: the loss of 4 seeds falls together.",
-    ));
-    v
+    PRESETS.iter().map(|p| (p.name, p.claim)).collect()
 }
 
 /// The config of a preset, by name.
 pub fn preset(name: &str) -> Option<RunConfig> {
-    if let Some(c) = crate::experiments::presets::preset(name) {
-        return Some(c);
+    PRESETS
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| (p.config)())
+}
+
+/// A small regression task shared by the presets: Gaussian inputs, a two-layer tanh
+/// teacher, `train` points in `dim` dimensions and a test split.
+fn task(train: usize, dim: usize, test: usize) -> DataConfig {
+    DataConfig::Teacher {
+        teacher: Teacher::TwoLayer,
+        dim,
+        train,
+        test,
+        noise: 0.0,
+        seed: 1,
     }
-    match name {
-        "bayes" => Some(crate::statics::bayes_preset()),
-        "train-mlp" => Some(RunConfig::Train(TrainConfig {
-            data: DataConfig::Teacher {
-                teacher: Teacher::Linear,
-                dim: 16,
-                train: 64,
-                test: 64,
-                noise: 0.0,
-                seed: 0,
-            },
-            model: ModelConfig {
-                width: 256,
-                depth: 2,
-                activation: Activation::Tanh,
-                ..Default::default()
-            },
-            param: Parameterization::Mup { gamma0: 1.0 },
-            optimizer: OptimizerConfig::Gd { lr: 0.5 },
-            steps: 200,
-            seeds: 4,
+}
+
+/// Two-layer tanh under mean-field/muP (gamma0 = 1) against the DMFT, and the talk's
+/// "common practice" gamma = O(1) (NTK scaling with gamma = 4, which equals the
+/// mean-field net at N = 16 and gets lazier, and slower, as N grows).
+fn width_convergence() -> WidthConvergenceConfig {
+    let mut c = WidthConvergenceConfig {
+        widths: vec![16, 64, 256, 1024, 4096],
+        contrast: vec![Parameterization::Ntk { gamma0: 4.0 }],
+        ..Default::default()
+    };
+    c.base.seeds = 8;
+    c
+}
+
+fn lr_transfer_width() -> TransferConfig {
+    let mut base = TrainConfig {
+        data: task(32, 16, 64),
+        steps: 40,
+        seeds: 1,
+        optimizer: OptimizerConfig::Gd { lr: 0.1 },
+        ..Default::default()
+    };
+    base.model.depth = 3;
+    base.model.activation = Activation::Relu;
+    TransferConfig {
+        base,
+        axis: TransferAxis::Width,
+        // up to 512 so the preset stays well under a minute in the browser
+        widths: vec![64, 128, 256, 512],
+        depths: vec![],
+        lrs: lr_grid(1.0 / 128.0, 2.0, 11),
+        params: vec![Parameterization::Sp, Parameterization::Mup { gamma0: 1.0 }],
+        divergence_threshold: 10.0,
+    }
+}
+
+fn lr_transfer_depth() -> TransferConfig {
+    let mut base = TrainConfig {
+        data: task(32, 16, 64),
+        steps: 40,
+        seeds: 1,
+        optimizer: OptimizerConfig::Gd { lr: 0.1 },
+        ..Default::default()
+    };
+    base.model.arch = Arch::Resnet;
+    base.model.width = 128;
+    base.model.activation = Activation::Relu;
+    base.model.beta = 1.0;
+    TransferConfig {
+        base,
+        axis: TransferAxis::Depth,
+        widths: vec![],
+        depths: vec![2, 4, 8, 16],
+        lrs: lr_grid(1.0 / 64.0, 2.0, 13),
+        params: vec![
+            Parameterization::DepthMup { gamma0: 1.0 },
+            Parameterization::Mup { gamma0: 1.0 },
+        ],
+        divergence_threshold: 10.0,
+    }
+}
+
+fn coord_check() -> CoordCheckConfig {
+    let mut c = CoordCheckConfig::default();
+    c.base.data = task(32, 16, 0);
+    c.base.model.activation = Activation::Relu;
+    c.widths = vec![64, 128, 256, 512, 1024, 2048];
+    c
+}
+
+fn lazy_vs_rich() -> RichnessConfig {
+    let mut base = TrainConfig {
+        data: task(32, 8, 64),
+        steps: 200,
+        seeds: 2,
+        optimizer: OptimizerConfig::Gd { lr: 0.5 },
+        param: Parameterization::Mup { gamma0: 1.0 },
+        ..Default::default()
+    };
+    base.model.width = 256;
+    base.model.depth = 2;
+    base.model.activation = Activation::Tanh;
+    base.model.centered = true;
+    RichnessConfig {
+        base,
+        gamma0s: vec![0.01, 0.1, 0.3, 1.0, 3.0],
+        kernel: AlignedKernel::Phi,
+        records: 40,
+    }
+}
+
+/// Layer time: H^l of finite depth-muP ResNets at initialisation against the ODE
+/// dH/dtau = beta^2 <phi(h)^2> (the theory engine's depth limit).
+fn depth_limit() -> RunConfig {
+    RunConfig::DepthLimit(DepthLimitConfig {
+        activation: Activation::Relu,
+        beta: 1.0,
+        h0: 1.0,
+        depths: vec![1, 2, 4, 8, 16, 32, 64],
+        ode_steps: 200,
+        x: vec![],
+    })
+}
+
+/// A muP tanh MLP on a linear teacher, four seeds.
+fn train_mlp() -> TrainConfig {
+    TrainConfig {
+        data: DataConfig::Teacher {
+            teacher: Teacher::Linear,
+            dim: 16,
+            train: 64,
+            test: 64,
+            noise: 0.0,
+            seed: 0,
+        },
+        model: crate::config::ModelConfig {
+            width: 256,
+            depth: 2,
+            activation: Activation::Tanh,
             ..Default::default()
-        })),
-        _ => None,
+        },
+        param: Parameterization::Mup { gamma0: 1.0 },
+        optimizer: OptimizerConfig::Gd { lr: 0.5 },
+        steps: 200,
+        seeds: 4,
+        ..Default::default()
     }
 }

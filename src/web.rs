@@ -97,7 +97,7 @@ pub async fn run_async(
     device: String,
 ) -> std::result::Result<String, JsError> {
     let cfg = parse_config(&config_json).map_err(js)?;
-    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES)
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
     let choice: DeviceChoice =
         serde_json::from_value(serde_json::Value::String(device.trim().to_lowercase()))
@@ -109,11 +109,7 @@ pub async fn run_async(
     };
     SINK.with(|s| *s.borrow_mut() = None);
     let result = out.map_err(js)?;
-    Ok(to_json(&RunRecord {
-        version: SCHEMA_VERSION,
-        config: cfg,
-        result,
-    }))
+    Ok(to_json(&RunRecord::new(cfg, result)))
 }
 
 /// One training run on the device `choice` picks in this worker (see [`run_async`]).
@@ -187,32 +183,17 @@ pub fn decode_link_value(link_text: &str) -> std::result::Result<String, JsError
         .map_err(js)
 }
 
-/// The presets of this build: a JSON array of `{name, description, config}`.
+/// The presets: a JSON array of `{name, description, config}`.
 #[wasm_bindgen]
 pub fn presets() -> String {
-    let mut out: Vec<serde_json::Value> = vec![];
-    let lists = [
-        (
-            crate::presets::list(),
-            crate::presets::preset as fn(&str) -> Option<RunConfig>,
-        ),
-        (
-            crate::experiments::presets::list(),
-            crate::experiments::presets::preset,
-        ),
-    ];
-    for (list, get) in lists {
-        for (name, description) in list {
-            if out.iter().any(|p| p["name"] == name) {
-                continue;
-            }
-            if let Some(cfg) = get(name) {
-                out.push(serde_json::json!({
-                    "name": name, "description": description, "config": cfg,
-                }));
-            }
-        }
-    }
+    let out: Vec<serde_json::Value> = crate::presets::PRESETS
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name, "description": p.claim, "config": (p.config)(),
+            })
+        })
+        .collect();
     to_json(&out)
 }
 
@@ -230,13 +211,18 @@ pub fn open_link(link_text: &str, current_json: &str) -> std::result::Result<Str
 }
 
 /// Refuse a config whose estimated memory exceeds the page's budget (the error names
-/// the limit); returns the estimate in bytes otherwise.
+/// the limit), with `workers` page workers each running one cell of a sweep at a time
+/// and the result's JSON held; returns the estimated peak in bytes otherwise.
 #[wasm_bindgen]
-pub fn check_budget(config_json: &str) -> std::result::Result<f64, JsError> {
+pub fn check_budget(
+    config_json: &str,
+    workers: Option<usize>,
+) -> std::result::Result<f64, JsError> {
     let cfg = parse_config(config_json).map_err(js)?;
-    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES)
+    let in_flight = workers.unwrap_or(1).clamp(1, cfg.cells().max(1));
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, in_flight, true)
         .map_err(js)?;
-    Ok(cfg.cost().bytes as f64)
+    Ok(cfg.cost().peak(in_flight, true) as f64)
 }
 
 /// Number of independent cells of a sweep config (0 for a single run): the page splits
@@ -245,11 +231,7 @@ pub fn check_budget(config_json: &str) -> std::result::Result<f64, JsError> {
 #[wasm_bindgen]
 pub fn cells(config_json: &str) -> std::result::Result<usize, JsError> {
     let cfg = parse_config(config_json).map_err(js)?;
-    Ok(if crate::experiments::is_sweep(&cfg) {
-        crate::experiments::cells(&cfg)
-    } else {
-        0
-    })
+    Ok(cfg.cells())
 }
 
 /// Run shard `index` of `count` of a sweep; returns its shard [`RunRecord`] JSON.
@@ -261,17 +243,13 @@ pub fn run_shard(
     progress: js_sys::Function,
 ) -> std::result::Result<String, JsError> {
     let cfg = parse_config(config_json).map_err(js)?;
-    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES)
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
     SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
-    let out = crate::experiments::run_shard(&cfg, index, count, &JsProgress);
+    let out = cfg.run_shard(index, count, &JsProgress);
     SINK.with(|s| *s.borrow_mut() = None);
     let result = out.map_err(js)?;
-    Ok(to_json(&RunRecord {
-        version: SCHEMA_VERSION,
-        config: cfg,
-        result,
-    }))
+    Ok(to_json(&RunRecord::new(cfg, result)))
 }
 
 /// Join shard records (a JSON array of [`RunRecord`]s) into the whole sweep's record.
@@ -279,9 +257,7 @@ pub fn run_shard(
 pub fn merge(parts_json: &str) -> std::result::Result<String, JsError> {
     let parts: Vec<RunRecord> = serde_json::from_str(parts_json)
         .map_err(|e| JsError::new(&format!("not a list of shard records: {e}")))?;
-    crate::experiments::merge(&parts)
-        .map(|r| to_json(&r))
-        .map_err(js)
+    run::merge(&parts).map(|r| to_json(&r)).map_err(js)
 }
 
 /// CSV tables of a run record (JSON as returned by [`run`]): a JSON array of
@@ -290,7 +266,7 @@ pub fn merge(parts_json: &str) -> std::result::Result<String, JsError> {
 pub fn csv(record_json: &str) -> std::result::Result<String, JsError> {
     let rec: RunRecord = serde_json::from_str(record_json)
         .map_err(|e| JsError::new(&format!("not a run record: {e}")))?;
-    Ok(to_json(&rec.result.csv()))
+    Ok(to_json(&rec.csv()))
 }
 
 thread_local! {
@@ -330,15 +306,11 @@ impl Progress for JsProgress {
 #[wasm_bindgen]
 pub fn run(config_json: &str, progress: js_sys::Function) -> std::result::Result<String, JsError> {
     let cfg = parse_config(config_json).map_err(js)?;
-    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES)
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
     SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
     let out = run::run(&cfg, &JsProgress);
     SINK.with(|s| *s.borrow_mut() = None);
     let result = out.map_err(js)?;
-    Ok(to_json(&RunRecord {
-        version: SCHEMA_VERSION,
-        config: cfg,
-        result,
-    }))
+    Ok(to_json(&RunRecord::new(cfg, result)))
 }

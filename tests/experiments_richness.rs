@@ -2,7 +2,7 @@
 //! regression); at gamma0 = O(1) they move and align with the target y y^T, and
 //! training is faster.
 
-use scaling_playground::experiments::presets;
+use scaling_playground::presets;
 use scaling_playground::progress::Silent;
 use scaling_playground::run::{RunConfig, RunOutput, run};
 

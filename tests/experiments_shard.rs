@@ -5,10 +5,11 @@ use scaling_playground::config::{OptimizerConfig, Parameterization};
 use scaling_playground::data::DataConfig;
 use scaling_playground::experiments::transfer::lr_grid;
 use scaling_playground::experiments::{
-    self, CoordCheckConfig, RichnessConfig, TransferAxis, TransferConfig, WidthConvergenceConfig,
+    CoordCheckConfig, RichnessConfig, TransferAxis, TransferConfig, WidthConvergenceConfig,
 };
 use scaling_playground::progress::Silent;
-use scaling_playground::run::{RunConfig, RunOutput, RunRecord, SCHEMA_VERSION};
+use scaling_playground::run::{RunConfig, RunOutput, RunRecord};
+use scaling_playground::statics::BayesConfig;
 
 fn small_data() -> DataConfig {
     DataConfig::Teacher {
@@ -53,7 +54,18 @@ fn configs() -> Vec<RunConfig> {
     w.base.steps = 5;
     w.base.seeds = 2;
     w.dmft.samples = 200;
+    let mut b = BayesConfig {
+        widths: vec![16, 32],
+        burn_in: 20,
+        steps: 40,
+        seeds: 2,
+        ..Default::default()
+    };
+    b.saddle.samples = 500;
+    b.saddle.stages = 2;
+    b.saddle.iterations = 40;
     vec![
+        RunConfig::Bayes(b),
         RunConfig::WidthConvergence(w),
         RunConfig::Transfer(t),
         RunConfig::Transfer(d),
@@ -63,11 +75,7 @@ fn configs() -> Vec<RunConfig> {
 }
 
 fn record(config: &RunConfig, result: RunOutput) -> RunRecord {
-    RunRecord {
-        version: SCHEMA_VERSION,
-        config: config.clone(),
-        result,
-    }
+    RunRecord::new(config.clone(), result)
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
@@ -81,8 +89,8 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 #[test]
 fn shards_merged_equal_the_whole_run() {
     for cfg in configs() {
-        let whole = in_pool(2, || experiments::run(&cfg, &Silent).unwrap());
-        let one = in_pool(1, || experiments::run(&cfg, &Silent).unwrap());
+        let whole = in_pool(2, || cfg.run(&Silent).unwrap());
+        let one = in_pool(1, || cfg.run(&Silent).unwrap());
         assert_eq!(
             whole,
             one,
@@ -92,51 +100,51 @@ fn shards_merged_equal_the_whole_run() {
         // shards travel as JSON files between machines
         let parts: Vec<RunRecord> = (0..2)
             .map(|i| {
-                let s = experiments::run_shard(&cfg, i, 2, &Silent).unwrap();
+                let s = cfg.run_shard(i, 2, &Silent).unwrap();
                 let text = serde_json::to_string(&record(&cfg, s)).unwrap();
                 serde_json::from_str(&text).unwrap()
             })
             .collect();
-        let total = experiments::cells(&cfg);
+        let total = cfg.cells();
         let RunOutput::Shard(s0) = &parts[0].result else {
             panic!("shard output expected")
         };
         assert_eq!(s0.cells.len(), total.div_ceil(2));
         // either order
-        let merged = experiments::merge(&[parts[1].clone(), parts[0].clone()]).unwrap();
+        let merged = scaling_playground::run::merge(&[parts[1].clone(), parts[0].clone()]).unwrap();
         assert_eq!(merged.config, cfg);
         let whole_rt: RunRecord =
             serde_json::from_str(&serde_json::to_string(&record(&cfg, whole)).unwrap()).unwrap();
         assert_eq!(merged, whole_rt, "{}: merged shards differ", cfg.kind());
         // the CSV tables are there
-        assert!(!merged.result.csv().is_empty());
+        assert!(!merged.csv().is_empty());
         // incomplete or mismatched parts are refused
-        assert!(experiments::merge(&parts[..1]).is_err());
+        assert!(scaling_playground::run::merge(&parts[..1]).is_err());
         let mut other = parts[1].clone();
         other.config = configs()[0].clone();
         if other.config != cfg {
-            assert!(experiments::merge(&[parts[0].clone(), other]).is_err());
+            assert!(scaling_playground::run::merge(&[parts[0].clone(), other]).is_err());
         }
-        assert!(experiments::merge(std::slice::from_ref(&merged)).is_err());
+        assert!(scaling_playground::run::merge(std::slice::from_ref(&merged)).is_err());
     }
 }
 
 #[test]
 fn bad_shards_and_non_sweeps_are_refused() {
     let cfg = &configs()[0];
-    assert!(experiments::run_shard(cfg, 2, 2, &Silent).is_err());
-    assert!(experiments::run_shard(cfg, 0, 0, &Silent).is_err());
+    assert!(cfg.run_shard(2, 2, &Silent).is_err());
+    assert!(cfg.run_shard(0, 0, &Silent).is_err());
     let train = RunConfig::Train(Default::default());
-    assert_eq!(experiments::cells(&train), 0);
-    assert!(experiments::run_shard(&train, 0, 1, &Silent).is_err());
-    assert!(experiments::run_cell(cfg, experiments::cells(cfg), &Silent).is_err());
+    assert_eq!(train.cells(), 0);
+    assert!(train.run_shard(0, 1, &Silent).is_err());
+    assert!(cfg.run_cell(cfg.cells(), &Silent).is_err());
 }
 
 #[test]
 fn every_preset_is_valid_and_round_trips() {
-    for (name, claim) in experiments::presets::list() {
+    for (name, claim) in scaling_playground::presets::list() {
         assert!(!claim.is_empty());
-        let Some(cfg) = experiments::presets::preset(name) else {
+        let Some(cfg) = scaling_playground::presets::preset(name) else {
             continue;
         };
         cfg.validate()
@@ -144,12 +152,12 @@ fn every_preset_is_valid_and_round_trips() {
         let text = serde_json::to_string(&cfg).unwrap();
         let back: RunConfig = serde_json::from_str(&text).unwrap();
         assert_eq!(back, cfg, "preset {name}");
-        // every preset but the theory engine's depth limit is a sweep of cells
+        // every preset but the depth limit and the plain training run is a sweep
         assert_eq!(
-            experiments::cells(&cfg) > 0,
-            name != "depth-limit",
+            cfg.cells() > 0,
+            !matches!(name, "depth-limit" | "train-mlp"),
             "{name}"
         );
     }
-    assert!(experiments::presets::preset("no-such-preset").is_none());
+    assert!(scaling_playground::presets::preset("no-such-preset").is_none());
 }

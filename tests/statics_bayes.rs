@@ -3,11 +3,10 @@
 
 use scaling_playground::progress::Silent;
 use scaling_playground::run::{RunConfig, RunOutput, run};
-use scaling_playground::statics::bayes_preset;
 
 #[test]
 fn bayes_preset_separates_the_two_limits() {
-    let cfg = bayes_preset();
+    let cfg = scaling_playground::presets::preset("bayes").unwrap();
     assert_eq!(cfg.kind(), "bayes");
     let json = serde_json::to_string(&cfg).unwrap();
     let back: RunConfig = serde_json::from_str(&json).unwrap();
@@ -40,7 +39,7 @@ fn bayes_preset_separates_the_two_limits() {
             other => panic!("unexpected param {other}"),
         }
     }
-    let tables = out.csv();
+    let tables = cfg.csv(&out);
     assert_eq!(tables.len(), 3);
     assert!(tables.iter().all(|(_, t)| t.lines().count() > 1));
 }

@@ -131,11 +131,11 @@ fn sweeps_split_into_shards_and_merge_to_the_whole() {
 #[wasm_bindgen_test]
 fn oversized_config_is_refused_before_running() {
     let huge = r#"{"kind":"train","model":{"width":65536,"depth":256},"seeds":4096,"steps":10}"#;
-    let e = message(web::check_budget(huge).unwrap_err());
+    let e = message(web::check_budget(huge, None).unwrap_err());
     assert!(e.contains("budget") || e.contains("memory"), "{e}");
     let noop = js_sys::Function::new_no_args("");
     assert!(web::run(huge, noop).is_err());
-    assert!(web::check_budget(SMALL).unwrap() > 0.0);
+    assert!(web::check_budget(SMALL, Some(2)).unwrap() > 0.0);
 }
 
 #[wasm_bindgen_test]

@@ -5,7 +5,7 @@ mod progress;
 use clap::{Parser, Subcommand};
 use scaling_playground::error::Error;
 use scaling_playground::link;
-use scaling_playground::run::{self, RunConfig, RunRecord, SCHEMA_VERSION};
+use scaling_playground::run::{self, RunConfig, RunRecord};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
@@ -126,18 +126,15 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                     "a CONFIG.json path, --preset NAME or --link URL",
                 ));
             };
-            cfg.check_budget(max_memory)?;
+            let in_flight = scaling_playground::kind::cells_in_flight(cfg.cells());
+            cfg.check_budget(max_memory, in_flight, true)?;
             let bar = progress::Stderr::new(quiet);
             let result = match shard {
-                Some((i, n)) => scaling_playground::experiments::run_shard(&cfg, i, n, &bar)?,
+                Some((i, n)) => cfg.run_shard(i, n, &bar)?,
                 None => run::run(&cfg, &bar)?,
             };
             bar.finish();
-            let record = RunRecord {
-                version: SCHEMA_VERSION,
-                config: cfg,
-                result,
-            };
+            let record = RunRecord::new(cfg, result);
             emit(&record, out.as_deref(), csv.as_deref())
         }
         Command::Merge { parts, out, csv } => {
@@ -151,7 +148,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                     })
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
-            let merged = scaling_playground::experiments::merge(&records)?;
+            let merged = run::merge(&records)?;
             emit(&merged, out.as_deref(), csv.as_deref())
         }
         Command::Presets => {
@@ -206,7 +203,7 @@ fn emit(record: &RunRecord, out: Option<&Path>, csv: Option<&Path>) -> Result<()
     }
     if let Some(dir) = csv {
         std::fs::create_dir_all(dir).map_err(|e| Error::Data(format!("{}: {e}", dir.display())))?;
-        for (stem, text) in record.result.csv() {
+        for (stem, text) in record.csv() {
             write_atomic(&dir.join(format!("{stem}.csv")), text.as_bytes())?;
         }
     }

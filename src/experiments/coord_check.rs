@@ -4,8 +4,11 @@
 //! SP with a fixed learning rate the change of the hidden pre-activations grows with
 //! width (the update of a dense layer adds up N correlated terms).
 
+use super::training_sweep_cost;
+use crate::budget::Cost;
 use crate::config::{Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_range};
+use crate::kind::{Kind, Sweep, check_cells, check_len, run_sweep};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 
@@ -80,24 +83,11 @@ pub struct CoordCheckResult {
     pub tables: Vec<CoordTable>,
 }
 
+/// Most parameterisations a coordinate check compares.
+pub const MAX_PARAMS: usize = 16;
+
 impl CoordCheckConfig {
-    pub fn validate(&self) -> Result<()> {
-        if self.params.is_empty() {
-            return Err(Error::config("params", "at least one parameterisation"));
-        }
-        check_range("widths (count)", self.widths.len(), 1, 64)?;
-        check_range("base.steps", self.base.steps, 1, 1000)?;
-        for k in 0..self.cells() {
-            self.cell_config(k)?.validate()?;
-        }
-        Ok(())
-    }
-
-    /// Parameterisations x widths.
-    pub fn cells(&self) -> usize {
-        self.params.len() * self.widths.len()
-    }
-
+    /// The training config of cell `k`, its data included.
     pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
         if k >= self.cells() {
             return Err(Error::config(
@@ -105,8 +95,12 @@ impl CoordCheckConfig {
                 format!("an index < {}", self.cells()),
             ));
         }
+        Ok(self.cell_from(self.base.clone(), k))
+    }
+
+    /// `c` (the base config, or it without data) set up as cell `k`.
+    fn cell_from(&self, mut c: TrainConfig, k: usize) -> TrainConfig {
         let nw = self.widths.len();
-        let mut c = self.base.clone();
         c.param = self.params[k / nw].clone();
         c.model.width = self.widths[k % nw];
         c.observe.coords = true;
@@ -117,10 +111,72 @@ impl CoordCheckConfig {
         c.observe.test_loss = false;
         // Only NaN or Inf stop a coordinate check: large values are what it measures.
         c.observe.divergence_threshold = f64::MAX;
-        Ok(c)
+        c
     }
 
-    pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<CoordCell> {
+    /// Hidden representations per network (the layers of each cell's statistics).
+    fn layers(&self) -> usize {
+        crate::nn::param::num_weight_matrices(self.base.model.arch, self.base.model.depth) - 1
+    }
+}
+
+impl Kind for CoordCheckConfig {
+    type Output = CoordCheckResult;
+
+    fn validate(&self) -> Result<()> {
+        check_range("params (count)", self.params.len(), 1, MAX_PARAMS)?;
+        check_range("widths (count)", self.widths.len(), 1, 64)?;
+        check_range("base.steps", self.base.steps, 1, 1000)?;
+        check_cells(self.cells(), "params x widths")?;
+        self.base.data.validate().map_err(|e| e.within("base"))?;
+        let light = self.base.without_data();
+        let points = self.base.data.train_size();
+        for k in 0..self.cells() {
+            let (pi, wi) = (k / self.widths.len(), k % self.widths.len());
+            self.cell_from(light.clone(), k)
+                .validate_setup(points)
+                .map_err(|e| match e.field() {
+                    Some(f) if f.starts_with("param") => {
+                        e.map_field(|f| format!("params[{pi}]{}", &f["param".len()..]))
+                    }
+                    Some("model.width") => e.map_field(|_| format!("widths[{wi}]")),
+                    _ => e.within("base"),
+                })?;
+        }
+        Ok(())
+    }
+
+    fn cost(&self) -> Cost {
+        let light = self.base.without_data();
+        let (t, l) = (self.base.steps as f64 + 1.0, self.layers() as f64);
+        let per_cell = t * (2.0 * l + 2.0);
+        let result = self.params.len() as f64 * (per_cell * self.widths.len() as f64 + 3.0 * l);
+        training_sweep_cost(
+            &self.base,
+            (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
+            per_cell * self.cells() as f64,
+            result,
+        )
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<CoordCheckResult> {
+        run_sweep(self, progress)
+    }
+
+    fn csv(&self, out: &CoordCheckResult) -> Vec<(String, String)> {
+        vec![("coords".into(), csv(out))]
+    }
+}
+
+impl Sweep for CoordCheckConfig {
+    type Cell = CoordCell;
+
+    /// Parameterisations x widths.
+    fn cells(&self) -> usize {
+        self.params.len() * self.widths.len()
+    }
+
+    fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<CoordCell> {
         let c = self.cell_config(k)?;
         let data = c.data.load()?;
         let r = crate::nn::train(&c, &data, progress)?;
@@ -162,13 +218,22 @@ impl CoordCheckConfig {
         Ok(cell)
     }
 
-    pub fn assemble(&self, cells: &[CoordCell]) -> Result<CoordCheckResult> {
-        if cells.len() != self.cells() {
-            return Err(Error::config(
-                "cells",
-                format!("{} cell results, got {}", self.cells(), cells.len()),
-            ));
+    /// Every statistic has `steps + 1` rows, the hidden ones one entry per layer.
+    fn check_cell(&self, _k: usize, cell: &CoordCell) -> Result<()> {
+        let t = self.base.steps + 1;
+        check_len("mean_abs_h", cell.mean_abs_h.len(), t)?;
+        check_len("mean_abs_dh", cell.mean_abs_dh.len(), t)?;
+        check_len("mean_abs_f", cell.mean_abs_f.len(), t)?;
+        check_len("mean_abs_df", cell.mean_abs_df.len(), t)?;
+        for (i, (h, dh)) in cell.mean_abs_h.iter().zip(&cell.mean_abs_dh).enumerate() {
+            check_len(&format!("mean_abs_h[{i}]"), h.len(), self.layers())?;
+            check_len(&format!("mean_abs_dh[{i}]"), dh.len(), self.layers())?;
         }
+        Ok(())
+    }
+
+    fn assemble(&self, cells: &[CoordCell]) -> Result<CoordCheckResult> {
+        check_len("cells", cells.len(), self.cells())?;
         let nw = self.widths.len();
         let steps: Vec<usize> = (0..=self.base.steps).collect();
         let tables = self
@@ -196,7 +261,7 @@ impl CoordCheckConfig {
                     let min = v.iter().copied().fold(f64::MAX, f64::min);
                     (min > 0.0)
                         .then(|| max / min)
-                        .and_then(super::sweep::finite)
+                        .and_then(super::stats::finite)
                 };
                 let logw: Vec<f64> = self.widths.iter().map(|&w| (w as f64).ln()).collect();
                 TableParts {
@@ -206,7 +271,7 @@ impl CoordCheckConfig {
                         .iter()
                         .map(|v| {
                             let y: Vec<f64> = v.iter().map(|x| x.ln()).collect();
-                            super::sweep::fit_slope(&logw, &y)
+                            super::stats::fit_slope(&logw, &y)
                         })
                         .collect(),
                     mean_abs_f: steps

@@ -10,9 +10,12 @@
 //! at initialisation and at the end, and the relative kernel change
 //! `|K(T) - K(0)|_F / |K(0)|_F`; both averaged over seeds.
 
-use super::sweep::{finite, finite_mean, opt_csv};
+use super::stats::{finite, finite_mean, opt_csv};
+use super::training_sweep_cost;
+use crate::budget::Cost;
 use crate::config::TrainConfig;
 use crate::error::{Error, Result, check_positive, check_range};
+use crate::kind::{Kind, Sweep, check_len, run_sweep};
 use crate::nn::observe::KernelSnapshot;
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
@@ -109,39 +112,94 @@ pub fn alignment(k: &[f64], y: &[f64]) -> Option<f64> {
 }
 
 impl RichnessConfig {
-    pub fn validate(&self) -> Result<()> {
-        check_range("gamma0s (count)", self.gamma0s.len(), 1, 64)?;
-        for (i, &g) in self.gamma0s.iter().enumerate() {
-            check_positive(&format!("gamma0s[{i}]"), g)?;
-        }
-        check_range("records", self.records, 1, 10_000)?;
-        for k in 0..self.cells() {
-            self.cell_config(k)?.validate()?;
-        }
-        Ok(())
-    }
-
-    pub fn cells(&self) -> usize {
-        self.gamma0s.len()
-    }
-
+    /// The training config of cell `k`, its data included.
     pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
-        let &g = self
-            .gamma0s
-            .get(k)
-            .ok_or_else(|| Error::config("cell", format!("an index < {}", self.cells())))?;
-        let mut c = self.base.clone();
-        c.param = c.param.with_gamma0(g);
-        c.observe.every = (c.steps / self.records).max(1);
+        if k >= self.cells() {
+            return Err(Error::config(
+                "cell",
+                format!("an index < {}", self.cells()),
+            ));
+        }
+        Ok(self.cell_from(self.base.clone(), k))
+    }
+
+    /// `c` (the base config, or it without data) set up as cell `k`.
+    fn cell_from(&self, mut c: TrainConfig, k: usize) -> TrainConfig {
+        c.param = c.param.with_gamma0(self.gamma0s[k]);
+        c.observe.every = self.every();
         c.observe.test_loss = true;
         c.observe.outputs = false;
         c.observe.coords = false;
         c.observe.kernels = self.kernel == AlignedKernel::Phi;
         c.observe.ntk = self.kernel == AlignedKernel::Ntk;
-        Ok(c)
+        c
     }
 
-    pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<RichnessCell> {
+    fn every(&self) -> usize {
+        (self.base.steps / self.records.max(1)).max(1)
+    }
+
+    /// The steps every cell records when no seed diverges: multiples of `every` and the
+    /// last step.
+    fn record_steps(&self) -> Vec<usize> {
+        let t = self.base.steps;
+        let mut v: Vec<usize> = (0..=t).step_by(self.every()).collect();
+        if v.last() != Some(&t) {
+            v.push(t);
+        }
+        v
+    }
+}
+
+impl Kind for RichnessConfig {
+    type Output = RichnessResult;
+
+    fn validate(&self) -> Result<()> {
+        check_range("gamma0s (count)", self.gamma0s.len(), 1, 64)?;
+        for (i, &g) in self.gamma0s.iter().enumerate() {
+            check_positive(&format!("gamma0s[{i}]"), g)?;
+        }
+        check_range("records", self.records, 1, 10_000)?;
+        self.base.data.validate().map_err(|e| e.within("base"))?;
+        let light = self.base.without_data();
+        let points = self.base.data.train_size();
+        for k in 0..self.cells() {
+            self.cell_from(light.clone(), k)
+                .validate_setup(points)
+                .map_err(|e| e.within("base"))?;
+        }
+        Ok(())
+    }
+
+    fn cost(&self) -> Cost {
+        let light = self.base.without_data();
+        let per_cell = 3.0 * self.record_steps().len() as f64 + 4.0;
+        let cells = self.cells() as f64;
+        training_sweep_cost(
+            &self.base,
+            (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
+            per_cell * cells,
+            per_cell * cells,
+        )
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<RichnessResult> {
+        run_sweep(self, progress)
+    }
+
+    fn csv(&self, out: &RichnessResult) -> Vec<(String, String)> {
+        csv(out)
+    }
+}
+
+impl Sweep for RichnessConfig {
+    type Cell = RichnessCell;
+
+    fn cells(&self) -> usize {
+        self.gamma0s.len()
+    }
+
+    fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<RichnessCell> {
         let c = self.cell_config(k)?;
         let data = c.data.load()?;
         let y = data.y_scalar();
@@ -184,13 +242,25 @@ impl RichnessConfig {
         })
     }
 
-    pub fn assemble(&self, cells: &[RichnessCell]) -> Result<RichnessResult> {
-        if cells.len() != self.cells() {
+    /// Its steps are a prefix of the record steps (a run whose every seed diverged
+    /// stops early), with one loss per step (test losses only with a test split).
+    fn check_cell(&self, _k: usize, cell: &RichnessCell) -> Result<()> {
+        let want = self.record_steps();
+        if cell.steps.len() > want.len() || cell.steps[..] != want[..cell.steps.len()] {
             return Err(Error::config(
-                "cells",
-                format!("{} cell results, got {}", self.cells(), cells.len()),
+                "steps",
+                format!("a prefix of the record steps {want:?}"),
             ));
         }
+        check_len("train_loss", cell.train_loss.len(), cell.steps.len())?;
+        if !cell.test_loss.is_empty() {
+            check_len("test_loss", cell.test_loss.len(), cell.steps.len())?;
+        }
+        Ok(())
+    }
+
+    fn assemble(&self, cells: &[RichnessCell]) -> Result<RichnessResult> {
+        check_len("cells", cells.len(), self.cells())?;
         let steps = cells
             .iter()
             .map(|c| c.steps.clone())

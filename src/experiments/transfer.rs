@@ -12,9 +12,12 @@
 //! `Mup` on a ResNet is muP without the `1/sqrt(L)` branch scaling (alpha = 0), the
 //! contrast the depth experiment needs.
 
-use super::sweep::{finite, finite_mean, opt_csv};
+use super::stats::{finite, finite_mean, opt_csv};
+use super::training_sweep_cost;
+use crate::budget::Cost;
 use crate::config::{Arch, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_positive, check_range};
+use crate::kind::{Kind, Sweep, check_cells, check_len, run_sweep};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +120,9 @@ pub struct TransferResult {
     pub tables: Vec<TransferTable>,
 }
 
+/// Most parameterisations a transfer sweep compares.
+pub const MAX_PARAMS: usize = 16;
+
 impl TransferConfig {
     fn sizes(&self) -> &[usize] {
         match self.axis {
@@ -125,32 +131,11 @@ impl TransferConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<()> {
-        if self.params.is_empty() {
-            return Err(Error::config("params", "at least one parameterisation"));
-        }
-        check_range("lrs (count)", self.lrs.len(), 1, 64)?;
-        for (i, &lr) in self.lrs.iter().enumerate() {
-            check_positive(&format!("lrs[{i}]"), lr)?;
-        }
-        if self.lrs.windows(2).any(|w| w[1] <= w[0]) {
-            return Err(Error::config("lrs", "strictly ascending learning rates"));
-        }
-        let name = match self.axis {
+    fn sizes_name(&self) -> &'static str {
+        match self.axis {
             TransferAxis::Width => "widths",
             TransferAxis::Depth => "depths",
-        };
-        check_range(&format!("{name} (count)"), self.sizes().len(), 1, 64)?;
-        check_positive("divergence_threshold", self.divergence_threshold)?;
-        for k in 0..self.cells() {
-            self.cell_config(k)?.validate()?;
         }
-        Ok(())
-    }
-
-    /// Number of cells: parameterisations x sizes x learning rates.
-    pub fn cells(&self) -> usize {
-        self.params.len() * self.sizes().len() * self.lrs.len()
     }
 
     /// `(parameterisation, size, lr)` indices of cell `k` (lr fastest).
@@ -159,7 +144,7 @@ impl TransferConfig {
         (k / (ns * nl), (k / nl) % ns, k % nl)
     }
 
-    /// The training config of cell `k`.
+    /// The training config of cell `k`, its data included.
     pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
         if k >= self.cells() {
             return Err(Error::config(
@@ -167,8 +152,12 @@ impl TransferConfig {
                 format!("an index < {}", self.cells()),
             ));
         }
+        Ok(self.cell_from(self.base.clone(), k))
+    }
+
+    /// `base` (the base config, or it without data) set up as cell `k`.
+    fn cell_from(&self, mut c: TrainConfig, k: usize) -> TrainConfig {
         let (pi, si, li) = self.split(k);
-        let mut c = self.base.clone();
         match self.axis {
             TransferAxis::Width => c.model.width = self.widths[si],
             TransferAxis::Depth => c.model.depth = self.depths[si],
@@ -183,11 +172,91 @@ impl TransferConfig {
         c.observe.coords = false;
         // A few records, so that runs whose every seed diverged stop early.
         c.observe.every = (c.steps / 8).max(1);
-        Ok(c)
+        c
+    }
+
+    /// Check the counts before anything is enumerated.
+    fn validate_counts(&self) -> Result<()> {
+        check_range("params (count)", self.params.len(), 1, MAX_PARAMS)?;
+        check_range("lrs (count)", self.lrs.len(), 1, 64)?;
+        for (i, &lr) in self.lrs.iter().enumerate() {
+            check_positive(&format!("lrs[{i}]"), lr)?;
+        }
+        if self.lrs.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::config("lrs", "strictly ascending learning rates"));
+        }
+        let name = self.sizes_name();
+        check_range(&format!("{name} (count)"), self.sizes().len(), 1, 64)?;
+        check_positive("divergence_threshold", self.divergence_threshold)?;
+        check_cells(self.cells(), "params x sizes x lrs")
+    }
+}
+
+impl Kind for TransferConfig {
+    type Output = TransferResult;
+
+    /// Counts first; the data once; every (parameterisation, size) pair's setup once
+    /// (the learning rates only need to be positive).
+    fn validate(&self) -> Result<()> {
+        self.validate_counts()?;
+        self.base.data.validate().map_err(|e| e.within("base"))?;
+        let light = self.base.without_data();
+        let points = self.base.data.train_size();
+        let nl = self.lrs.len();
+        for pi in 0..self.params.len() {
+            for si in 0..self.sizes().len() {
+                let k = (pi * self.sizes().len() + si) * nl;
+                let c = self.cell_from(light.clone(), k);
+                c.validate_setup(points).map_err(|e| match e.field() {
+                    Some(f) if f.starts_with("param") => {
+                        e.map_field(|f| format!("params[{pi}]{}", &f["param".len()..]))
+                    }
+                    Some("model.width") => Error::config(
+                        format!("widths[{si}]"),
+                        format!("a width in [1, {}]", crate::config::MAX_WIDTH),
+                    ),
+                    Some("model.depth") => Error::config(
+                        format!("depths[{si}]"),
+                        format!("a depth in [1, {}]", crate::config::MAX_DEPTH),
+                    ),
+                    _ => e.within("base"),
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn cost(&self) -> Cost {
+        let light = self.base.without_data();
+        let ns = self.sizes().len() as f64;
+        let result = self.params.len() as f64 * ns * (4.0 * self.lrs.len() as f64 + 3.0);
+        training_sweep_cost(
+            &self.base,
+            (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
+            3.0 * self.cells() as f64,
+            result,
+        )
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<TransferResult> {
+        run_sweep(self, progress)
+    }
+
+    fn csv(&self, out: &TransferResult) -> Vec<(String, String)> {
+        vec![("transfer".into(), csv(out))]
+    }
+}
+
+impl Sweep for TransferConfig {
+    type Cell = TransferCell;
+
+    /// Parameterisations x sizes x learning rates.
+    fn cells(&self) -> usize {
+        self.params.len() * self.sizes().len() * self.lrs.len()
     }
 
     /// Train cell `k`.
-    pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<TransferCell> {
+    fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<TransferCell> {
         let c = self.cell_config(k)?;
         let data = c.data.load()?;
         let r = crate::nn::train(&c, &data, progress)?;
@@ -208,64 +277,69 @@ impl TransferConfig {
         })
     }
 
+    /// A cell is three scalars: any values are of the right shape.
+    fn check_cell(&self, _k: usize, _cell: &TransferCell) -> Result<()> {
+        Ok(())
+    }
+
     /// Tables from every cell's result (in cell order).
-    pub fn assemble(&self, cells: &[TransferCell]) -> Result<TransferResult> {
-        if cells.len() != self.cells() {
-            return Err(Error::config(
-                "cells",
-                format!("{} cell results, got {}", self.cells(), cells.len()),
-            ));
-        }
+    fn assemble(&self, cells: &[TransferCell]) -> Result<TransferResult> {
+        check_len("cells", cells.len(), self.cells())?;
         let (ns, nl) = (self.sizes().len(), self.lrs.len());
         let tables = self
             .params
             .iter()
             .enumerate()
-            .map(|(pi, p)| {
-                let grid = |si: usize| &cells[(pi * ns + si) * nl..(pi * ns + si + 1) * nl];
-                let final_loss: Vec<Vec<Option<f64>>> = (0..ns)
-                    .map(|si| grid(si).iter().map(|c| c.final_loss).collect())
-                    .collect();
-                let final_test_loss = (0..ns)
-                    .map(|si| grid(si).iter().map(|c| c.final_test_loss).collect())
-                    .collect();
-                let diverged: Vec<Vec<bool>> = (0..ns)
-                    .map(|si| grid(si).iter().map(|c| c.diverged).collect())
-                    .collect();
-                let best_lr_index: Vec<Option<usize>> = (0..ns)
-                    .map(|si| best_index(&final_loss[si], &diverged[si]))
-                    .collect();
-                let found: Vec<usize> = best_lr_index.iter().flatten().copied().collect();
-                let best_lr_shift = (!found.is_empty()).then(|| {
-                    found.iter().max().copied().unwrap_or(0)
-                        - found.iter().min().copied().unwrap_or(0)
-                });
-                let (widths, depths) = match self.axis {
-                    TransferAxis::Width => (self.widths.clone(), vec![]),
-                    TransferAxis::Depth => (vec![], self.depths.clone()),
-                };
-                TransferTable {
-                    param: label(p, self.base.model.arch),
-                    parameterization: p.clone(),
-                    widths,
-                    depths,
-                    lrs: self.lrs.clone(),
-                    final_loss,
-                    final_test_loss,
-                    diverged,
-                    best_lr: best_lr_index
-                        .iter()
-                        .map(|i| i.map(|i| self.lrs[i]))
-                        .collect(),
-                    best_lr_index,
-                    best_lr_shift,
-                }
-            })
+            .map(|(pi, p)| self.table(pi, p, &cells[pi * ns * nl..(pi + 1) * ns * nl]))
             .collect();
         Ok(TransferResult {
             axis: self.axis,
             tables,
         })
+    }
+}
+
+impl TransferConfig {
+    /// One parameterisation's table from its `sizes x lrs` cells.
+    fn table(&self, _pi: usize, p: &Parameterization, cells: &[TransferCell]) -> TransferTable {
+        let (ns, nl) = (self.sizes().len(), self.lrs.len());
+        let grid = |si: usize| &cells[si * nl..(si + 1) * nl];
+        let final_loss: Vec<Vec<Option<f64>>> = (0..ns)
+            .map(|si| grid(si).iter().map(|c| c.final_loss).collect())
+            .collect();
+        let final_test_loss = (0..ns)
+            .map(|si| grid(si).iter().map(|c| c.final_test_loss).collect())
+            .collect();
+        let diverged: Vec<Vec<bool>> = (0..ns)
+            .map(|si| grid(si).iter().map(|c| c.diverged).collect())
+            .collect();
+        let best_lr_index: Vec<Option<usize>> = (0..ns)
+            .map(|si| best_index(&final_loss[si], &diverged[si]))
+            .collect();
+        let found: Vec<usize> = best_lr_index.iter().flatten().copied().collect();
+        let best_lr_shift = (!found.is_empty()).then(|| {
+            found.iter().max().copied().unwrap_or(0) - found.iter().min().copied().unwrap_or(0)
+        });
+        let (widths, depths) = match self.axis {
+            TransferAxis::Width => (self.widths.clone(), vec![]),
+            TransferAxis::Depth => (vec![], self.depths.clone()),
+        };
+        TransferTable {
+            param: label(p, self.base.model.arch),
+            parameterization: p.clone(),
+            widths,
+            depths,
+            lrs: self.lrs.clone(),
+            final_loss,
+            final_test_loss,
+            diverged,
+            best_lr: best_lr_index
+                .iter()
+                .map(|i| i.map(|i| self.lrs[i]))
+                .collect(),
+            best_lr_index,
+            best_lr_shift,
+        }
     }
 }
 
@@ -335,6 +409,7 @@ mod tests {
 
     #[test]
     fn cells_enumerate_param_size_lr() {
+        use crate::kind::Sweep;
         let c = TransferConfig::default();
         assert_eq!(c.cells(), 2 * 3 * 8);
         let k = 8 + 3; // sp, width 128, lr index 3

@@ -13,10 +13,14 @@
 //! the relative error of the seed-mean loss curve; and the alignment of the final
 //! feature kernels, `<Phi_NN, Phi_DMFT>_F / (|Phi_NN|_F |Phi_DMFT|_F)` (last hidden layer).
 
-use super::sweep::{finite, finite_mean, fit_slope, opt_csv};
+use super::stats::{finite, finite_mean, fit_slope, opt_csv};
+use super::training_sweep_cost;
+use crate::budget::{Cost, data_shape};
 use crate::config::{Activation, OptimizerConfig, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_positive, check_range};
+use crate::kind::{Kind, Sweep, check_len, run_sweep};
 use crate::progress::Progress;
+use crate::theory::dmft::{check_solvable, dmft_cost};
 use serde::{Deserialize, Serialize};
 
 /// Settings of the DMFT solve (the training setup is the base config's).
@@ -146,40 +150,20 @@ pub struct ContrastCurves {
 }
 
 impl WidthConvergenceConfig {
-    pub fn validate(&self) -> Result<()> {
-        check_range("widths (count)", self.widths.len(), 1, 64)?;
-        check_range("dmft.samples", self.dmft.samples, 1, 10_000_000)?;
-        check_range("dmft.iterations", self.dmft.iterations, 1, 10_000)?;
-        check_positive("dmft.damping", self.dmft.damping)?;
-        check_range("dmft.damping", self.dmft.damping, 0.0, 1.0)?;
-        if !matches!(self.base.optimizer, OptimizerConfig::Gd { .. }) {
-            return Err(Error::config(
-                "base.optimizer.kind",
-                "gd (the DMFT is for full-batch gradient descent)",
-            ));
-        }
-        check_range("contrast (count)", self.contrast.len(), 0, 8)?;
-        for k in 0..self.cells() - 1 {
-            self.cell_config(k)?.validate()?;
-        }
-        Ok(())
-    }
-
-    /// Widths, then widths for each contrast parameterisation, then the DMFT.
-    pub fn cells(&self) -> usize {
-        self.widths.len() * (1 + self.contrast.len()) + 1
-    }
-
-    /// Training config of network cell `k < cells() - 1`.
+    /// Training config of network cell `k < cells() - 1`, its data included.
     pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
-        let nw = self.widths.len();
         if k + 1 >= self.cells() {
             return Err(Error::config(
                 "cell",
                 format!("a network cell index < {}", self.cells() - 1),
             ));
         }
-        let mut c = self.base.clone();
+        Ok(self.cell_from(self.base.clone(), k))
+    }
+
+    /// `c` (the base config, or it without data) set up as network cell `k`.
+    fn cell_from(&self, mut c: TrainConfig, k: usize) -> TrainConfig {
+        let nw = self.widths.len();
         c.model.width = self.widths[k % nw];
         if k >= nw {
             c.param = self.contrast[k / nw - 1].clone();
@@ -191,12 +175,106 @@ impl WidthConvergenceConfig {
         // Final kernels for the comparison with the DMFT (not for contrast cells).
         c.observe.kernels = k < nw;
         c.observe.ntk = false;
-        Ok(c)
+        c
     }
 
-    pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<WidthCell> {
+    /// The DMFT solve of the base setup.
+    fn dmft_config(&self) -> crate::theory::dmft::DmftConfig {
+        let mut train = self.base.clone();
+        train.observe.every = train.steps.max(1);
+        crate::theory::dmft::DmftConfig {
+            train,
+            samples: self.dmft.samples,
+            iterations: self.dmft.iterations,
+            damping: self.dmft.damping,
+        }
+    }
+}
+
+impl Kind for WidthConvergenceConfig {
+    type Output = WidthConvergenceResult;
+
+    /// Everything, the DMFT's ability to solve the base setup included, before any
+    /// network is trained.
+    fn validate(&self) -> Result<()> {
+        check_range("widths (count)", self.widths.len(), 1, 64)?;
+        for (i, &w) in self.widths.iter().enumerate() {
+            check_range(&format!("widths[{i}]"), w, 1, crate::config::MAX_WIDTH)?;
+        }
+        check_range("dmft.samples", self.dmft.samples, 1, 10_000_000)?;
+        check_range("dmft.iterations", self.dmft.iterations, 1, 10_000)?;
+        check_positive("dmft.damping", self.dmft.damping)?;
+        check_range("dmft.damping", self.dmft.damping, 0.0, 1.0)?;
+        check_range("contrast (count)", self.contrast.len(), 0, 8)?;
+        self.base.validate().map_err(|e| e.within("base"))?;
+        check_solvable(&self.base, self.dmft.samples, self.dmft.iterations)
+            .map_err(|e| e.within("base"))?;
+        let light = self.base.without_data();
+        let points = self.base.data.train_size();
+        let nw = self.widths.len();
+        for k in nw..self.cells() - 1 {
+            let ci = k / nw - 1;
+            self.cell_from(light.clone(), k)
+                .validate_setup(points)
+                .map_err(|e| match e.field() {
+                    Some(f) if f.starts_with("param") => {
+                        e.map_field(|f| format!("contrast[{ci}]{}", &f["param".len()..]))
+                    }
+                    _ => e.within("base"),
+                })?;
+        }
+        Ok(())
+    }
+
+    fn cost(&self) -> Cost {
+        let light = self.base.without_data();
+        let (_, _, p, _) = data_shape(&self.base);
+        let (t, seeds, p) = (
+            self.base.steps as f64 + 1.0,
+            self.base.seeds as f64,
+            p as f64,
+        );
+        let networks = (self.cells() - 1) as f64;
+        let cell_numbers = networks * seeds * t + self.widths.len() as f64 * seeds * p * p + t;
+        let result = networks * 2.0 * t + 8.0 * self.widths.len() as f64 + t;
+        let nets = training_sweep_cost(
+            &self.base,
+            (0..self.cells() - 1).map(|k| self.cell_from(light.clone(), k)),
+            cell_numbers,
+            result,
+        );
+        let dmft = self.dmft_config();
+        let theory = dmft_cost(&dmft.train, dmft.samples, dmft.iterations);
+        Cost {
+            bytes: nets
+                .bytes
+                .max(theory.bytes + (nets.bytes - nets.cell_bytes)),
+            cell_bytes: nets.cell_bytes.max(theory.bytes),
+            json_bytes: nets.json_bytes,
+            flops: nets.flops + theory.flops,
+        }
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<WidthConvergenceResult> {
+        run_sweep(self, progress)
+    }
+
+    fn csv(&self, out: &WidthConvergenceResult) -> Vec<(String, String)> {
+        csv(out)
+    }
+}
+
+impl Sweep for WidthConvergenceConfig {
+    type Cell = WidthCell;
+
+    /// Widths, then widths for each contrast parameterisation, then the DMFT.
+    fn cells(&self) -> usize {
+        self.widths.len() * (1 + self.contrast.len()) + 1
+    }
+
+    fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<WidthCell> {
         if k + 1 == self.cells() {
-            return dmft_cell(&self.base, &self.dmft, progress);
+            return dmft_cell(&self.dmft_config(), progress);
         }
         let c = self.cell_config(k)?;
         let data = c.data.load()?;
@@ -219,13 +297,46 @@ impl WidthConvergenceConfig {
         })
     }
 
-    pub fn assemble(&self, cells: &[WidthCell]) -> Result<WidthConvergenceResult> {
-        if cells.len() != self.cells() {
-            return Err(Error::config(
-                "cells",
-                format!("{} cell results, got {}", self.cells(), cells.len()),
-            ));
+    /// Network cells: the width of cell `k`, one loss row per seed, each as long as the
+    /// recorded steps (a prefix of `0..=steps`); the last cell: the DMFT, `steps + 1`
+    /// losses.
+    fn check_cell(&self, k: usize, cell: &WidthCell) -> Result<()> {
+        let t = self.base.steps + 1;
+        match (k + 1 == self.cells(), cell) {
+            (true, WidthCell::Dmft { loss, .. }) => check_len("loss", loss.len(), t),
+            (
+                false,
+                WidthCell::Network {
+                    width,
+                    steps,
+                    loss,
+                    phi,
+                    ..
+                },
+            ) => {
+                let want = self.widths[k % self.widths.len()];
+                if *width != want {
+                    return Err(Error::config("width", format!("{want}")));
+                }
+                if steps.len() > t || steps.iter().enumerate().any(|(i, &s)| s != i) {
+                    return Err(Error::config("steps", format!("a prefix of 0..={}", t - 1)));
+                }
+                check_len("loss", loss.len(), self.base.seeds)?;
+                for (s, row) in loss.iter().enumerate() {
+                    check_len(&format!("loss[{s}]"), row.len(), steps.len())?;
+                }
+                if phi.len() > self.base.seeds {
+                    return Err(Error::config("phi", "at most one kernel per seed"));
+                }
+                Ok(())
+            }
+            (true, _) => Err(Error::config("part", "dmft (the last cell)")),
+            (false, _) => Err(Error::config("part", "network")),
         }
+    }
+
+    fn assemble(&self, cells: &[WidthCell]) -> Result<WidthConvergenceResult> {
+        check_len("cells", cells.len(), self.cells())?;
         let Some(WidthCell::Dmft {
             loss: dmft_full,
             phi: dmft_phi,
@@ -355,16 +466,8 @@ impl WidthConvergenceConfig {
 }
 
 /// The DMFT cell: the theory engine on the base config (final kernels only).
-fn dmft_cell(base: &TrainConfig, s: &DmftSettings, progress: &dyn Progress) -> Result<WidthCell> {
-    let mut train = base.clone();
-    train.observe.every = train.steps.max(1);
-    let cfg = crate::theory::dmft::DmftConfig {
-        train,
-        samples: s.samples,
-        iterations: s.iterations,
-        damping: s.damping,
-    };
-    let r = crate::theory::dmft::solve(&cfg, progress)?;
+fn dmft_cell(cfg: &crate::theory::dmft::DmftConfig, progress: &dyn Progress) -> Result<WidthCell> {
+    let r = crate::theory::dmft::solve(cfg, progress)?;
     let phi = r
         .phi
         .last()

@@ -2,10 +2,12 @@
 //! observables, batched over an ensemble of seeds.
 
 pub mod activation;
+pub mod kind;
 pub mod network;
 pub mod observe;
 pub mod param;
 pub mod train;
 
+pub use kind::train_cost;
 pub use network::{Ensemble, Workspace};
 pub use train::{TrainResult, mean_finite, train, train_on, train_on_async};

@@ -12,9 +12,11 @@ use super::langevin::{LangevinConfig, LangevinResult, sample};
 use super::linalg::frobenius;
 use super::nngp_posterior::{GpPosterior, gp_regression, nngp_gram, split_gram};
 use super::saddle::{SaddleConfig, SaddleResult};
+use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::{Activation, Parameterization};
 use crate::data::{DataConfig, Teacher};
 use crate::error::{Error, Result, check_positive, check_range};
+use crate::kind::{Kind, Sweep, check_len, run_sweep};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 
@@ -67,30 +69,25 @@ impl Default for BayesConfig {
     }
 }
 
-/// A config small enough to run in a few seconds.
-pub fn bayes_preset() -> crate::run::RunConfig {
-    crate::run::RunConfig::Bayes(BayesConfig::default())
-}
-
 impl BayesConfig {
-    pub fn validate(&self) -> Result<()> {
-        self.data.validate()?;
-        check_positive("gamma0", self.gamma0)?;
-        check_positive("beta", self.beta)?;
-        if self.widths.is_empty() || self.widths.len() > 16 {
-            return Err(Error::config("widths", "1 to 16 widths"));
-        }
-        for w in &self.widths {
-            check_range("widths[]", *w, 1, crate::config::MAX_WIDTH)?;
-        }
-        self.langevin(
-            self.widths[0],
+    /// The two parameterisations sampled at every width: muP at fixed gamma0 (its limit
+    /// is the saddle point) and NTK at fixed gamma = gamma0 (its limit is the NNGP).
+    fn params(&self) -> [Parameterization; 2] {
+        [
             Parameterization::Mup {
                 gamma0: self.gamma0,
             },
-        )
-        .validate()?;
-        self.saddle.validate()
+            Parameterization::Ntk {
+                gamma0: self.gamma0,
+            },
+        ]
+    }
+
+    /// Width and parameterisation of sampling cell `k >= 1`.
+    fn sample_of(&self, k: usize) -> (usize, Parameterization) {
+        let [mup, ntk] = self.params();
+        let width = self.widths[(k - 1) / 2];
+        (width, if (k - 1).is_multiple_of(2) { mup } else { ntk })
     }
 
     fn langevin(&self, width: usize, param: Parameterization) -> LangevinConfig {
@@ -109,6 +106,24 @@ impl BayesConfig {
             exact_prior: true,
         }
     }
+}
+
+/// One cell of the `bayes` sweep: the two limits (cell 0), or one sampled width and
+/// parameterisation (cells `1..`, widths in order, muP then NTK at each).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "part", rename_all = "snake_case", deny_unknown_fields)]
+#[allow(clippy::large_enum_variant)]
+pub enum BayesCell {
+    Limits {
+        nngp_kernel: Vec<f64>,
+        nngp: GpPosterior,
+        saddle: SaddleResult,
+    },
+    Sample {
+        width: usize,
+        param: String,
+        langevin: LangevinResult,
+    },
 }
 
 /// One sampled width and parameterisation, compared with both limits.
@@ -149,12 +164,187 @@ fn rms(a: &[f64], b: &[f64]) -> f64 {
     (a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>() / a.len() as f64).sqrt()
 }
 
-/// Run the experiment.
-pub fn run(cfg: &BayesConfig, progress: &dyn Progress) -> Result<BayesResult> {
-    cfg.validate()?;
-    let data = cfg.data.load()?;
+impl Kind for BayesConfig {
+    type Output = BayesResult;
+
+    fn validate(&self) -> Result<()> {
+        self.data.validate()?;
+        check_positive("gamma0", self.gamma0)?;
+        check_positive("beta", self.beta)?;
+        check_range("widths (count)", self.widths.len(), 1, 16)?;
+        for (i, w) in self.widths.iter().enumerate() {
+            check_range(&format!("widths[{i}]"), *w, 1, crate::config::MAX_WIDTH)?;
+        }
+        for param in self.params() {
+            self.langevin(self.widths[0], param).validate()?;
+        }
+        self.saddle.validate()
+    }
+
+    /// The saddle point's samples and kernels, or one Langevin ensemble at a time.
+    fn cost(&self) -> Cost {
+        let (d, c, p, pt) = crate::budget::data_shape(&crate::config::TrainConfig {
+            data: self.data.clone(),
+            ..Default::default()
+        });
+        let (d, c, p, pt) = (d as f64, c as f64, p as f64, pt as f64);
+        let n = p + pt;
+        let s = self.saddle.samples as f64;
+        let limits = 8.0 * (3.0 * s * n + 8.0 * n * n + n * d) * self.saddle.replicas.min(2) as f64;
+        let mut cell = Cost {
+            bytes: saturate(limits),
+            ..Default::default()
+        };
+        let records = ((self.burn_in + self.steps) / self.every.max(1) + 2) as f64;
+        let seeds = self.seeds as f64;
+        for &w in &self.widths {
+            let [mup, _] = self.params();
+            let tc = self.langevin(w, mup).train_config(p as usize);
+            let mut shaped =
+                crate::nn::kind::train_cost_shaped(&tc, (d as u64, c as u64, p as u64, pt as u64));
+            shaped.bytes = shaped
+                .bytes
+                .saturating_add(saturate(8.0 * seeds * records * p * (p + c)));
+            cell = cell.then(shaped);
+        }
+        let runs = 2.0 * self.widths.len() as f64;
+        let per_run = seeds * p * p + 2.0 * p * p + 4.0 * (p + pt) * c + 2.0 * records;
+        let result = 4.0 * n * n + runs * per_run;
+        Cost {
+            bytes: cell.bytes.saturating_add(saturate(16.0 * result)),
+            cell_bytes: cell.bytes,
+            json_bytes: saturate(JSON_BYTES_PER_NUMBER * result),
+            flops: cell.flops * runs + s * n * n * self.saddle.iterations as f64,
+        }
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<BayesResult> {
+        run_sweep(self, progress)
+    }
+
+    fn csv(&self, out: &BayesResult) -> Vec<(String, String)> {
+        out.csv()
+    }
+}
+
+impl Sweep for BayesConfig {
+    type Cell = BayesCell;
+
+    /// The limits, then muP and NTK at each width.
+    fn cells(&self) -> usize {
+        1 + 2 * self.widths.len()
+    }
+
+    fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<BayesCell> {
+        let data = self.data.load()?;
+        if k == 0 {
+            return limits(self, &data, progress);
+        }
+        let (width, param) = self.sample_of(k);
+        let name = param.name().to_string();
+        let langevin = sample(&self.langevin(width, param), &data, progress)?;
+        Ok(BayesCell::Sample {
+            width,
+            param: name,
+            langevin,
+        })
+    }
+
+    /// Cell 0 holds the limits, with consistent sizes; the others the width and
+    /// parameterisation of their index and at least one kernel.
+    fn check_cell(&self, k: usize, cell: &BayesCell) -> Result<()> {
+        match (k, cell) {
+            (
+                0,
+                BayesCell::Limits {
+                    nngp_kernel,
+                    nngp,
+                    saddle,
+                },
+            ) => {
+                let m = nngp.mean_test.len();
+                if nngp.outputs == 0 {
+                    return Err(Error::config("nngp.outputs", "at least 1"));
+                }
+                check_len("nngp.var_test", nngp.var_test.len() * nngp.outputs, m)?;
+                check_len(
+                    "saddle.posterior.mean_test",
+                    saddle.posterior.mean_test.len(),
+                    m,
+                )?;
+                check_len("saddle.phi", saddle.phi.len(), nngp_kernel.len())
+            }
+            (
+                1..,
+                BayesCell::Sample {
+                    width,
+                    param,
+                    langevin,
+                },
+            ) => {
+                let (w, p) = self.sample_of(k);
+                if *width != w || param != p.name() {
+                    return Err(Error::config(
+                        "part",
+                        format!("the sample at width {w} under {}", p.name()),
+                    ));
+                }
+                if langevin.kernels.is_empty() {
+                    return Err(Error::config("langevin.kernels", "at least one layer"));
+                }
+                Ok(())
+            }
+            (0, _) => Err(Error::config("part", "limits (cell 0)")),
+            _ => Err(Error::config("part", "sample")),
+        }
+    }
+
+    fn assemble(&self, cells: &[BayesCell]) -> Result<BayesResult> {
+        check_len("cells", cells.len(), self.cells())?;
+        let Some(BayesCell::Limits {
+            nngp_kernel,
+            nngp,
+            saddle,
+        }) = cells.first()
+        else {
+            return Err(Error::config("cells[0]", "the limits"));
+        };
+        let runs = cells[1..]
+            .iter()
+            .filter_map(|c| match c {
+                BayesCell::Sample {
+                    width,
+                    param,
+                    langevin,
+                } => Some(BayesRun {
+                    width: *width,
+                    param: param.clone(),
+                    kernel_dist_saddle: rel_dist(&langevin.kernels[0], &saddle.phi),
+                    kernel_dist_nngp: rel_dist(&langevin.kernels[0], nngp_kernel),
+                    test_dist_saddle: rms(&langevin.mean_test, &saddle.posterior.mean_test),
+                    test_dist_nngp: rms(&langevin.mean_test, &nngp.mean_test),
+                    langevin: langevin.clone(),
+                }),
+                BayesCell::Limits { .. } => None,
+            })
+            .collect();
+        Ok(BayesResult {
+            nngp_kernel: nngp_kernel.clone(),
+            nngp: nngp.clone(),
+            saddle: saddle.clone(),
+            runs,
+        })
+    }
+}
+
+/// Cell 0: the NNGP posterior (variances at gamma = gamma0) and the muP saddle point.
+fn limits(
+    cfg: &BayesConfig,
+    data: &crate::data::Dataset,
+    progress: &dyn Progress,
+) -> Result<BayesCell> {
     let (p, pt) = (data.p_train(), data.p_test());
-    let gram = nngp_gram(cfg.activation, 1, &data)?;
+    let gram = nngp_gram(cfg.activation, 1, data)?;
     let (k_tr, k_cross, k_diag) = split_gram(&gram, p, pt);
     let nngp = gp_regression(
         &k_tr,
@@ -167,38 +357,17 @@ pub fn run(cfg: &BayesConfig, progress: &dyn Progress) -> Result<BayesResult> {
     )?;
     let saddle = super::saddle::solve(
         cfg.activation,
-        &data,
+        data,
         cfg.gamma0,
         cfg.beta,
         Some(&gram),
         &cfg.saddle,
         progress,
     )?;
-    let mut runs = Vec::new();
-    for &width in &cfg.widths {
-        for param in [
-            Parameterization::Mup { gamma0: cfg.gamma0 },
-            Parameterization::Ntk { gamma0: cfg.gamma0 },
-        ] {
-            let name = param.name().to_string();
-            let lc = cfg.langevin(width, param);
-            let l = sample(&lc, &data, progress)?;
-            runs.push(BayesRun {
-                width,
-                param: name,
-                kernel_dist_saddle: rel_dist(&l.kernels[0], &saddle.phi),
-                kernel_dist_nngp: rel_dist(&l.kernels[0], &k_tr),
-                test_dist_saddle: rms(&l.mean_test, &saddle.posterior.mean_test),
-                test_dist_nngp: rms(&l.mean_test, &nngp.mean_test),
-                langevin: l,
-            });
-        }
-    }
-    Ok(BayesResult {
+    Ok(BayesCell::Limits {
         nngp_kernel: k_tr,
         nngp,
         saddle,
-        runs,
     })
 }
 

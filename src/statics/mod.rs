@@ -17,4 +17,4 @@ pub mod linalg;
 pub mod nngp_posterior;
 pub mod saddle;
 
-pub use bayes::{BayesConfig, BayesResult, bayes_preset};
+pub use bayes::{BayesConfig, BayesResult};

@@ -13,8 +13,10 @@
 //! [`super::kernels::resnet_kernels`] (the finite engine's depth-muP ResNet).
 
 use super::kernels::{ActKernel, resnet_kernels};
+use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::Activation;
 use crate::error::{Error, Result, check_range};
+use crate::kind::Kind;
 use crate::progress::{Progress, tick};
 use serde::{Deserialize, Serialize};
 
@@ -124,8 +126,10 @@ pub struct DepthLimitResult {
     pub sigma_limit: Vec<Vec<f64>>,
 }
 
-impl DepthLimitConfig {
-    pub fn validate(&self) -> Result<()> {
+impl Kind for DepthLimitConfig {
+    type Output = DepthLimitResult;
+
+    fn validate(&self) -> Result<()> {
         check_range("beta", self.beta, 0.0, 100.0)?;
         check_range("h0", self.h0, 0.0, 1e6)?;
         check_range("ode_steps", self.ode_steps, 1, 1_000_000)?;
@@ -134,8 +138,51 @@ impl DepthLimitConfig {
             check_range("depths[]", d, 1, 1 << 16)?;
         }
         check_range("x (rows)", self.x.len(), 0, 256)?;
+        if !self.x.is_empty() {
+            super::kernels::rows(&self.x)?;
+        }
         Ok(())
     }
+
+    /// The ODE, `H^l` at each depth and, with inputs, `[P x P]` kernels per depth.
+    fn cost(&self) -> Cost {
+        let p2 = (self.x.len() * self.x.len()) as f64;
+        let layers: f64 = self.depths.iter().map(|&d| d as f64 + 1.0).sum();
+        let numbers = 2.0 * (self.ode_steps as f64 + 1.0)
+            + layers
+            + p2 * (2.0 * self.depths.len() as f64 + 1.0);
+        let depth = self.depths.iter().copied().max().unwrap_or(1);
+        Cost {
+            bytes: saturate(8.0 * numbers) + super::kernels::kernel_cost(self.x.len(), depth).bytes,
+            cell_bytes: 0,
+            json_bytes: saturate(JSON_BYTES_PER_NUMBER * numbers),
+            flops: layers * 1e3 + p2 * layers * 1e3,
+        }
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<DepthLimitResult> {
+        solve(self, progress)
+    }
+
+    fn csv(&self, out: &DepthLimitResult) -> Vec<(String, String)> {
+        depth_csv(out)
+    }
+}
+
+/// `depth_ode`: `tau,h`; `depth_finite`: `depth,layer,tau,h`.
+pub fn depth_csv(r: &DepthLimitResult) -> Vec<(String, String)> {
+    let mut s = String::from("tau,h\n");
+    for (t, h) in r.tau.iter().zip(&r.h_ode) {
+        s.push_str(&format!("{t},{h}\n"));
+    }
+    let mut f = String::from("depth,layer,tau,h\n");
+    for pt in &r.finite {
+        for (l, h) in pt.h.iter().enumerate() {
+            let tau = l as f64 / pt.depth as f64;
+            f.push_str(&format!("{},{l},{tau},{h}\n", pt.depth));
+        }
+    }
+    vec![("depth_ode".into(), s), ("depth_finite".into(), f)]
 }
 
 /// Run a depth-limit computation.

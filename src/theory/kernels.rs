@@ -30,8 +30,12 @@
 //! `Phi^l = E[phi phi](Sigma^l)` and `G^l = prod_{k >= l} E[phi' phi'](Sigma^k)`.
 
 use super::quadrature::{DEFAULT_NODES, GaussHermite};
-use crate::config::Activation;
-use crate::error::{Error, Result};
+use crate::budget::{Cost, saturate};
+use crate::config::{Activation, MAX_DEPTH};
+use crate::error::{Error, Result, check_range};
+use crate::kind::Kind;
+use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
 /// Gaussian expectations of one activation, closed form where one exists.
@@ -338,6 +342,116 @@ pub fn resnet_kernels(
         nngp,
         ntk,
     })
+}
+
+// ------------------------------------------------------------------ the `kernel` kind
+
+/// NNGP and NTK of the rows of `x` (`kind = "kernel"`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct KernelConfig {
+    pub activation: Activation,
+    /// Hidden layers L of the MLP (residual blocks with `resnet_beta`).
+    pub hidden_layers: usize,
+    /// Weight scale on every dense layer (MLP only).
+    pub sigma_w: f64,
+    /// Input rows; the input kernel is `x.x' / D`.
+    pub x: Vec<Vec<f64>>,
+    /// If set, the depth-muP ResNet with this branch strength beta instead of the MLP.
+    pub resnet_beta: Option<f64>,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        KernelConfig {
+            activation: Activation::Relu,
+            hidden_layers: 1,
+            sigma_w: 1.0,
+            x: vec![vec![1.0, 0.0], vec![0.5, 0.866_025_403_784_438_6]],
+            resnet_beta: None,
+        }
+    }
+}
+
+impl Kind for KernelConfig {
+    type Output = KernelResult;
+
+    fn validate(&self) -> Result<()> {
+        check_range("hidden_layers", self.hidden_layers, 0, MAX_DEPTH)?;
+        check_range("sigma_w", self.sigma_w, 0.0, 100.0)?;
+        check_range("x (rows)", self.x.len(), 1, 4096)?;
+        if let Some(b) = self.resnet_beta {
+            check_range("resnet_beta", b, 0.0, 100.0)?;
+            check_range("hidden_layers", self.hidden_layers, 1, MAX_DEPTH)?;
+        }
+        rows(&self.x).map(|_| ())
+    }
+
+    fn cost(&self) -> Cost {
+        kernel_cost(self.x.len(), self.hidden_layers)
+    }
+
+    fn run(&self, _progress: &dyn Progress) -> Result<KernelResult> {
+        kernel(self)
+    }
+
+    fn csv(&self, out: &KernelResult) -> Vec<(String, String)> {
+        kernel_csv(out)
+    }
+}
+
+/// `{"nngp": [[...]], "ntk": [[...]]}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct KernelResult {
+    pub nngp: Vec<Vec<f64>>,
+    pub ntk: Vec<Vec<f64>>,
+}
+
+/// Compute the kernels of a [`KernelConfig`].
+pub fn kernel(cfg: &KernelConfig) -> Result<KernelResult> {
+    cfg.validate()?;
+    if let Some(beta) = cfg.resnet_beta {
+        let (flat, d) = rows(&cfg.x)?;
+        let p = cfg.x.len();
+        let kx = crate::data::gram(&flat, &flat, d);
+        let k = resnet_kernels(cfg.activation, cfg.hidden_layers, beta, &kx, p)?;
+        let r = |m: &[f64]| m.chunks(p).map(<[f64]>::to_vec).collect();
+        return Ok(KernelResult {
+            nngp: r(&k.nngp),
+            ntk: r(&k.ntk),
+        });
+    }
+    let (nngp, ntk) = mlp_kernels(cfg.activation, cfg.hidden_layers, cfg.sigma_w, &cfg.x)?;
+    Ok(KernelResult { nngp, ntk })
+}
+
+fn matrix_csv(m: &[Vec<f64>]) -> String {
+    let mut s = String::new();
+    for r in m {
+        let row: Vec<String> = r.iter().map(f64::to_string).collect();
+        s.push_str(&row.join(","));
+        s.push('\n');
+    }
+    s
+}
+
+/// CSV tables of a kernel result: `nngp`, `ntk` (matrices, no header).
+pub fn kernel_csv(r: &KernelResult) -> Vec<(String, String)> {
+    vec![
+        ("nngp".into(), matrix_csv(&r.nngp)),
+        ("ntk".into(), matrix_csv(&r.ntk)),
+    ]
+}
+
+/// NNGP/NTK of `p` inputs through `layers` layers: a few `[P x P]` matrices per layer.
+pub fn kernel_cost(p: usize, layers: usize) -> Cost {
+    let p2 = (p * p) as f64;
+    Cost {
+        bytes: saturate(8.0 * 4.0 * p2 * (layers as f64 + 1.0)),
+        cell_bytes: 0,
+        json_bytes: saturate(2.0 * p2 * crate::budget::JSON_BYTES_PER_NUMBER),
+        flops: 1e3 * p2 * layers as f64,
+    }
 }
 
 #[cfg(test)]

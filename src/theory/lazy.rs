@@ -14,9 +14,11 @@
 //! [`super::kernels::resnet_kernels`]. Cost `O(T P (P + P_test))`.
 
 use super::kernels::{mlp_layer_kernels, resnet_kernels};
+use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::{Arch, TrainConfig};
 use crate::data::{Dataset, gram};
 use crate::error::{Error, Result};
+use crate::kind::Kind;
 use crate::progress::{Progress, tick};
 use serde::{Deserialize, Serialize};
 
@@ -144,6 +146,55 @@ pub fn kernel_regression(
 
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The `lazy` kind: kernel regression under full-batch GD of a training setup (its
+/// data, model, learning rate, steps and `observe.every`), serialised as the
+/// [`TrainConfig`] itself.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(transparent)]
+pub struct LazyConfig(pub TrainConfig);
+
+impl Kind for LazyConfig {
+    type Output = LazyResult;
+
+    fn validate(&self) -> Result<()> {
+        self.0.validate()
+    }
+
+    fn cost(&self) -> Cost {
+        lazy_cost(&self.0)
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<LazyResult> {
+        solve(&self.0, progress)
+    }
+
+    fn csv(&self, out: &LazyResult) -> Vec<(String, String)> {
+        lazy_csv(out)
+    }
+}
+
+/// Lazy dynamics: the `[P x P]` NTK, its test block and the trajectories.
+pub fn lazy_cost(cfg: &TrainConfig) -> Cost {
+    let (_, _, p, pt) = crate::budget::data_shape(cfg);
+    let (p, pt, t) = (p as f64, pt as f64, cfg.steps as f64 + 1.0);
+    Cost {
+        bytes: saturate(8.0 * (4.0 * p * p + pt * p + (p + pt) * t)),
+        cell_bytes: 0,
+        json_bytes: saturate(JSON_BYTES_PER_NUMBER * (p * p + 2.0 * (p + pt) * t)),
+        flops: t * (p * p + pt * p),
+    }
+}
+
+/// `lazy_loss`: `step,train_loss,test_loss`.
+pub fn lazy_csv(r: &LazyResult) -> Vec<(String, String)> {
+    let mut s = String::from("step,train_loss,test_loss\n");
+    for (t, l) in r.loss.iter().enumerate() {
+        let tl = r.test_loss.get(t).map_or(String::new(), f64::to_string);
+        s.push_str(&format!("{t},{l},{tl}\n"));
+    }
+    vec![("lazy_loss".into(), s)]
 }
 
 /// Lazy dynamics of the setup `cfg` (data, model, GD learning rate, steps).

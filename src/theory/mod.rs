@@ -16,6 +16,5 @@ pub mod kernels;
 pub mod lazy;
 pub mod linalg;
 pub mod quadrature;
-pub mod runs;
 
 pub use kernels::mlp_kernels;

@@ -36,8 +36,10 @@ pub mod products;
 pub mod two_layer;
 
 use crate::backend::{Device, DeviceChoice};
+use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_range};
+use crate::kind::Kind;
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 
@@ -88,25 +90,152 @@ impl Default for DmftConfig {
 }
 
 impl DmftConfig {
+    /// Range-check every field and whether the solvers can take the setup (see
+    /// [`check_solvable`]); errors name the field path (`train.model.arch`).
     pub fn validate(&self) -> Result<()> {
-        self.train.validate()?;
+        self.train.validate().map_err(|e| e.within("train"))?;
         check_range("samples", self.samples, 1, MAX_SAMPLES)?;
         check_range("iterations", self.iterations, 1, 1000)?;
         check_range("damping", self.damping, 1e-3, 1.0)?;
-        if !matches!(self.train.optimizer, OptimizerConfig::Gd { .. }) {
-            return Err(Error::config(
-                "train.optimizer.kind",
-                "gd (the DMFT describes full-batch gradient descent)",
-            ));
-        }
-        if self.train.model.arch != Arch::Mlp {
-            return Err(Error::config(
-                "train.model.arch",
-                "mlp (the DMFT solvers cover MLPs)",
-            ));
-        }
-        Ok(())
+        check_solvable(&self.train, self.samples, self.iterations).map_err(|e| e.within("train"))
     }
+}
+
+/// Whether the DMFT solvers take a training setup with `samples` Monte Carlo samples
+/// and at most `iterations` fixed-point iterations: full-batch GD on an MLP, at most
+/// [`MAX_POINTS`] training points, `P (T + 1) <= MAX_PT` for the deep and deep linear
+/// solvers, and work within [`MAX_WORK`]. Checked from the config alone, before any data
+/// is made; errors name fields relative to the training setup (`model.arch`).
+pub fn check_solvable(train: &TrainConfig, samples: usize, iterations: usize) -> Result<()> {
+    if !matches!(train.optimizer, OptimizerConfig::Gd { .. }) {
+        return Err(Error::config(
+            "optimizer.kind",
+            "gd (the DMFT describes full-batch gradient descent)",
+        ));
+    }
+    if train.model.arch != Arch::Mlp {
+        return Err(Error::config(
+            "model.arch",
+            "mlp (the DMFT solvers cover MLPs)",
+        ));
+    }
+    let (_, _, p, pt) = crate::budget::data_shape(train);
+    let (p, pt) = (p as usize, pt as usize);
+    check_range("data (training points)", p, 1, MAX_POINTS)?;
+    let depth = train.model.depth;
+    let n = p * (train.steps + 1);
+    if depth > 1 && n > MAX_PT {
+        return Err(Error::config(
+            "steps",
+            format!(
+                "P (T + 1) <= {MAX_PT} for the deep DMFT (P = {p} training points, T = {} steps)",
+                train.steps
+            ),
+        ));
+    }
+    let work = solve_work(
+        train.model.activation,
+        depth,
+        p,
+        pt,
+        train.steps,
+        samples,
+        iterations,
+    );
+    if work > MAX_WORK {
+        return Err(Error::Budget(format!(
+            "the DMFT of this setup needs an estimated {work:.2e} flops > {MAX_WORK:.0e}; use fewer samples, steps or points"
+        )));
+    }
+    Ok(())
+}
+
+/// Estimated flops of the solver that takes this setup (the same estimates the solvers
+/// check against [`MAX_WORK`]).
+pub fn solve_work(
+    act: Activation,
+    depth: usize,
+    p: usize,
+    pt: usize,
+    steps: usize,
+    samples: usize,
+    iterations: usize,
+) -> f64 {
+    let n_all = (p + pt) as f64;
+    let n_deep = (p * (steps + 1)) as f64;
+    match (depth, act == Activation::Linear) {
+        (1, true) => 8.0 * steps as f64 * n_all * n_all,
+        (1, false) => 6.0 * samples as f64 * steps as f64 * (n_all * p as f64 + n_all),
+        (_, true) => 12.0 * n_deep.powi(3) * (depth * iterations) as f64,
+        _ => deep::marching_work(p, steps, samples, depth, iterations),
+    }
+}
+
+impl Kind for DmftConfig {
+    type Output = DmftResult;
+
+    fn validate(&self) -> Result<()> {
+        DmftConfig::validate(self)
+    }
+
+    fn cost(&self) -> Cost {
+        dmft_cost(&self.train, self.samples, self.iterations)
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<DmftResult> {
+        solve(self, progress)
+    }
+
+    fn csv(&self, out: &DmftResult) -> Vec<(String, String)> {
+        dmft_csv(out)
+    }
+}
+
+/// DMFT of a training setup with `samples` single-site samples: per layer, S sampled
+/// trajectories of length `P (T + 1)` (fields, gradients, noises) and the `[PT x PT]`
+/// kernels, responses and their square roots; work `O(S n^2 + n^3)` per layer and
+/// iteration on the `n = P (h + 1)` steps up to the iteration's horizon `h`. The
+/// two-layer solver is one sweep; the deep one marches (horizon `WINDOW` steps past
+/// the settled ones, about one more step per iteration), so its estimate sums the
+/// horizons of `min(iterations, T + WINDOW + 1)` iterations.
+pub fn dmft_cost(cfg: &TrainConfig, samples: usize, iterations: usize) -> Cost {
+    let (_, _, p, _) = crate::budget::data_shape(cfg);
+    let pt = p as f64 * (cfg.steps as f64 + 1.0);
+    let layers = cfg.model.depth as f64;
+    let s = samples as f64;
+    let flops = if cfg.model.depth <= 1 {
+        s * pt * pt + pt * pt * pt
+    } else {
+        crate::theory::dmft::deep::marching_work(
+            p as usize,
+            cfg.steps,
+            samples,
+            cfg.model.depth,
+            iterations,
+        )
+    };
+    let records = (cfg.steps / cfg.observe.every.max(1) + 2) as f64;
+    let p = p as f64;
+    let numbers = 3.0 * pt + records * (2.0 * layers + 1.0) * p * p;
+    Cost {
+        bytes: saturate(8.0 * layers * (6.0 * s * pt + 8.0 * pt * pt)),
+        cell_bytes: 0,
+        json_bytes: saturate(JSON_BYTES_PER_NUMBER * numbers),
+        flops,
+    }
+}
+
+/// `dmft_loss`: `step,loss`; `dmft_history`: `iteration,change`.
+pub fn dmft_csv(r: &DmftResult) -> Vec<(String, String)> {
+    let mut s = String::from("step,loss\n");
+    for (t, l) in r.loss.iter().enumerate() {
+        s.push_str(&format!("{t},{l}\n"));
+    }
+    let mut h = String::from("iteration,change\n");
+    for (i, c) in r.history.iter().enumerate() {
+        h.push_str(&format!("{i},{c}\n"));
+    }
+    vec![("dmft_loss".into(), s), ("dmft_history".into(), h)]
 }
 
 /// What a DMFT solve returns.
@@ -172,7 +301,7 @@ impl Problem {
         let tc = &cfg.train;
         let data = tc.data.load()?;
         let (p, pt) = (data.p_train(), data.p_test());
-        check_range("train.data (training points)", p, 1, MAX_POINTS)?;
+        check_range("train.data (training points)", p, 1, MAX_POINTS)?; // CSV: known once parsed
         let mut warnings = vec![];
         if data.outputs > 1 {
             warnings.push(format!(

@@ -1,0 +1,177 @@
+//! What every kind of computation provides: the [`Kind`] trait, implemented beside each
+//! engine, and [`Sweep`] for the kinds whose work is independent cells.
+//!
+//! A kind is one serde config (the JSON object tagged `kind` in
+//! [`crate::run::RunConfig`]). It knows how to check itself ([`Kind::validate`]), what
+//! it will cost before anything is allocated ([`Kind::cost`]), how to compute its
+//! result ([`Kind::run`]) and how to write that result as CSV tables ([`Kind::csv`]).
+//! `run.rs` lists the kinds once and dispatches every call; nothing else matches on
+//! them. Adding a kind: see `docs/kinds.md`.
+//!
+//! A sweep's result is a pure function of `(config, cell index)` per cell, assembled in
+//! index order. So the same sweep runs all at once ([`run_sweep`]: cells in parallel
+//! natively, one after another on wasm), as shard `i` of `n` (`run --shard`, the page's
+//! workers), and `merge` of the shards gives the same result.
+
+use crate::budget::Cost;
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One kind of computation: its config is `Self`.
+pub trait Kind: Serialize + DeserializeOwned + Clone + PartialEq + Default + Send + Sync {
+    /// The result, serialised beside the config in a run record.
+    type Output: Serialize + DeserializeOwned + Clone + PartialEq + Send;
+
+    /// Range-check every field, and everything the engine would refuse later (so that a
+    /// config is refused before any work starts). Errors name the field path relative
+    /// to this config (`model.width`, `base.steps`).
+    fn validate(&self) -> Result<()>;
+
+    /// Estimated peak memory and work of [`Kind::run`], counting everything it
+    /// allocates (data, test points, depth, samples, the result). Cheap (no data is
+    /// parsed or cloned per cell); call after [`Kind::validate`].
+    fn cost(&self) -> Cost;
+
+    /// Compute the result. Assumes [`Kind::validate`] passed.
+    fn run(&self, progress: &dyn Progress) -> Result<Self::Output>;
+
+    /// CSV tables of a result: `(file stem, CSV text)` pairs.
+    fn csv(&self, out: &Self::Output) -> Vec<(String, String)>;
+}
+
+/// A kind whose work is independent cells, each a pure function of the config and its
+/// index, assembled in index order.
+pub trait Sweep: Kind {
+    /// The result of one cell (what a shard file carries per cell).
+    type Cell: Serialize + DeserializeOwned + Clone + PartialEq + Send;
+
+    /// Number of cells.
+    fn cells(&self) -> usize;
+
+    /// Compute cell `k < cells()`.
+    fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<Self::Cell>;
+
+    /// Check that `cell` has the shape cell `k` of this config has (array lengths,
+    /// variant): `merge` reads cells from files, and [`Sweep::assemble`] may index
+    /// them without further checks once every cell passed.
+    fn check_cell(&self, k: usize, cell: &Self::Cell) -> Result<()>;
+
+    /// The result from every cell's result, in index order (each already checked).
+    fn assemble(&self, cells: &[Self::Cell]) -> Result<Self::Output>;
+}
+
+/// Largest number of cells a sweep may have: bounds validation, costing and the shard
+/// files whatever the config asks.
+pub const MAX_CELLS: usize = 4096;
+
+/// Refuse a cell count over [`MAX_CELLS`], naming what multiplies to it.
+pub fn check_cells(count: usize, what: &str) -> Result<()> {
+    if count > MAX_CELLS {
+        return Err(Error::config(
+            what,
+            format!("at most {MAX_CELLS} cells in all, got {count}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Run every cell of a sweep (in parallel natively) and assemble the result.
+pub fn run_sweep<S: Sweep>(sweep: &S, progress: &dyn Progress) -> Result<S::Output> {
+    let all: Vec<usize> = (0..sweep.cells()).collect();
+    let cells = map_cells(&all, progress, |k, p| sweep.run_cell(k, p))?;
+    sweep.assemble(&cells)
+}
+
+/// The indices of shard `index` of `count` over `total` cells: `k % count == index`
+/// (interleaving cheap and costly cells, so shards take similar times).
+pub fn shard_indices(total: usize, index: usize, count: usize) -> Result<Vec<usize>> {
+    if count == 0 || index >= count {
+        return Err(Error::config(
+            "shard",
+            format!("i/n with n >= 1 and 0 <= i < n, got {index}/{count}"),
+        ));
+    }
+    Ok((index..total).step_by(count).collect())
+}
+
+/// Run `f` on each index, in parallel natively, and return the results in index order.
+/// Progress reports the number of finished cells; the first error (in index order) is
+/// returned.
+pub fn map_cells<T: Send>(
+    indices: &[usize],
+    progress: &dyn Progress,
+    f: impl Fn(usize, &dyn Progress) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let done = AtomicU64::new(0);
+    let total = indices.len() as u64;
+    progress.update("cells", 0, total);
+    let inner = CancelOnly(progress);
+    let one = |&k: &usize| -> Result<T> {
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let r = f(k, &inner)?;
+        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress.update("cells", d, total);
+        Ok(r)
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    let out: Vec<Result<T>> = {
+        use rayon::prelude::*;
+        indices.par_iter().map(one).collect()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let out: Vec<Result<T>> = indices.iter().map(one).collect();
+    out.into_iter().collect()
+}
+
+/// How many cells run at once here: rayon's threads natively, one on wasm (each page
+/// worker runs its shard's cells one after another).
+pub fn cells_in_flight(cells: usize) -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    let threads = rayon::current_num_threads();
+    #[cfg(target_arch = "wasm32")]
+    let threads = 1;
+    threads.min(cells).max(1)
+}
+
+/// Passes cancellation through to a cell but not its fine-grained progress (cells run
+/// concurrently; the sweep reports whole cells).
+struct CancelOnly<'a>(&'a dyn Progress);
+
+impl Progress for CancelOnly<'_> {
+    fn update(&self, _stage: &str, _done: u64, _total: u64) {}
+    fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+/// Check that a cell's array has the length the config implies.
+pub fn check_len(what: &str, len: usize, want: usize) -> Result<()> {
+    if len != want {
+        return Err(Error::config(
+            what,
+            format!("{want} entries (as the config implies), got {len}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_cells() {
+        let mut all: Vec<usize> = (0..3)
+            .flat_map(|i| shard_indices(10, i, 3).unwrap())
+            .collect();
+        all.sort();
+        assert_eq!(all, (0..10).collect::<Vec<_>>());
+        assert!(shard_indices(10, 3, 3).is_err());
+        assert!(shard_indices(10, 0, 0).is_err());
+    }
+}

@@ -48,7 +48,10 @@ fn main() {
     };
     println!(
         "train_width{width}[{}] {rate:.1} steps/s (final loss {:.4e})",
-        res.backend.replace(' ', "_"),
+        match &res.backend.adapter {
+            Some(a) => format!("gpu:{}", a.replace(' ', "_")),
+            None => "cpu".into(),
+        },
         res.train_loss.last().unwrap()[0]
     );
 }

@@ -11,7 +11,7 @@
 //! training loop as a future ([`train_on_async`]). Sweeps and the other kinds stay on the
 //! CPU (wasm simd128).
 
-use crate::backend::{Device, DeviceChoice, Gpu, GpuOptions, select};
+use crate::backend::{BackendReport, Device, DeviceChoice, Gpu, GpuOptions, select};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::link;
@@ -73,15 +73,16 @@ async fn worker_gpu() -> std::result::Result<Gpu, String> {
     r
 }
 
-/// The backend a train run with `device = "gpu"` gets in this worker: `"gpu (<adapter>)"`
-/// when WebGPU gives an adapter and the kernels compile on it, else
-/// `"cpu (WebGPU unavailable: <why>)"`. Acquires (and caches) the device.
+/// The backend a train run with `device = "gpu"` gets in this worker, as
+/// [`BackendReport`] JSON: the GPU with its adapter when WebGPU gives one and the
+/// kernels compile on it, else the CPU with the reason in `fallback`. Acquires (and
+/// caches) the device.
 #[wasm_bindgen]
 pub async fn gpu_backend() -> String {
-    match worker_gpu().await {
-        Ok(g) => format!("gpu ({})", g.adapter_name()),
-        Err(e) => format!("cpu (WebGPU unavailable: {e})"),
-    }
+    to_json(&match worker_gpu().await {
+        Ok(g) => BackendReport::of(&Device::Gpu(g)),
+        Err(e) => BackendReport::fell_back(format!("WebGPU unavailable: {e}")),
+    })
 }
 
 /// Run a config like [`run`], returning a Promise of its [`RunRecord`] JSON. A train run
@@ -123,24 +124,28 @@ async fn train_async(c: &TrainConfig, choice: DeviceChoice) -> Result<TrainResul
         c.model.width,
         c.model.depth,
     );
-    let want_gpu = match choice {
+    // the GPU is only acquired when the policy could use it
+    let might_use = match choice {
         DeviceChoice::Cpu => false,
-        DeviceChoice::Gpu => true,
         DeviceChoice::Auto => flops >= select::GPU_MIN_FLOPS_PER_STEP,
+        DeviceChoice::Gpu => true,
     };
-    let (device, note) = if want_gpu {
-        match worker_gpu().await {
-            // a software adapter is never faster than the CPU: only `gpu` takes it
-            Ok(g) if choice == DeviceChoice::Gpu || !g.is_software() => (Device::Gpu(g), None),
-            Ok(_) => (Device::Cpu, None),
-            Err(e) => (Device::Cpu, Some(format!("WebGPU unavailable: {e}"))),
-        }
+    let gpu = if might_use {
+        worker_gpu()
+            .await
+            .map_err(|e| format!("WebGPU unavailable: {e}"))
     } else {
-        (Device::Cpu, None)
+        Err("not acquired".into())
+    };
+    let (use_gpu, fallback) =
+        select::decide(choice, flops, gpu.as_ref().map_err(String::as_str), true);
+    let device = match gpu {
+        Ok(g) if use_gpu => Device::Gpu(g),
+        _ => Device::Cpu,
     };
     let mut res = train_on_async(device, c, &data, &JsProgress).await?;
-    if let Some(note) = note {
-        res.backend = format!("{} ({note})", res.backend);
+    if fallback.is_some() {
+        res.backend.fallback = fallback;
     }
     Ok(res)
 }

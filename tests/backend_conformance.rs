@@ -78,7 +78,7 @@ fn broken_shader_and_forced_cpu_choices_end_on_the_cpu() {
         assert!(e.contains("shader"), "{e}");
     }
     let s = select::select(DeviceChoice::Cpu, 1e12);
-    assert!(matches!(s.device, Device::Cpu) && s.note.is_none());
+    assert!(matches!(s.device, Device::Cpu) && s.fallback.is_none());
     // small problems stay on the CPU under Auto
     let s = select::select(DeviceChoice::Auto, 1e3);
     assert!(matches!(s.device, Device::Cpu));

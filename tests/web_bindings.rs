@@ -2,6 +2,7 @@
 //! wasm-bindgen-test-runner (`make test-wasm`). Natively this file is empty.
 #![cfg(target_arch = "wasm32")]
 
+use scaling_playground::backend::{BackendReport, DeviceKind};
 use scaling_playground::run::{RunConfig, RunOutput, RunRecord};
 use scaling_playground::web;
 use wasm_bindgen::prelude::*;
@@ -174,16 +175,22 @@ async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
     let (RunOutput::Train(a), RunOutput::Train(b)) = (&asked_gpu.result, &sync.result) else {
         panic!("not train results")
     };
+    assert_eq!(a.backend.device, DeviceKind::Cpu);
     assert!(
-        a.backend.starts_with("cpu (WebGPU unavailable"),
-        "{}",
+        a.backend
+            .fallback
+            .as_deref()
+            .is_some_and(|w| w.starts_with("WebGPU unavailable")),
+        "{:?}",
         a.backend
     );
     assert_eq!(a.train_loss, b.train_loss);
+    let report: BackendReport = serde_json::from_str(&web::gpu_backend().await).unwrap();
+    assert_eq!(report.device, DeviceKind::Cpu);
     assert!(
-        web::gpu_backend()
-            .await
-            .starts_with("cpu (WebGPU unavailable")
+        report
+            .fallback
+            .is_some_and(|w| w.starts_with("WebGPU unavailable"))
     );
     let e = message(
         web::run_async(SMALL.into(), noop, "tpu".into())

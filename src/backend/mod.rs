@@ -17,7 +17,7 @@ pub mod sgemm_x86;
 
 pub use cpu::Cpu;
 pub use gpu::{Gpu, GpuOptions};
-pub use select::{DeviceChoice, Selection};
+pub use select::{BackendReport, DeviceChoice, DeviceKind, Selection};
 
 use crate::config::Activation;
 

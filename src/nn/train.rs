@@ -7,7 +7,7 @@
 
 use super::network::{Ensemble, Workspace};
 use super::observe::{self, CoordSnapshot, KernelSnapshot};
-use crate::backend::{AdamStep, Device, DeviceChoice, Tensor, select};
+use crate::backend::{AdamStep, BackendReport, Device, DeviceChoice, Tensor, select};
 use crate::config::{OptimizerConfig, TrainConfig};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 /// Everything recorded along one training run of an ensemble.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TrainResult {
-    /// Backend that ran ("cpu", "gpu: <adapter> (Vulkan)", or "cpu (fallback to cpu: why)"
-    /// when a GPU was asked for and could not be used or was lost mid-run).
-    pub backend: String,
+    /// Where the run computed, and why not on a GPU that was asked for or was lost
+    /// mid-run.
+    pub backend: BackendReport,
     /// Steps at which observables were recorded.
     pub steps: Vec<usize>,
     /// `train_loss[record][seed]`.
@@ -106,8 +106,8 @@ pub fn train_with(
     );
     let sel = select::select(choice, flops);
     let mut res = train_on(sel.device, cfg, data, progress)?;
-    if let Some(note) = sel.note {
-        res.backend = format!("{} ({note})", res.backend);
+    if sel.fallback.is_some() {
+        res.backend.fallback = sel.fallback;
     }
     Ok(res)
 }
@@ -138,7 +138,7 @@ pub async fn train_on_async(
         None => Ok(res),
         Some(why) => {
             let mut res = train_once(Device::Cpu, cfg, data, progress).await?;
-            res.backend = format!("cpu (fallback to cpu: {why})");
+            res.backend = BackendReport::fell_back(why);
             Ok(res)
         }
     }
@@ -291,7 +291,7 @@ impl<'a> Trainer<'a> {
         let steps = self.cfg.steps;
         let every = self.cfg.observe.every;
         let mut res = TrainResult {
-            backend: self.net.device.name(),
+            backend: BackendReport::of(&self.net.device),
             diverged_at: vec![None; self.net.seeds],
             ..Default::default()
         };

@@ -35,7 +35,7 @@ pub mod linear;
 pub mod products;
 pub mod two_layer;
 
-use crate::backend::{Device, DeviceChoice};
+use crate::backend::{BackendReport, Device, DeviceChoice};
 use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_range};
@@ -259,10 +259,10 @@ pub struct DmftResult {
     pub warnings: Vec<String>,
     /// Final centred `f(T)` on the test points (two-layer solvers; empty otherwise).
     pub test_outputs: Vec<f64>,
-    /// Where the Monte Carlo products ran ("cpu", "gpu: <adapter> (Vulkan)", or
-    /// "cpu (fallback to cpu: why)"); empty for the closed forms.
+    /// Where the Monte Carlo products ran, and why not on a GPU that was asked for or
+    /// failed mid-solve (the closed forms run on the CPU).
     #[serde(default)]
-    pub backend: String,
+    pub backend: BackendReport,
     /// Kernel estimates (and Stein covariances) of the deep solver computed on a GPU, by
     /// compensated products ([`products`] module); 0 on the CPU.
     #[serde(default, skip_serializing_if = "is_zero")]

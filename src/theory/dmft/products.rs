@@ -23,7 +23,7 @@
 //! A GPU that fails (lost device, a failed readback) is dropped for the rest of the
 //! solve: the product is redone on the CPU and a warning says so.
 
-use crate::backend::{Device, DeviceChoice, Gemm, select};
+use crate::backend::{BackendReport, Device, DeviceChoice, Gemm, select};
 use crate::theory::linalg::{self, Layout};
 
 /// Largest number of terms one f32 sum on the device adds.
@@ -35,8 +35,10 @@ const MAX_BINDING_BYTES: usize = 128 << 20;
 /// The device the heavy products run on, and what happened to it.
 pub(crate) struct Products {
     device: Device,
-    /// Non-fatal notes for `DmftResult::warnings` (device fallbacks).
+    /// Non-fatal notes for `DmftResult::warnings`.
     pub warnings: Vec<String>,
+    /// Why the GPU asked for was not used, or was dropped mid-solve.
+    pub fallback: Option<String>,
     /// Products computed on the device (for tests and the report).
     pub on_device: usize,
     /// Of those, products by [`Products::gemm_compensated`].
@@ -49,6 +51,7 @@ impl Products {
         Products {
             device: device_for_solver(device),
             warnings: vec![],
+            fallback: None,
             on_device: 0,
             compensated_on_device: 0,
         }
@@ -57,15 +60,12 @@ impl Products {
     /// Products on the device [`select`] picks for `choice` and a solve whose largest
     /// product costs `flops` (the same threshold as a training step: the work between
     /// two host synchronisations).
+    /// In the browser the solver cannot wait for readbacks, so the policy keeps it on
+    /// the CPU there.
     pub fn select(choice: DeviceChoice, flops: f64) -> Self {
-        if cfg!(target_arch = "wasm32") {
-            // no blocking readback in the browser: do not even acquire a GPU there
-            return Products::on(Device::Cpu);
-        }
         let sel = select::select(choice, flops);
         let mut p = Products::on(sel.device);
-        p.warnings
-            .extend(sel.note.map(|n| format!("DMFT products: {n}")));
+        p.fallback = sel.fallback;
         p
     }
 
@@ -74,12 +74,12 @@ impl Products {
         matches!(self.device, Device::Gpu(_)) || self.on_device > 0
     }
 
-    /// Where the products ran: the device in use, and why the GPU was dropped if it was.
-    pub fn backend(&self) -> String {
-        let name = self.device.name();
-        match self.warnings.iter().find(|w| w.contains("fallback to cpu")) {
-            Some(w) => format!("{name} ({})", w.trim_start_matches("DMFT products: ")),
-            None => name,
+    /// Where the products ran: the device in use, and why the GPU was not used or was
+    /// dropped, if it was.
+    pub fn backend(&self) -> BackendReport {
+        BackendReport {
+            fallback: self.fallback.clone(),
+            ..BackendReport::of(&self.device)
         }
     }
 
@@ -189,8 +189,10 @@ impl Products {
                     return;
                 }
                 Err(Some(why)) => {
-                    self.warnings
-                        .push(format!("DMFT products: fallback to cpu: {why}"));
+                    self.warnings.push(format!(
+                        "DMFT products: the GPU failed, finished on the CPU: {why}"
+                    ));
+                    self.fallback = Some(why);
                     self.device = Device::Cpu;
                 }
                 // too large for one binding: this product only on the CPU

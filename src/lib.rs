@@ -15,6 +15,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiments;
+pub mod json;
 pub mod link;
 pub mod nan;
 pub mod nn;

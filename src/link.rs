@@ -14,17 +14,68 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub const MAX_LINK_CHARS: usize = 64 * 1024;
 pub const MAX_INFLATED_BYTES: usize = 1 << 20;
 
-/// The fragment (without `#`) that encodes `cfg`.
+/// The fragment (without `#`) that encodes `cfg`, unchecked: a config that is invalid or
+/// too large gives a fragment [`decode`] refuses. Prefer [`encode_checked`].
 pub fn encode(cfg: &RunConfig) -> String {
     let json = serde_json::to_vec(cfg).expect("configs always serialise");
-    let packed = miniz_oxide::deflate::compress_to_vec(&json, 9);
+    pack(&json)
+}
+
+fn pack(json: &[u8]) -> String {
+    let packed = miniz_oxide::deflate::compress_to_vec(json, 9);
     format!("c={SCHEMA_VERSION}.{}", URL_SAFE_NO_PAD.encode(packed))
 }
 
-/// A full URL for `cfg` under `base` (for example `http://127.0.0.1:8080/`).
-pub fn url(base: &str, cfg: &RunConfig) -> String {
+/// The fragment (without `#`) that encodes `cfg`, refused where [`decode`] would refuse
+/// it: the config must validate, survive its JSON round trip unchanged (a non-finite
+/// number would become `null`), inflate to at most [`MAX_INFLATED_BYTES`] and give a
+/// link of at most [`MAX_LINK_CHARS`] characters.
+pub fn encode_checked(cfg: &RunConfig) -> Result<String> {
+    cfg.validate()?;
+    let json = serde_json::to_vec(cfg)
+        .map_err(|e| Error::config("link", format!("a config that serialises ({e})")))?;
+    if json.len() > MAX_INFLATED_BYTES {
+        return Err(Error::config(
+            "link",
+            format!(
+                "a config of at most {MAX_INFLATED_BYTES} bytes of JSON, got {}",
+                json.len()
+            ),
+        ));
+    }
+    let back: RunConfig = serde_json::from_slice(&json).map_err(|e| json_error(&e))?;
+    if back != *cfg {
+        return Err(Error::config(
+            "link",
+            "a config that reads back unchanged from its JSON (is a number not finite?)",
+        ));
+    }
+    let fragment = pack(&json);
+    check_length(fragment.len())?;
+    Ok(fragment)
+}
+
+fn check_length(chars: usize) -> Result<()> {
+    if chars > MAX_LINK_CHARS {
+        return Err(Error::config(
+            "link",
+            format!(
+                "a link of at most {MAX_LINK_CHARS} characters, got {chars} (inline or CSV \
+                 data makes links long: use a config file)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A full URL for `cfg` under `base` (for example `http://127.0.0.1:8080/`), refused
+/// where `run --link` would refuse it (see [`encode_checked`]; the limit counts the
+/// whole URL, as [`decode`] does).
+pub fn url(base: &str, cfg: &RunConfig) -> Result<String> {
     let base = base.split('#').next().unwrap_or(base);
-    format!("{base}#{}", encode(cfg))
+    let url = format!("{base}#{}", encode_checked(cfg)?);
+    check_length(url.trim().len())?;
+    Ok(url)
 }
 
 /// Decode a link: a whole URL, a fragment `c=1.xxx` or a bare `1.xxx`. The error names
@@ -217,8 +268,9 @@ mod tests {
     #[test]
     fn round_trip_and_truncation() {
         let cfg = RunConfig::Train(TrainConfig::default());
-        let u = url("http://127.0.0.1:8080/sub/", &cfg);
+        let u = url("http://127.0.0.1:8080/sub/", &cfg).unwrap();
         assert_eq!(decode(&u).unwrap(), cfg);
+        assert_eq!(decode(&encode_checked(&cfg).unwrap()).unwrap(), cfg);
         assert_eq!(decode(&encode(&cfg)).unwrap(), cfg);
         let cut = &u[..u.len() - 10];
         let e = decode(cut).unwrap_err().to_string();

@@ -105,6 +105,19 @@ fn one() -> f64 {
     1.0
 }
 
+/// Deserialize a unit variant of an internally tagged enum from an object that holds
+/// nothing but the tag. Serde's derive ignores the other fields of such a variant even
+/// under `deny_unknown_fields` (`{"kind": "sp", "anything": 1}` would pass, its field
+/// dropped); this refuses them. The serialised form is unchanged (`{"kind": "sp"}`).
+pub(crate) fn no_fields<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<(), D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoFields {}
+    NoFields::deserialize(d).map(|NoFields {}| ())
+}
+
 /// How weights are scaled with width N: multiplier N^{-a_l}, init std N^{-b_l} and
 /// learning rate eta N^{-c} (Yang & Hu's abc-parameterisation), with an output multiplier
 /// 1/gamma0 and a learning-rate factor gamma0^2 (the richness knob of mean-field theory).
@@ -114,6 +127,7 @@ fn one() -> f64 {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Parameterization {
     /// Standard (PyTorch default, no LR scaling): a = 0, b = 1/2 past the input, c = 0.
+    #[serde(deserialize_with = "no_fields")]
     Sp,
     /// NTK: a = 1/2 past the input, b = 0, c = 0.
     Ntk {

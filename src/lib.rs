@@ -18,6 +18,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiments;
+pub mod json;
 pub mod kind;
 pub mod link;
 pub mod nan;

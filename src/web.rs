@@ -21,9 +21,44 @@ use crate::run::{self, RunConfig, RunOutput, RunRecord, SCHEMA_VERSION};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-fn js(e: Error) -> JsError {
-    JsError::new(&e.to_string())
+/// The core's error as a JavaScript `Error` whose message is the core's own, with its
+/// parts as data: `kind` (`config`, `data`, `numerical`, `budget`, `cancelled`) and, for
+/// config errors, `field` (the dotted path) and `expected`. The page reads these, never
+/// the message.
+fn js(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&err, &JsValue::from_str(k), &JsValue::from_str(v));
+    };
+    set("kind", error_kind(&e));
+    if let Error::Config { field, expected } = &e {
+        set("field", field);
+        set("expected", expected);
+    }
+    err.into()
 }
+
+fn error_kind(e: &Error) -> &'static str {
+    match e {
+        Error::Config { .. } => "config",
+        Error::Data(_) => "data",
+        Error::Numerical(_) => "numerical",
+        Error::Budget(_) => "budget",
+        Error::Cancelled => "cancelled",
+    }
+}
+
+/// The same parts as [`js`], as a JSON value (for errors inside a JSON result).
+fn error_value(e: &Error) -> serde_json::Value {
+    let mut v = serde_json::json!({ "kind": error_kind(e), "message": e.to_string() });
+    if let Error::Config { field, expected } = e {
+        v["field"] = field.clone().into();
+        v["expected"] = expected.clone().into();
+    }
+    v
+}
+
+type JsResult<T> = std::result::Result<T, JsValue>;
 
 fn parse_config(config_json: &str) -> Result<RunConfig> {
     serde_json::from_str(config_json)
@@ -96,13 +131,13 @@ pub async fn run_async(
     config_json: String,
     progress: js_sys::Function,
     device: String,
-) -> std::result::Result<String, JsError> {
+) -> JsResult<String> {
     let cfg = parse_config(&config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
     let choice: DeviceChoice =
         serde_json::from_value(serde_json::Value::String(device.trim().to_lowercase()))
-            .map_err(|_| JsError::new("device: expected \"auto\", \"cpu\" or \"gpu\""))?;
+            .map_err(|_| js(Error::config("device", "\"auto\", \"cpu\" or \"gpu\"")))?;
     SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
     let out = match &cfg {
         RunConfig::Train(c) => train_async(c, choice).await.map(RunOutput::Train),
@@ -152,7 +187,7 @@ async fn train_async(c: &TrainConfig, choice: DeviceChoice) -> Result<TrainResul
 
 /// Parse and range-check a config; returns it normalised (every default filled in).
 #[wasm_bindgen]
-pub fn validate(config_json: &str) -> std::result::Result<String, JsError> {
+pub fn validate(config_json: &str) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
     cfg.validate().map_err(js)?;
     Ok(to_json(&cfg))
@@ -160,29 +195,28 @@ pub fn validate(config_json: &str) -> std::result::Result<String, JsError> {
 
 /// The default config of a run kind (`"train"`, ...); an error if this build lacks it.
 #[wasm_bindgen]
-pub fn default_config(kind: &str) -> std::result::Result<String, JsError> {
+pub fn default_config(kind: &str) -> JsResult<String> {
     let cfg = parse_config(&to_json(&serde_json::json!({ "kind": kind }))).map_err(js)?;
     Ok(to_json(&cfg))
 }
 
 /// The link fragment (`c=1.<payload>`) of a config.
 #[wasm_bindgen]
-pub fn encode_link(config_json: &str) -> std::result::Result<String, JsError> {
+pub fn encode_link(config_json: &str) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
-    cfg.validate().map_err(js)?;
-    Ok(link::encode(&cfg))
+    link::encode_checked(&cfg).map_err(js)
 }
 
 /// Decode a link (URL, fragment or bare payload) to its validated config JSON.
 #[wasm_bindgen]
-pub fn decode_link(link_text: &str) -> std::result::Result<String, JsError> {
+pub fn decode_link(link_text: &str) -> JsResult<String> {
     link::decode(link_text).map(|c| to_json(&c)).map_err(js)
 }
 
 /// Decode a link to the raw JSON it carries, before the schema is applied, so the page
 /// can keep the valid parts of a partly invalid link.
 #[wasm_bindgen]
-pub fn decode_link_value(link_text: &str) -> std::result::Result<String, JsError> {
+pub fn decode_link_value(link_text: &str) -> JsResult<String> {
     link::decode_value(link_text)
         .map(|v| to_json(&v))
         .map_err(js)
@@ -206,12 +240,13 @@ pub fn presets() -> String {
 /// `{config, problems}` where every valid field of the link is applied and each invalid
 /// one is named in `problems` (see [`link::open`]).
 #[wasm_bindgen]
-pub fn open_link(link_text: &str, current_json: &str) -> std::result::Result<String, JsError> {
+pub fn open_link(link_text: &str, current_json: &str) -> JsResult<String> {
     let current = parse_config(current_json).map_err(js)?;
     let opened = link::open(link_text, &current);
+    let problems: Vec<serde_json::Value> = opened.problems.iter().map(error_value).collect();
     Ok(to_json(&serde_json::json!({
         "config": opened.config,
-        "problems": opened.problems,
+        "problems": problems,
     })))
 }
 
@@ -219,10 +254,7 @@ pub fn open_link(link_text: &str, current_json: &str) -> std::result::Result<Str
 /// the limit), with `workers` page workers each running one cell of a sweep at a time
 /// and the result's JSON held; returns the estimated peak in bytes otherwise.
 #[wasm_bindgen]
-pub fn check_budget(
-    config_json: &str,
-    workers: Option<usize>,
-) -> std::result::Result<f64, JsError> {
+pub fn check_budget(config_json: &str, workers: Option<usize>) -> JsResult<f64> {
     let cfg = parse_config(config_json).map_err(js)?;
     let in_flight = workers.unwrap_or(1).clamp(1, cfg.cells().max(1));
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, in_flight, true)
@@ -234,7 +266,7 @@ pub fn check_budget(
 /// a sweep into shards across its workers with [`run_shard`] and joins them with
 /// [`merge`].
 #[wasm_bindgen]
-pub fn cells(config_json: &str) -> std::result::Result<usize, JsError> {
+pub fn cells(config_json: &str) -> JsResult<usize> {
     let cfg = parse_config(config_json).map_err(js)?;
     Ok(cfg.cells())
 }
@@ -246,7 +278,7 @@ pub fn run_shard(
     index: usize,
     count: usize,
     progress: js_sys::Function,
-) -> std::result::Result<String, JsError> {
+) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
@@ -259,18 +291,18 @@ pub fn run_shard(
 
 /// Join shard records (a JSON array of [`RunRecord`]s) into the whole sweep's record.
 #[wasm_bindgen]
-pub fn merge(parts_json: &str) -> std::result::Result<String, JsError> {
+pub fn merge(parts_json: &str) -> JsResult<String> {
     let parts: Vec<RunRecord> = serde_json::from_str(parts_json)
-        .map_err(|e| JsError::new(&format!("not a list of shard records: {e}")))?;
+        .map_err(|e| js(Error::Data(format!("not a list of shard records: {e}"))))?;
     run::merge(&parts).map(|r| to_json(&r)).map_err(js)
 }
 
 /// CSV tables of a run record (JSON as returned by [`run`]): a JSON array of
 /// `[file stem, CSV text]` pairs, the same tables the CLI writes with `--csv`.
 #[wasm_bindgen]
-pub fn csv(record_json: &str) -> std::result::Result<String, JsError> {
+pub fn csv(record_json: &str) -> JsResult<String> {
     let rec: RunRecord = serde_json::from_str(record_json)
-        .map_err(|e| JsError::new(&format!("not a run record: {e}")))?;
+        .map_err(|e| js(Error::Data(format!("not a run record: {e}"))))?;
     Ok(to_json(&rec.csv()))
 }
 
@@ -309,7 +341,7 @@ impl Progress for JsProgress {
 /// `progress(stage, done, total)` is called as the run advances. Cancellation is done
 /// by the page terminating the worker.
 #[wasm_bindgen]
-pub fn run(config_json: &str, progress: js_sys::Function) -> std::result::Result<String, JsError> {
+pub fn run(config_json: &str, progress: js_sys::Function) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;

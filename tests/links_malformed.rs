@@ -21,7 +21,8 @@ fn malformed_links_give_named_errors() {
     let good = link::url(
         "http://127.0.0.1:8080/",
         &RunConfig::Train(TrainConfig::default()),
-    );
+    )
+    .unwrap();
     let huge_array = format!(
         r#"{{"kind":"train","data":{{"task":"inline","x":[{}],"y":[[1]]}}}}"#,
         vec!["[1]"; 150_000].join(",")

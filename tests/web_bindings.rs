@@ -8,8 +8,15 @@ use scaling_playground::web;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-fn message(e: JsError) -> String {
-    js_sys::Error::from(JsValue::from(e)).message().into()
+fn message(e: JsValue) -> String {
+    js_sys::Error::from(e).message().into()
+}
+
+/// The `field` an error names, as data.
+fn field(e: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(e, &JsValue::from_str("field"))
+        .ok()
+        .and_then(|v| v.as_string())
 }
 
 const SMALL: &str = r#"{"kind":"train","model":{"width":32},"steps":20,"seeds":2,
@@ -32,7 +39,10 @@ fn link_round_trip() {
 
 #[wasm_bindgen_test]
 fn errors_name_the_field() {
-    let e = message(web::validate(r#"{"kind":"train","model":{"width":0}}"#).unwrap_err());
+    let err = web::validate(r#"{"kind":"train","model":{"width":0}}"#).unwrap_err();
+    // the field is data on the error, not only in its message
+    assert_eq!(field(&err).as_deref(), Some("model.width"));
+    let e = message(err);
     assert!(e.contains("model.width"), "{e}");
     let e = message(web::default_config("no_such_kind").unwrap_err());
     assert!(e.contains("config"), "{e}");

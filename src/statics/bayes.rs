@@ -266,7 +266,12 @@ impl Sweep for BayesConfig {
                 if nngp.outputs == 0 {
                     return Err(Error::config("nngp.outputs", "at least 1"));
                 }
-                check_len("nngp.var_test", nngp.var_test.len() * nngp.outputs, m)?;
+                let per_point = nngp.var_test.len().checked_mul(nngp.outputs);
+                check_len(
+                    "nngp.var_test (times outputs)",
+                    per_point.unwrap_or(usize::MAX),
+                    m,
+                )?;
                 check_len(
                     "saddle.posterior.mean_test",
                     saddle.posterior.mean_test.len(),

@@ -137,9 +137,8 @@ impl Kind for DepthLimitConfig {
         for &d in &self.depths {
             check_range("depths[]", d, 1, 1 << 16)?;
         }
-        check_range("x (rows)", self.x.len(), 0, 256)?;
         if !self.x.is_empty() {
-            super::kernels::rows(&self.x)?;
+            super::kernels::check_rows("x", &self.x, 256)?;
         }
         Ok(())
     }

@@ -80,6 +80,9 @@ export const engines = {
         const c = JSON.parse(ta.value);
         if (!c || typeof c !== "object" || Array.isArray(c)) throw new Error("not an object");
         ctx.state.engine = c;
+        const kind = String(c.kind ?? "train");
+        if (![...sel.options].some((o) => o.value === kind)) sel.append(el("option", { value: kind }, kind));
+        sel.value = kind;
         ta.removeAttribute("aria-invalid");
         this.textError = null;
       } catch (e) {

@@ -38,10 +38,8 @@ export function trainCaption(state, limitWhy) {
   const c = state.train;
   const o = c.optimizer;
   const task = c.data.task === "teacher" ? `${c.data.teacher || "linear"} teacher (P = ${c.data.train})` : `${c.data.task} data`;
-  const what = `${paramName(c.param)} ${c.model.arch === "resnet" ? "ResNets" : "MLPs"} (depth ${c.model.depth}, ${c.model.activation}), N = ${state.widths.join(", ")}, ${c.seeds} seeds, ${o.kind.toUpperCase()} η = ${o.lr}, ${task}`;
-  return limitWhy
-    ? `${what}: train (solid) and test (dashed) loss. No infinite-width curve: ${limitWhy}.`
-    : `${what}: train (solid) and test (dashed) loss against the infinite-width limits, DMFT (black) and lazy NTK (grey).`;
+  const what = `${paramName(c.param)} ${c.model.arch === "resnet" ? "ResNet" : "MLP"}, N = ${state.widths.join("/")}, ${c.seeds} seeds, ${o.kind.toUpperCase()} η ${o.lr}, ${task} · solid: train, dashed: test`;
+  return limitWhy ? `${what} · no infinite-width curve: ${limitWhy}` : `${what} · black: DMFT limit, grey: lazy (NTK) limit`;
 }
 
 export const train = {
@@ -97,7 +95,10 @@ export const train = {
       });
       if (theory.dmft) series.push({ label: "DMFT (N → ∞, rich)", x: theory.dmft.x, y: theory.dmft.y, dash: true, color: "#000" });
       if (theory.lazy) series.push({ label: "lazy limit (NTK regression)", x: theory.lazy.x, y: theory.lazy.y, dash: true, color: "#888" });
-      return Object.assign(claim(finals, theory, base), { xlabel: "step", ylabel: "loss", ylog: true, series: [...series, ...marks] });
+      const said = marks.length
+        ? { title: `Training diverged at ${marks.length === widths.length ? "every width" : "some widths"}: the learning rate is too large`, measured: marks.map((m) => m.label.replace(/^diverged: /, "")).join("; ").replace(/(N=\d+) at/g, "$1 diverged at") }
+        : claim(finals, theory, base);
+      return Object.assign(said, { xlabel: "step", ylabel: "loss", ylog: true, series: [...series, ...marks] });
     };
     const draw = () => drawSoon("loss", () => {
       if (me !== this.runId) return;

@@ -61,13 +61,15 @@ export function logTickValues(lo, hi, max = 8) {
       const v = +(m * 10 ** e).toPrecision(6);
       if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
     }
+    // a narrow stretch with fewer than three round mantissas: linear steps read better
+    if (set === MANTISSAS.all && out.length < 3) return linearTickValues(lo, hi, Math.max(2, Math.min(max, 5)));
     if (out.length <= max && out.length >= 2) return out;
-    if (out.length < 2 && set === MANTISSAS.all) return linearTickValues(lo, hi, Math.min(max, 5));
   }
-  // very wide: every k-th power of ten
+  // very wide: every k-th power of ten inside the range
   const out = [];
-  const step = Math.ceil((e1 - e0 + 1) / max);
-  for (let e = e0; e <= e1; e += step) if (10 ** e >= lo && 10 ** e <= hi) out.push(10 ** e);
+  const a = Math.ceil(Math.log10(lo) - 1e-9), b = Math.floor(Math.log10(hi) + 1e-9);
+  const step = Math.max(1, Math.ceil((b - a + 1) / max));
+  for (let e = a; e <= b; e += step) out.push(+(10 ** e).toPrecision(6));
   return out;
 }
 
@@ -86,6 +88,7 @@ export function linearTickValues(lo, hi, max = 6) {
 export function tickLabel(v) {
   if (v == null || !Number.isFinite(v)) return "";
   const a = Math.abs(v);
+  if (Number.isInteger(v) && a < 1e5) return String(v); // widths, steps: exact
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) {
     const [m, e] = v.toExponential().split("e");
     const mm = +(+m).toPrecision(2);
@@ -160,7 +163,7 @@ export function linePlot(host, spec, fit) {
   const holder = el("div", { class: "fig-body" });
   host.append(holder);
   const width = fit ? fit.width : Math.max(260, Math.min(host.clientWidth || 640, 1000) - 14);
-  const height = fit ? 200 : Math.round(Math.min(340, Math.max(210, width * 0.5)));
+  const height = fit ? 200 : Math.round(Math.min(340, Math.max(240, width * (width < 500 ? 0.8 : 0.5))));
   const data = align(spec);
   // extend the y range over error bars and bands
   const yExtra = [];

@@ -15,6 +15,7 @@ export function backendWords(ran, gpu, workers) {
     return { text: `GPU: this run trained on the GPU (WebGPU, ${name})`, detail: `backend: ${ran}` };
   }
   const why = ran && ran.match(/^cpu\s*\((.*)\)$/);
+  if (why && !gpu) return { text: `GPU: not available in this browser, running on ${cpu}`, detail: why[1] };
   if (why) return { text: `GPU: could not be used, running on ${cpu}`, detail: why[1] };
   if (gpu) {
     return {

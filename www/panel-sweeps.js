@@ -117,7 +117,7 @@ function table(lines, lrs, loss, div, tag) {
 // ------------------------------------------------------------------ coordinate check
 
 /** Train at each width for a few steps and draw per-layer mean |Δh| against width. */
-async function coordCheck(ctx, param, widths, figure, steps = 4) {
+async function coordCheck(ctx, param, widths, figure, steps = 4, verdict = null) {
   const configs = widths.map((w) => {
     const c = atWidth(ctx.state.train, w, { steps });
     if (param) c.param = param;
@@ -135,9 +135,12 @@ async function coordCheck(ctx, param, widths, figure, steps = 4) {
     }
     series.push({ label: "output: mean |Δf|", x: done.map(([, w]) => w), y: done.map(([r]) => mean(r.result.coords.at(-1).mean_abs_df)), points: true, dash: true, colorIndex: layers });
     const slopes = series.map((s) => slope(logSlope(s.x, s.y)));
-    const title = configs[0].param.kind === "sp"
-      ? `Under SP the updates grow with width (coordinate check after ${steps} steps)`
-      : `Under ${pname} every layer's update keeps its size at every width (after ${steps} steps)`;
+    // the claim: SP's updates grow; µP's (and any feature-learning abc's) keep their size
+    const grows = verdict ? !verdict.conditions[2].ok : configs[0].param.kind === "sp";
+    const who = verdict ? verdict.known.replace(/ \(.*\)$/, "") : pname;
+    const title = grows
+      ? `Under ${who} the updates change with width (coordinate check after ${steps} steps)`
+      : `Under ${who} every layer's update keeps its size at every width (after ${steps} steps)`;
     const measured = done.length > 1
       ? `slope of log |Δ| against log N: ${series.map((s, i) => `${s.label.split(":")[0]} ${slopes[i]}`).join(", ")} (flat: 0)`
       : "running…";
@@ -227,6 +230,6 @@ export const abc = {
     const r = this.verdict();
     if (!r) throw new Error(document.querySelector("#abc-verdict .errors")?.textContent || "invalid field `param.a`");
     const param = { kind: "abc", a: numbers(varValue(ctx, "abc-a")), b: numbers(varValue(ctx, "abc-b")), c: Number(varValue(ctx, "abc-c")), gamma0: 1, depth_alpha: 0 };
-    await coordCheck(ctx, param, widths, "abc");
+    await coordCheck(ctx, param, widths, "abc", 4, r);
   },
 };

@@ -3,7 +3,7 @@
 // `width_convergence` sweep), and the depth limit in layer time.
 import { drawFigure, session } from "./ui.js";
 import { runJobs, runSplit, hasKind } from "./runner.js";
-import { el, layout, finishLayout, figureHost, varsInput, varsSelect, varValue, readList, atWidth, withObserve, limitUnavailable, theoryConfig } from "./panel-common.js";
+import { el, layout, finishLayout, figureHost, varsInput, varsSelect, varValue, readList, atWidth, withObserve, limitUnavailable, theoryConfig, divergedWords } from "./panel-common.js";
 import { mean, num, slope, logSlope, paramName } from "./words.js";
 
 /** Relative Frobenius distance |a − b| / |b|. */
@@ -188,7 +188,7 @@ export const convergence = {
     });
     const box = el("div", { class: "kv" });
     side.prepend(box);
-    varsInput(box, ctx, "convergence", "Widths", "32,64,128,256,512,1024", "Widths N to compare with the limit (comma separated)");
+    varsInput(box, ctx, "convergence", "Widths to compare", "32,64,128,256,512,1024", "Widths N to compare with the limit (comma separated)");
     varsInput(box, ctx, "convergence-seeds", "Seeds per width", "32", "Networks per width; the deviation averages over them (more seeds: a cleaner slope)");
     varsInput(box, ctx, "convergence-samples", "DMFT samples", "8000", "Monte Carlo samples S of the DMFT: its own error is like a width-S network's, so keep S well above the widths");
     figureHost(main, "convergence");
@@ -245,12 +245,21 @@ export const convergence = {
     const configs = widths.map((w) => atWidth(base, w));
     const recs = new Array(widths.length);
     await runJobs(configs, (i, rec) => { recs[i] = rec; });
-    const ref = recs.at(-1).result.train_loss.map(mean);
+    // each seed's losses up to its divergence (diverged runs are named, not compared)
+    const kept = recs.map((r) => r.result.train_loss.map((row, t) => row.map((v, s) => {
+      const d = r.result.diverged_at[s];
+      return d !== null && r.result.steps[t] >= d ? NaN : v;
+    })));
+    const diverged = recs.map((r, i) => divergedWords(`N=${widths[i]}`, r.result.diverged_at)).filter(Boolean);
+    diverged.forEach((w) => session()?.note(w));
+    const ref = kept.at(-1).map(mean);
     const xs = widths.slice(0, -1);
-    const dev = recs.slice(0, -1).map((r) => mean(r.result.train_loss.flatMap((row, t) => row.map((v) => (v - ref[t]) ** 2))));
+    const dev = kept.slice(0, -1).map((rows) => mean(rows.flatMap((row, t) => row.map((v) => (v - ref[t]) ** 2))));
     const fit = powerFit(xs, dev);
     drawFigure("convergence", {
-      title: `Finite networks converge as N grows (${paramName(base.param)}; reference: the widest network)`,
+      title: diverged.length
+        ? `Some networks diverged (${paramName(base.param)}, η = ${base.optimizer.lr}): lower the learning rate`
+        : `Finite networks converge as N grows (${paramName(base.param)}; reference: the widest network)`,
       measured: `slope ${slope(fit.slope)} (theory −1 for µP/NTK); reference: the widest network (N=${widths.at(-1)}), because ${why}`,
       xlabel: "width N", ylabel: "mean squared deviation", xlog: true, ylog: true,
       series: [
@@ -258,7 +267,7 @@ export const convergence = {
         { label: `fit ∝ N^${slope(fit.slope)}`, x: xs, y: xs.map(fit.at), dash: true, color: "#555" },
       ],
     }, { config: base, records: recs, slope: fit.slope, reference: "widest" });
-    const curves = widths.map((w, i) => ({ label: `N=${w}`, x: recs[i].result.steps, y: recs[i].result.train_loss.map(mean), colorIndex: i }));
+    const curves = widths.map((w, i) => ({ label: `N=${w}`, x: recs[i].result.steps, y: kept[i].map(mean), colorIndex: i }));
     drawFigure("convergence-curves", { title: "Loss curves at growing width", measured: `reference: the widest network (${why})`, xlabel: "step", ylabel: "train loss (seed mean)", ylog: true, series: curves }, { config: base, records: recs });
   },
 };

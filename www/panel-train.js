@@ -37,9 +37,9 @@ function meanCurve(steps, rows, divergedAt) {
 export function trainCaption(state, limitWhy) {
   const c = state.train;
   const o = c.optimizer;
-  const task = c.data.task === "teacher" ? `${c.data.teacher || "linear"} teacher (P = ${c.data.train})` : `${c.data.task} data`;
+  const task = c.data.task === "teacher" ? `${(c.data.teacher || "linear").replace("_", "-")} teacher` : `${c.data.task} data`;
   const what = `${paramName(c.param)} ${c.model.arch === "resnet" ? "ResNet" : "MLP"}, N = ${state.widths.join("/")}, ${c.seeds} seeds, ${o.kind.toUpperCase()} η ${o.lr}, ${task} · solid: train, dashed: test`;
-  return limitWhy ? `${what} · no infinite-width curve: ${limitWhy}` : `${what} · black: DMFT limit, grey: lazy (NTK) limit`;
+  return limitWhy ? `${what} · no infinite-width curve: ${limitWhy}` : `${what} · black: DMFT limit, grey: lazy limit`;
 }
 
 export const train = {

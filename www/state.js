@@ -137,8 +137,7 @@ export function fromFragment(hash, state, core) {
   if (cfg) {
     if (cfg.kind === "train") {
       next.train = cfg;
-      if (!kv.has("w")) next.widths = [cfg.model.width];
-      else next.train.model.width = Math.max(...next.widths);
+      if (!kv.has("w")) next.widths = [cfg.model.width]; // (the config itself is kept as it is)
       if (next.panel === "engines") next.engine = cfg;
     } else {
       next.engine = cfg;

@@ -218,9 +218,13 @@ export function linePlot(host, spec, fit) {
   };
   const u = new uPlot(opts, data, holder);
   if (fit) {
-    // the plot takes what the head and the legend leave of the box
-    const used = host.getBoundingClientRect().height - height;
-    u.setSize({ width, height: Math.max(120, fit.height - used) });
+    // the plot takes what the head and the legend leave of the box (measured once the
+    // browser has laid out the new legend)
+    requestAnimationFrame(() => {
+      if (host._uplot !== u) return;
+      const used = host.getBoundingClientRect().height - u.height;
+      u.setSize({ width, height: Math.max(120, fit.height - used) });
+    });
   }
   host._uplot = u;
   host._spec = spec;

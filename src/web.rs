@@ -84,6 +84,61 @@ pub fn backend() -> String {
     "cpu".into()
 }
 
+/// The limits of config fields, `{max_width, max_depth, max_steps, max_seeds}`, so the
+/// page's inputs bound what the core accepts.
+#[wasm_bindgen]
+pub fn limits() -> String {
+    use crate::config::{MAX_DEPTH, MAX_SEEDS, MAX_STEPS, MAX_WIDTH};
+    to_json(&serde_json::json!({
+        "max_width": MAX_WIDTH, "max_depth": MAX_DEPTH,
+        "max_steps": MAX_STEPS, "max_seeds": MAX_SEEDS,
+    }))
+}
+
+fn parse_arch(arch: &str) -> Result<crate::config::Arch> {
+    serde_json::from_value(serde_json::Value::String(arch.into()))
+        .map_err(|_| Error::config("model.arch", "mlp or resnet"))
+}
+
+/// Number of weight matrices of a network (`arch` `"mlp"` or `"resnet"`, `depth` L).
+#[wasm_bindgen]
+pub fn num_weight_matrices(arch: &str, depth: usize) -> JsResult<usize> {
+    Ok(crate::nn::param::num_weight_matrices(
+        parse_arch(arch).map_err(js)?,
+        depth,
+    ))
+}
+
+/// The abc exponents of a parameterisation (JSON, as in a config's `param`) for a
+/// network: `{a, b, c, depth_alpha}`, one `a_l`, `b_l` per weight matrix.
+#[wasm_bindgen]
+pub fn abc_exponents(
+    param_json: &str,
+    arch: &str,
+    depth: usize,
+) -> JsResult<String> {
+    let p: crate::config::Parameterization = serde_json::from_str(param_json)
+        .map_err(|e| js(Error::config("param", format!("a parameterisation ({e})"))))?;
+    let (a, b, c, depth_alpha) =
+        crate::nn::param::exponents(&p, parse_arch(arch).map_err(js)?, depth);
+    Ok(to_json(
+        &serde_json::json!({ "a": a, "b": b, "c": c, "depth_alpha": depth_alpha }),
+    ))
+}
+
+/// The stability verdicts of exponents `a`, `b` (JSON arrays, one per weight matrix)
+/// and `c` ([`crate::nn::abc_verdict::Verdict`] as JSON).
+#[wasm_bindgen]
+pub fn abc_verdict(a_json: &str, b_json: &str, c: f64) -> JsResult<String> {
+    let list = |field: &str, t: &str| -> JsResult<Vec<f64>> {
+        serde_json::from_str(t).map_err(|_| js(Error::config(field, "a list of numbers")))
+    };
+    let v =
+        crate::nn::abc_verdict::verdict(&list("param.a", a_json)?, &list("param.b", b_json)?, c)
+            .map_err(js)?;
+    Ok(to_json(&v))
+}
+
 thread_local! {
     /// This worker's WebGPU device (acquired on first use), or why there is none.
     static GPU: RefCell<Option<std::result::Result<Gpu, String>>> = const { RefCell::new(None) };
@@ -120,7 +175,9 @@ pub async fn gpu_backend() -> String {
     })
 }
 
-/// Run a config like [`run`], returning a Promise of its [`RunRecord`] JSON. A train run
+/// Run a config like [`run`], returning a Promise of its [`RunRecord`] JSON.
+/// `losses(step, train, test)`, when given, is called at every record of a train run
+/// with the per-seed losses (`Float64Array`s), so the page can draw curves as they train. A train run
 /// goes to this worker's WebGPU device when `device` (`"auto"`, `"cpu"` or `"gpu"`, as
 /// [`DeviceChoice`]) asks for it: `"gpu"` always, `"auto"` on a hardware adapter for
 /// problems above [`select::GPU_MIN_FLOPS_PER_STEP`]. Without an adapter, with kernels
@@ -131,6 +188,7 @@ pub async fn run_async(
     config_json: String,
     progress: js_sys::Function,
     device: String,
+    losses: Option<js_sys::Function>,
 ) -> JsResult<String> {
     let cfg = parse_config(&config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
@@ -139,11 +197,13 @@ pub async fn run_async(
         serde_json::from_value(serde_json::Value::String(device.trim().to_lowercase()))
             .map_err(|_| js(Error::config("device", "\"auto\", \"cpu\" or \"gpu\"")))?;
     SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
+    LOSSES.with(|l| *l.borrow_mut() = losses);
     let out = match &cfg {
         RunConfig::Train(c) => train_async(c, choice).await.map(RunOutput::Train),
         _ => run::run(&cfg, &JsProgress),
     };
     SINK.with(|s| *s.borrow_mut() = None);
+    LOSSES.with(|l| *l.borrow_mut() = None);
     let result = out.map_err(js)?;
     Ok(to_json(&RunRecord::new(cfg, result)))
 }
@@ -191,6 +251,13 @@ pub fn validate(config_json: &str) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
     cfg.validate().map_err(js)?;
     Ok(to_json(&cfg))
+}
+
+/// Parse a config without range checks and return it with every default filled in
+/// (the page normalises its state after a control changes a config's shape).
+#[wasm_bindgen]
+pub fn normalise(config_json: &str) -> JsResult<String> {
+    Ok(to_json(&parse_config(config_json).map_err(js)?))
 }
 
 /// The default config of a run kind (`"train"`, ...); an error if this build lacks it.
@@ -309,6 +376,8 @@ pub fn csv(record_json: &str) -> JsResult<String> {
 thread_local! {
     /// The progress callback of the run in flight (wasm32 has one thread per worker).
     static SINK: RefCell<Option<(js_sys::Function, i64)>> = const { RefCell::new(None) };
+    /// The per-record loss callback of the train run in flight, if the page asked.
+    static LOSSES: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
 
 /// Forwards progress to the JavaScript callback, at most once per percent.
@@ -333,6 +402,19 @@ impl Progress for JsProgress {
                 &JsValue::from_f64(done as f64),
                 &JsValue::from_f64(total as f64),
             );
+        });
+    }
+
+    fn losses(&self, step: usize, train_loss: &[f64], test_loss: &[f64]) {
+        LOSSES.with(|l| {
+            if let Some(f) = l.borrow().as_ref() {
+                let _ = f.call3(
+                    &JsValue::NULL,
+                    &JsValue::from_f64(step as f64),
+                    &js_sys::Float64Array::from(train_loss).into(),
+                    &js_sys::Float64Array::from(test_loss).into(),
+                );
+            }
         });
     }
 }

@@ -133,6 +133,11 @@ pub struct WidthConvergenceResult {
     pub slope: Option<f64>,
     /// Slope of log `kernel_deviation` against log width.
     pub kernel_slope: Option<f64>,
+    /// Monte Carlo floor of `deviation`: the fitted power law at `N = dmft.samples`
+    /// (the DMFT's S samples of the single-site process fluctuate like a width-S
+    /// network, so deviations below this say nothing about the networks).
+    #[serde(default)]
+    pub dmft_floor: Option<f64>,
     pub diverged: Vec<bool>,
     /// The contrast parameterisations' seed-mean loss curves.
     pub contrast: Vec<ContrastCurves>,
@@ -356,6 +361,7 @@ impl Sweep for WidthConvergenceConfig {
             kernel_deviation: vec![],
             slope: None,
             kernel_slope: None,
+            dmft_floor: None,
             diverged: vec![],
             contrast: vec![],
         };
@@ -460,6 +466,19 @@ impl Sweep for WidthConvergenceConfig {
             fit_slope(&x, &y)
         };
         out.slope = slope_of(&out.deviation);
+        out.dmft_floor = out.slope.and_then(|s| {
+            let pts: Vec<(f64, f64)> = self
+                .widths
+                .iter()
+                .zip(&out.deviation)
+                .filter_map(|(&w, d)| d.filter(|d| *d > 0.0).map(|d| ((w as f64).ln(), d.ln())))
+                .collect();
+            let n = pts.len() as f64;
+            let (mx, my) = pts
+                .iter()
+                .fold((0.0, 0.0), |(a, b), p| (a + p.0 / n, b + p.1 / n));
+            finite((my + s * ((self.dmft.samples as f64).ln() - mx)).exp())
+        });
         out.kernel_slope = slope_of(&out.kernel_deviation);
         Ok(out)
     }
@@ -514,4 +533,38 @@ pub fn csv(r: &WidthConvergenceResult) -> Vec<(String, String)> {
         out.push(("contrast".into(), c));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_floor_is_the_fitted_law_at_the_sample_count() {
+        let mut c = WidthConvergenceConfig {
+            widths: vec![10, 100, 1000],
+            ..Default::default()
+        };
+        c.dmft.samples = 10_000;
+        // deviation(N) = 1/N exactly: each network sits at sqrt(1/N) above a zero DMFT
+        let mut cells: Vec<WidthCell> = c
+            .widths
+            .iter()
+            .map(|&w| WidthCell::Network {
+                width: w,
+                steps: vec![0, 1],
+                loss: vec![vec![Some((1.0 / w as f64).sqrt()); 2]],
+                phi: vec![],
+                diverged: false,
+            })
+            .collect();
+        cells.push(WidthCell::Dmft {
+            loss: vec![0.0, 0.0],
+            phi: vec![],
+        });
+        let r = c.assemble(&cells).unwrap();
+        assert!((r.slope.unwrap() + 1.0).abs() < 1e-9);
+        let floor = r.dmft_floor.unwrap();
+        assert!((floor - 1e-4).abs() < 1e-12, "{floor}");
+    }
 }

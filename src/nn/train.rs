@@ -304,6 +304,11 @@ impl<'a> Trainer<'a> {
             }
             if record {
                 self.record(t, &mut res).await;
+                progress.losses(
+                    t,
+                    &res.train_loss[res.train_loss.len() - 1],
+                    res.test_loss.last().map_or(&[], Vec::as_slice),
+                );
                 if res.diverged_at.iter().all(Option::is_some) {
                     break;
                 }

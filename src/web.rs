@@ -100,6 +100,25 @@ fn parse_arch(arch: &str) -> Result<crate::config::Arch> {
         .map_err(|_| Error::config("model.arch", "mlp or resnet"))
 }
 
+/// Which infinite-width limits describe a training config (JSON, with or without its
+/// `kind`): `{"dmft": null | ERROR, "lazy": null | ERROR}`, each ERROR the reason as
+/// `{kind, field, expected, message}` (see [`crate::theory::limits`]).
+#[wasm_bindgen]
+pub fn limits_of(train_json: &str) -> JsResult<String> {
+    let mut v: serde_json::Value = serde_json::from_str(train_json)
+        .map_err(|e| js(Error::config("config", format!("a training config ({e})"))))?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("kind");
+    }
+    let train: crate::config::TrainConfig = serde_json::from_value(v)
+        .map_err(|e| js(Error::config("config", format!("a training config ({e})"))))?;
+    let why = |r: Result<()>| r.err().map(|e| error_value(&e));
+    Ok(to_json(&serde_json::json!({
+        "dmft": why(crate::theory::limits::dmft_applies(&train)),
+        "lazy": why(crate::theory::limits::lazy_applies(&train)),
+    })))
+}
+
 /// Number of weight matrices of a network (`arch` `"mlp"` or `"resnet"`, `depth` L).
 #[wasm_bindgen]
 pub fn num_weight_matrices(arch: &str, depth: usize) -> JsResult<usize> {

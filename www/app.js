@@ -40,10 +40,10 @@ const ctx = {
 
 function noteBackend(ran) {
   if (!performance.getEntriesByName("worker-ready").length) performance.mark("worker-ready");
-  const w = backendWords(ran || "", app.pool.gpu, app.pool.size);
+  const w = backendWords(ran || null, app.pool.gpu, app.pool.size);
   $("backend").textContent = w.text;
   $("backend").title = w.detail;
-  $("backend").dataset.ran = ran || "";
+  $("backend").dataset.ran = ran ? ran.device : "";
 }
 
 // ---------------------------------------------------------------- state -> URL, controls

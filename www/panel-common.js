@@ -99,16 +99,13 @@ export function setLr(c, lr) {
   return c;
 }
 
-/** Why the infinite-width theory (DMFT, lazy) does not describe this training config,
- * or null when it does: it is for centred outputs under full-batch GD, µP or NTK, MLPs. */
-export function limitUnavailable(c, hasKind) {
-  if (!hasKind("dmft")) return "this build has no DMFT solver";
-  const need = [];
-  if (!c.model.centered) need.push("centred output");
-  if (c.optimizer.kind !== "gd") need.push("full-batch GD");
-  if (!["mup", "ntk"].includes(c.param.kind)) need.push("µP or NTK");
-  if (c.model.arch !== "mlp") need.push("an MLP");
-  return need.length ? `the DMFT needs ${need.join(", ")}` : null;
+/** Which infinite-width limits describe this training config, as the core says
+ * (`limits_of`): `{dmft, lazy}`, each null when it applies, else why not in words
+ * ("set model.centered to true: ..."). */
+export function limitsOf(core, c) {
+  const r = JSON.parse(core.limits_of(JSON.stringify(c)));
+  const why = (e) => (!e ? null : e.field ? `set ${e.field} to ${e.expected}` : e.message);
+  return { dmft: why(r.dmft), lazy: why(r.lazy) };
 }
 
 /** A theory config (dmft, lazy) of kind `kind` for a train config: the fields they

@@ -192,7 +192,7 @@ export const abc = {
     const out = el("div", { id: "abc-verdict", "aria-live": "polite" });
     const set = (kind) => {
       const m = ctx.state.train.model;
-      const e = JSON.parse(ctx.core.abc_exponents(JSON.stringify({ kind, gamma0: 1 }), m.arch, m.depth));
+      const e = JSON.parse(ctx.core.abc_exponents(JSON.stringify(kind === "sp" ? { kind } : { kind, gamma0: 1 }), m.arch, m.depth));
       for (const [inp, v] of [[a, e.a.join(", ")], [b, e.b.join(", ")], [c, String(e.c)]]) {
         inp.value = v;
         inp.dispatchEvent(new Event("input", { bubbles: true }));

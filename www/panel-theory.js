@@ -3,7 +3,7 @@
 // `width_convergence` sweep), and the depth limit in layer time.
 import { drawFigure, session } from "./ui.js";
 import { runJobs, runSplit, hasKind } from "./runner.js";
-import { el, layout, finishLayout, figureHost, varsInput, varsSelect, varValue, readList, atWidth, withObserve, limitUnavailable, theoryConfig, divergedWords } from "./panel-common.js";
+import { el, layout, finishLayout, figureHost, varsInput, varsSelect, varValue, readList, atWidth, withObserve, limitsOf, theoryConfig, divergedWords } from "./panel-common.js";
 import { mean, num, slope, logSlope, paramName } from "./words.js";
 
 /** Relative Frobenius distance |a − b| / |b|. */
@@ -85,7 +85,7 @@ export const kernels = {
     this.rec = null;
     this.dmft = null;
     const note = document.getElementById("kernels-limit-note");
-    const why = wantLimit ? limitUnavailable(c, hasKind) : "Infinite-width side off.";
+    const why = wantLimit ? limitsOf(ctx.core, c).dmft : "Infinite-width side off.";
     note.textContent = why ? (wantLimit ? `No DMFT side: ${why} (set it in Setup).` : why) : "";
     const jobs = [c];
     if (!why) {
@@ -200,7 +200,7 @@ export const convergence = {
     const [seeds] = readList(ctx, "convergence-seeds", { min: 1, max: 4096, integer: true, count: 1, field: "seeds per width" });
     const [samples] = readList(ctx, "convergence-samples", { min: 1, max: 1e7, integer: true, count: 1, field: "DMFT samples" });
     const base = Object.assign(structuredClone(ctx.state.train), { seeds });
-    const why = limitUnavailable(base, hasKind) || (hasKind("width_convergence") ? null : "this build has no width_convergence experiment");
+    const why = limitsOf(ctx.core, base).dmft || (hasKind("width_convergence") ? null : "this build has no width_convergence experiment");
     if (!why) return this.againstDmft(ctx, base, widths, samples);
     return this.againstWidest(ctx, base, widths, why);
   },

@@ -3,7 +3,7 @@
 // same config (DMFT: rich; lazy: NTK regression) when the theory applies.
 import { drawFigure, drawSoon, session } from "./ui.js";
 import { runJobs, hasKind } from "./runner.js";
-import { atWidth, limitUnavailable, theoryConfig, divergedWords } from "./panel-common.js";
+import { atWidth, limitsOf, theoryConfig, divergedWords } from "./panel-common.js";
 import { mean, num, paramName } from "./words.js";
 
 const MAX_POINTS = 3000; // per curve on screen; exports keep every record
@@ -33,13 +33,17 @@ function meanCurve(steps, rows, divergedAt) {
   return rows.map((row, t) => mean(row.filter((_, s) => divergedAt[s] === null || steps[t] < divergedAt[s])));
 }
 
-/** One line of text saying what the figure shows, from the state. */
-export function trainCaption(state, limitWhy) {
+/** One line of text saying what the figure shows, from the state and which limits
+ * apply (`limitsOf`). */
+export function trainCaption(state, limits) {
   const c = state.train;
   const o = c.optimizer;
   const task = c.data.task === "teacher" ? `${(c.data.teacher || "linear").replace("_", "-")} teacher` : `${c.data.task} data`;
   const what = `${paramName(c.param)} ${c.model.arch === "resnet" ? "ResNet" : "MLP"}, N = ${state.widths.join("/")}, ${c.seeds} seeds, ${o.kind.toUpperCase()} η ${o.lr}, ${task} · solid: train, dashed: test`;
-  return limitWhy ? `${what} · no infinite-width curve: ${limitWhy}` : `${what} · black: DMFT limit, grey: lazy limit`;
+  if (!limits.dmft && !limits.lazy) return `${what} · black: DMFT limit, grey: lazy limit`;
+  if (!limits.lazy) return `${what} · grey: lazy limit (no DMFT curve: ${limits.dmft})`;
+  if (!limits.dmft) return `${what} · black: DMFT limit (no lazy curve: ${limits.lazy})`;
+  return `${what} · no infinite-width curve: ${limits.dmft}`;
 }
 
 export const train = {
@@ -49,7 +53,7 @@ export const train = {
   runId: 0,
   build() { /* the section and its setup form are in index.html */ },
   caption(ctx) {
-    document.getElementById("caption-train").textContent = trainCaption(ctx.state, limitUnavailable(ctx.state.train, hasKind));
+    document.getElementById("caption-train").textContent = trainCaption(ctx.state, limitsOf(ctx.core, ctx.state.train));
   },
   async run(ctx) {
     const me = ++this.runId;
@@ -63,7 +67,7 @@ export const train = {
     const live = widths.map(() => ({ steps: [], train: [], test: [] }));
     const recs = new Array(widths.length);
     const theory = {};
-    const limitWhy = limitUnavailable(base, hasKind);
+    const limits = limitsOf(ctx.core, base);
     this.caption(ctx);
 
     const curves = (i) => {
@@ -115,7 +119,7 @@ export const train = {
       l.steps.push(...b.steps); l.train.push(...b.train); l.test.push(...b.test.filter((r) => r.length));
       draw();
     } });
-    const side = limitWhy ? Promise.resolve() : overlays(ctx, base, theory, draw);
+    const side = overlays(ctx, base, theory, draw, limits);
     await Promise.all([finite, side]); // (one rejection handles the other's)
     draw();
   },
@@ -145,8 +149,8 @@ function claim(finals, theory, base) {
 /** DMFT and lazy (kernel) predictions beside the finite networks. Run beside them and
  * counted in the session; a theory run that fails leaves the finite curves alone and
  * says why in the final status. */
-function overlays(ctx, base, theory, draw) {
-  const jobs = ["dmft", "lazy"].filter(hasKind).map((kind) => {
+function overlays(ctx, base, theory, draw, limits) {
+  const jobs = ["dmft", "lazy"].filter((k) => hasKind(k) && !limits[k]).map((kind) => {
     const cfg = theoryConfig(ctx.core, kind, base);
     return runJobs([cfg], (_, rec) => {
       const loss = rec.result.loss || [];

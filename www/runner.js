@@ -26,7 +26,7 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
       .then((rec) => {
         tick(1);
         // the backend note tells where training ran (theory and sweeps stay on the CPU)
-        if (rec.config.kind === "train" && typeof rec.result.backend === "string" && env.onBackend) env.onBackend(rec.result.backend);
+        if (rec.config.kind === "train" && rec.result.backend && env.onBackend) env.onBackend(rec.result.backend);
         if (!failed) onEach(i, rec);
       })
       .catch((e) => { if (!failed || (failed instanceof Cancelled && !(e instanceof Cancelled))) failed = e; });

@@ -25,11 +25,14 @@ export const MAX_WIDTHS = 12;
  */
 
 /** The landing state: the core's default `train` config with a centred output (so its
- * infinite-width limits apply and are drawn), 100 steps, three widths. */
+ * infinite-width limits apply and are drawn), a linear teacher in D = 4 dimensions (16
+ * training points > D, so the test loss falls too: the networks generalise), 100 steps,
+ * three widths. */
 export function initialState(core) {
   const train = JSON.parse(core.default_config("train"));
   train.steps = 100;
   train.model.centered = true;
+  if (train.data.task === "teacher") train.data.dim = 4;
   return { panel: "train", train, widths: [64, 256, 1024], engine: null, vars: {} };
 }
 

@@ -2,21 +2,20 @@
 // functions (no DOM), so the wording lives in one place and is easy to change.
 
 /**
- * The backend note. `ran`: the `backend` string of the last record ("cpu",
- * "gpu (google swiftshader)", "cpu (WebGPU unavailable: ...)"), or "" before any run;
- * `gpu`: the WebGPU adapter the workers see ("" if none); `workers`: the pool size.
+ * The backend note. `ran`: the core's typed report of where the last train record ran
+ * (`{device: "cpu" | "gpu", adapter?, api?, software?, fallback?}`), or null before any
+ * run; `gpu`: the WebGPU adapter the workers see ("" if none); `workers`: the pool size.
  * Returns `{text, detail}`: a sentence for everyone and the technical detail (tooltip).
- * (When the core reports the backend as a typed value, only this function changes.)
  */
 export function backendWords(ran, gpu, workers) {
   const cpu = `the CPU (${workers} worker${workers > 1 ? "s" : ""})`;
-  if (ran && /^gpu/.test(ran)) {
-    const name = ran.replace(/^gpu:?\s*/, "").replace(/^\((.*)\)$/, "$1").replace(/\s*\(BrowserWebGpu\)/, "");
-    return { text: `GPU: this run trained on the GPU (WebGPU, ${name})`, detail: `backend: ${ran}` };
+  if (ran && ran.device === "gpu") {
+    const name = ran.adapter || "unnamed adapter";
+    return { text: `GPU: this run trained on the GPU (WebGPU, ${name})`, detail: `adapter: ${name}; API: ${ran.api || "?"}${ran.software ? " (a software adapter)" : ""}` };
   }
-  const why = ran && ran.match(/^cpu\s*\((.*)\)$/);
-  if (why && !gpu) return { text: `GPU: not available in this browser, running on ${cpu}`, detail: why[1] };
-  if (why) return { text: `GPU: could not be used, running on ${cpu}`, detail: why[1] };
+  const why = ran && ran.fallback;
+  if (why && !gpu) return { text: `GPU: not available in this browser, running on ${cpu}`, detail: why };
+  if (why) return { text: `GPU: could not be used, running on ${cpu}`, detail: why };
   if (gpu) {
     return {
       text: `GPU: available (WebGPU, ${gpu}); training uses it when Device is GPU, or Auto for large problems; running on ${cpu}`,

@@ -212,6 +212,9 @@ impl Kind for WidthConvergenceConfig {
         check_range("dmft.damping", self.dmft.damping, 0.0, 1.0)?;
         check_range("contrast (count)", self.contrast.len(), 0, 8)?;
         self.base.validate().map_err(|e| e.within("base"))?;
+        // the networks are compared with the DMFT: it must describe them (muP, centred,
+        // GD, an MLP) and be solvable with these settings
+        crate::theory::limits::dmft_applies(&self.base).map_err(|e| e.within("base"))?;
         check_solvable(&self.base, self.dmft.samples, self.dmft.iterations)
             .map_err(|e| e.within("base"))?;
         let light = self.base.without_data();

@@ -6,6 +6,7 @@
 //! - [`lazy`]: kernel-regression trajectories under full-batch GD;
 //! - [`dmft`]: discrete-time DMFT of the rich regime (theory.md section 3);
 //! - [`depth`]: the layer-time limit at initialisation (theory.md section 4);
+//! - [`limits`]: which of these limits describes a given training setup, and why not;
 //! - [`linalg`]: the few dense f64 routines these need.
 //!
 //! Everything is f64 and deterministic given the config's seed.
@@ -14,6 +15,7 @@ pub mod depth;
 pub mod dmft;
 pub mod kernels;
 pub mod lazy;
+pub mod limits;
 pub mod linalg;
 pub mod quadrature;
 

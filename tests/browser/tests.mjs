@@ -459,6 +459,17 @@ export const TESTS = {
       assert(s.y.filter(Number.isFinite).length >= 40, `${s.label} holds the whole curve`);
     }
     await shot(page, "panel-train-theory-overlay");
+    // under NTK scaling the networks' limit is lazy: the core says so, the page draws
+    // the lazy curve alone and its caption names why there is no DMFT curve
+    await page.selectOption("#f-param", "ntk");
+    await page.dispatchEvent("#f-param", "change");
+    await page.click("#run");
+    await waitDone(page, 180_000);
+    const ntk = await figureSpec(page, "loss");
+    assert(!ntk.series.some((s) => s.label.startsWith("DMFT")), `no DMFT curve under NTK: ${ntk.series.map((s) => s.label)}`);
+    assert(ntk.series.some((s) => s.label.startsWith("lazy")), "the lazy curve under NTK");
+    const caption = await page.textContent("#caption-train");
+    assert(/no DMFT curve: set param\.kind to mup/.test(caption), `the caption says why: ${caption}`);
     assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
   },
 
@@ -551,10 +562,10 @@ export const TESTS = {
         return JSON.parse(dl.bytes.toString("utf8")).records[0].result;
       };
       const cpu = await runOn("cpu");
-      assert(cpu.backend === "cpu", `cpu run on the cpu: ${cpu.backend}`);
+      assert(cpu.backend.device === "cpu" && !cpu.backend.fallback, `cpu run on the cpu: ${JSON.stringify(cpu.backend)}`);
       const gpu = await runOn("gpu");
       const note = await page.textContent("#backend");
-      assert(/^gpu/.test(gpu.backend) && /swiftshader/i.test(gpu.backend), `the gpu run ran on WebGPU: ${gpu.backend}`);
+      assert(gpu.backend.device === "gpu" && /swiftshader/i.test(gpu.backend.adapter), `the gpu run ran on WebGPU: ${JSON.stringify(gpu.backend)}`);
       assert(/^GPU: this run trained on the GPU \(WebGPU, .*swiftshader/i.test(note), `the page says so: ${note}`);
       await shot(page, "webgpu-run");
       assert(gpu.train_loss.length === cpu.train_loss.length && cpu.train_loss.length > 5, "same records");

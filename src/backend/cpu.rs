@@ -5,7 +5,7 @@
 //!   mostly beat `matrixmultiply` (1.2-1.6x on the width-64 step's products);
 //!   `matrixmultiply` for wider ones (at least as fast inside a width-1024 training
 //!   step) and on CPUs without AVX2;
-//! - wasm32: our simd128 kernel ([`super::sgemm`]);
+//! - wasm32: our simd128 kernel ([`super::sgemm_simd128`]);
 //! - elsewhere: `matrixmultiply`.
 //!
 //! On the x86 kernels, a layer's product and its ReLU (`gemm_activate`), or a
@@ -192,17 +192,17 @@ fn product(g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32], x: Option<&[f32]>) {
             continue;
         }
         if cfg!(target_arch = "wasm32") {
-            let av = super::sgemm::View {
+            let av = super::sgemm_simd128::View {
                 data: a_s,
                 rs: rsa,
                 cs: csa,
             };
-            let bv = super::sgemm::View {
+            let bv = super::sgemm_simd128::View {
                 data: b_s,
                 rs: rsb,
                 cs: csb,
             };
-            super::sgemm::sgemm(g.m, g.n, g.k, g.alpha, av, bv, g.beta, c_s, g.n);
+            super::sgemm_simd128::sgemm(g.m, g.n, g.k, g.alpha, av, bv, g.beta, c_s, g.n);
         } else {
             // SAFETY: the slices above have exactly the extents the strides address.
             unsafe {
@@ -260,7 +260,7 @@ fn x86_product(
 ) {
     let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
     let (rsb, csb) = row_col_strides(g.trans_b, g.k, g.n);
-    let view = |data, rs, cs| super::sgemm::View { data, rs, cs };
+    let view = |data, rs, cs| super::sgemm_simd128::View { data, rs, cs };
     super::sgemm_x86::sgemm_batch(
         isa,
         g.batch,

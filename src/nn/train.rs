@@ -26,20 +26,20 @@ pub struct TrainResult {
     /// Steps at which observables were recorded.
     pub steps: Vec<usize>,
     /// `train_loss[record][seed]`.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub train_loss: Vec<Vec<f64>>,
     /// `test_loss[record][seed]` (empty without a test split or if not observed).
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub test_loss: Vec<Vec<f64>>,
     /// `outputs[record][seed]`: f on the training set, `[P x C]` row-major.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub outputs: Vec<Vec<Vec<f64>>>,
     /// Kernels at each record (when observed).
     pub kernels: Vec<KernelSnapshot>,
     /// Coordinate-check statistics at each record (when observed).
     pub coords: Vec<CoordSnapshot>,
     /// Final outputs on the test set, `[seed][P_test x C]`.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub test_outputs: Vec<Vec<f64>>,
     /// Per seed: the step at which the loss became NaN, Inf or exceeded the threshold.
     pub diverged_at: Vec<Option<usize>>,

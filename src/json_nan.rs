@@ -23,7 +23,7 @@ impl<T: NullAsNan> NullAsNan for Vec<T> {
     }
 }
 
-/// `#[serde(deserialize_with = "crate::nan::null_as_nan")]`: `null` leaves become NaN.
+/// `#[serde(deserialize_with = "crate::json_nan::null_as_nan")]`: `null` leaves become NaN.
 pub fn null_as_nan<'de, D: Deserializer<'de>, T: NullAsNan>(d: D) -> Result<T, D::Error> {
     T::Raw::deserialize(d).map(T::fill)
 }

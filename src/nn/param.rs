@@ -30,19 +30,16 @@
 
 use crate::config::{Arch, ModelConfig, Parameterization};
 
-/// Number of weight matrices: `L + 1` for an MLP with `L` hidden layers, `L + 2` for a
-/// ResNet with `L` blocks (input, blocks, readout).
+/// Number of weight matrices, [`Arch::weight_matrices`] (kept under this name for
+/// `crate::budget`).
 pub fn num_weight_matrices(arch: Arch, depth: usize) -> usize {
-    match arch {
-        Arch::Mlp => depth + 1,
-        Arch::Resnet => depth + 2,
-    }
+    arch.weight_matrices(depth)
 }
 
 /// The abc exponents of a parameterisation for a given architecture:
 /// `(a, b, c, depth_alpha)` with one `a_l`, `b_l` per weight matrix.
 pub fn exponents(p: &Parameterization, arch: Arch, depth: usize) -> (Vec<f64>, Vec<f64>, f64, f64) {
-    let n = num_weight_matrices(arch, depth);
+    let n = arch.weight_matrices(depth);
     let preset = |a_hidden: f64, a_out: f64, b_rest: f64| {
         let mut a = vec![a_hidden; n];
         a[0] = 0.0;

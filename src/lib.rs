@@ -16,6 +16,7 @@ pub mod data;
 pub mod error;
 pub mod experiments;
 pub mod json_nan;
+pub mod linalg;
 pub mod link;
 pub mod nn;
 pub mod presets;

@@ -13,7 +13,8 @@
 pub mod bayes;
 pub mod deep_linear;
 pub mod langevin;
-pub mod linalg;
+// `bayes` still names the linear algebra `super::linalg`; the module is `crate::linalg`.
+pub(crate) use crate::linalg;
 pub mod nngp_posterior;
 pub mod saddle;
 

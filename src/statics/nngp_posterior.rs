@@ -18,10 +18,10 @@
 //! `(1/2P) sum (f - y)^2` the matching value is `beta = 1 / (T P)` (see
 //! [`super::langevin`]).
 
-use super::linalg::{cholesky, cholesky_solve};
 use crate::config::Activation;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::linalg::{cholesky, cholesky_solve, cholesky_solve_columns};
 use serde::{Deserialize, Serialize};
 
 /// Posterior mean and variance of `f` on training and test points.
@@ -73,12 +73,7 @@ pub fn gp_regression(
         Err(_) => factor(1e-10 * mean_diag.abs().max(1e-300))?,
     };
     // alpha_c = (K + ridge)^{-1} y_c per output.
-    let alphas: Vec<Vec<f64>> = (0..outputs)
-        .map(|c| {
-            let yc: Vec<f64> = (0..p).map(|mu| y[mu * outputs + c]).collect();
-            cholesky_solve(&l, p, &yc)
-        })
-        .collect();
+    let alphas = cholesky_solve_columns(&l, p, y, outputs);
     let predict = |rows: &[f64], n: usize| -> Vec<f64> {
         let mut out = vec![0.0; n * outputs];
         for i in 0..n {

@@ -65,11 +65,14 @@
 //! the stage's `gamma0`, the relative residual `|T(Phi) - Phi| / |Phi|`, the action `S`
 //! and the effective sample size `1 / sum w_i^2`.
 
-use super::linalg::{cholesky, cholesky_solve, frobenius, psd_factor};
 use super::nngp_posterior::{GpPosterior, gp_regression};
 use crate::config::Activation;
 use crate::data::{Dataset, gram};
 use crate::error::{Error, Result, check_positive, check_range};
+use crate::linalg::{
+    cholesky, cholesky_logdet, cholesky_solve, cholesky_solve_columns, forward_substitute,
+    frobenius, identity, psd_factor,
+};
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals, stream};
 use serde::{Deserialize, Serialize};
@@ -203,12 +206,7 @@ fn solve_targets(
         m[i * p + i] += ridge;
     }
     let l = cholesky(&m, p)?;
-    Ok((0..outputs)
-        .map(|c| {
-            let yc: Vec<f64> = (0..p).map(|mu| y[mu * outputs + c]).collect();
-            cholesky_solve(&l, p, &yc)
-        })
-        .collect())
+    Ok(cholesky_solve_columns(&l, p, y, outputs))
 }
 
 /// The Monte-Carlo machinery: fields over all points, the proposal and its samples.
@@ -252,7 +250,8 @@ impl Sampler<'_> {
     fn resample(&mut self) -> Result<()> {
         let (r, n, m) = (self.r, self.n, self.m);
         let lq = cholesky(&self.cov, r)?;
-        let logdet_l: f64 = (0..r).map(|i| lq[i * r + i].ln()).sum();
+        // log det L = (1/2) log det (L L^T)
+        let logdet_l = 0.5 * cholesky_logdet(&lq, r);
         for s in 0..m {
             let xs = &self.xi[s * r..(s + 1) * r];
             let zs = &mut self.z[s * r..(s + 1) * r];
@@ -605,14 +604,6 @@ pub fn solve(
     })
 }
 
-fn identity(p: usize) -> Vec<f64> {
-    let mut m = vec![0.0; p * p];
-    for i in 0..p {
-        m[i * p + i] = 1.0;
-    }
-    m
-}
-
 /// Anderson-accelerated fixed-point iteration `Phi = T(Phi)` at richness `g` from
 /// `phi0`. Returns the last iterate, the evaluation of `T` there and whether the
 /// relative residual reached `tol`. A step that leaves `Phi + I/beta` indefinite is
@@ -802,16 +793,9 @@ fn standardise(xi: &mut [f64], m: usize, r: usize) -> Result<()> {
         }
     }
     let l = cholesky(&c, r)?;
-    // xi <- L^{-1} xi (forward substitution per draw).
-    for s in 0..m {
-        let row = &mut xi[s * r..(s + 1) * r];
-        for i in 0..r {
-            let mut v = row[i];
-            for k in 0..i {
-                v -= l[i * r + k] * row[k];
-            }
-            row[i] = v / l[i * r + i];
-        }
+    // xi <- L^{-1} xi, draw by draw.
+    for row in xi.chunks_mut(r) {
+        forward_substitute(&l, r, row);
     }
     Ok(())
 }

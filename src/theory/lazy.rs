@@ -17,6 +17,7 @@ use super::kernels::{mlp_layer_kernels, resnet_kernels};
 use crate::config::{Arch, TrainConfig};
 use crate::data::{Dataset, gram};
 use crate::error::{Error, Result};
+use crate::linalg::dot;
 use crate::progress::{Progress, tick};
 use serde::{Deserialize, Serialize};
 
@@ -140,10 +141,6 @@ pub fn kernel_regression(
         }
     }
     Ok(res)
-}
-
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Lazy dynamics of the setup `cfg` (data, model, GD learning rate, steps).

@@ -5,8 +5,7 @@
 //! - [`kernels`]: NNGP and NTK of MLPs and depth-muP ResNets (theory.md section 2);
 //! - [`lazy`]: kernel-regression trajectories under full-batch GD;
 //! - [`dmft`]: discrete-time DMFT of the rich regime (theory.md section 3);
-//! - [`depth`]: the layer-time limit at initialisation (theory.md section 4);
-//! - [`linalg`]: the few dense f64 routines these need.
+//! - [`depth`]: the layer-time limit at initialisation (theory.md section 4).
 //!
 //! Everything is f64 and deterministic given the config's seed.
 
@@ -14,7 +13,6 @@ pub mod depth;
 pub mod dmft;
 pub mod kernels;
 pub mod lazy;
-pub mod linalg;
 pub mod quadrature;
 pub mod runs;
 

@@ -46,10 +46,10 @@ use super::linear::{finish, lazy_delta, mix, rel_change};
 use super::products::Products;
 use super::{DmftResult, Problem};
 use crate::error::{Error, Result};
+use crate::linalg::{Layout, cholesky_psd, cholesky_psd_ordered, gemm, rm};
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals, stream};
 use crate::theory::kernels::mlp_layer_kernels;
-use crate::theory::linalg::{Layout, cholesky_psd, cholesky_psd_ordered, gemm, rm};
 
 /// Relative change per iteration below which the solve counts as converged.
 pub const TOLERANCE: f64 = 1e-3;

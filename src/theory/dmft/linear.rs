@@ -24,8 +24,8 @@
 
 use super::{DmftResult, Problem};
 use crate::error::{Error, Result};
+use crate::linalg::{dot, identity, matmul, matmul_nt, solve, transpose};
 use crate::progress::{Progress, tick};
-use crate::theory::linalg::{matmul, matmul_nt, solve, transpose};
 
 /// Two-layer linear network, exact recursion.
 pub(crate) fn two_layer(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> {
@@ -33,10 +33,7 @@ pub(crate) fn two_layer(pr: &Problem, progress: &dyn Progress) -> Result<DmftRes
     pr.budget("linear DMFT", 8.0 * pr.steps as f64 * (n * n) as f64)?;
     let kx = &pr.kx_all;
     let k = pr.eta * pr.gamma0 / p as f64;
-    let mut a = vec![0.0; n * n];
-    for i in 0..n {
-        a[i * n + i] = 1.0;
-    }
+    let mut a = identity(n);
     let mut b = vec![0.0; n];
     let mut c = vec![0.0; n];
     let mut d = 1.0f64;
@@ -105,10 +102,6 @@ pub(crate) fn two_layer(pr: &Problem, progress: &dyn Progress) -> Result<DmftRes
     }
     res.test_outputs = f[p..].to_vec();
     Ok(res)
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Deep linear network (L >= 2), closed-form kernels iterated to a fixed point.
@@ -185,11 +178,7 @@ pub(crate) fn deep(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> 
                 for i in 0..n {
                     a[i * n + i] += 1.0;
                 }
-                let mut eye = vec![0.0; n * n];
-                for i in 0..n {
-                    eye[i * n + i] = 1.0;
-                }
-                let m = solve(&a, &eye, n, n, "I - C_h C_z")?;
+                let m = solve(&a, &identity(n), n, n, "I - C_h C_z")?;
                 let mch = matmul(&m, &ch, n, n, n); // R^l = M C_h
                 let czm = matmul(&cz, &m, n, n, n); // B^{l-1} = C_z M
                 // Phi^l = M Phi^{l-1} M^T + (M C_h) G (M C_h)^T

@@ -24,7 +24,7 @@
 //! solve: the product is redone on the CPU and a warning says so.
 
 use crate::backend::{Device, DeviceChoice, Gemm, select};
-use crate::theory::linalg::{self, Layout};
+use crate::linalg::{self, Layout};
 
 /// Largest number of terms one f32 sum on the device adds.
 pub const CHUNK: usize = 256;
@@ -445,7 +445,7 @@ fn device_for_solver(device: Device) -> Device {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::theory::linalg::{rm, tr};
+    use crate::linalg::{rm, tr};
 
     #[test]
     fn cpu_products_are_linalg_gemm() {

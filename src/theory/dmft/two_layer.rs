@@ -22,10 +22,10 @@
 use super::products::Products;
 use super::{DmftResult, Problem};
 use crate::error::Result;
+use crate::linalg::{cholesky_psd, rm, tr};
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals, stream};
 use crate::theory::kernels::mlp_layer_kernels;
-use crate::theory::linalg::{cholesky_psd, rm, tr};
 
 /// Solve a two-layer DMFT.
 /// The products over samples (sampling, kernel estimates, the field update) run on `dev`.

@@ -245,6 +245,55 @@ struct Eval {
     action: f64,
 }
 
+impl<'a> Sampler<'a> {
+    /// The fields `h = A z` over training then test points (`A A^T = X X^T / D`, rank
+    /// `r`), `m = samples` standardised draws `xi` from the seed's stream, and the
+    /// samples of the standard normal proposal.
+    fn new(
+        act: Activation,
+        data: &'a Dataset,
+        base: Option<&'a [f64]>,
+        cfg: &SaddleConfig,
+        ridge: f64,
+    ) -> Result<Self> {
+        let (p, pt, d) = (data.p_train(), data.p_test(), data.dim);
+        let n = p + pt;
+        let mut x_all = data.x_train.clone();
+        x_all.extend_from_slice(&data.x_test);
+        let c_full = gram(&x_all, &x_all, d);
+        let (a_mat, r) = psd_factor(&c_full, n, 1e-12);
+        if r == 0 {
+            return Err(Error::Data("all inputs are zero".into()));
+        }
+        let m = cfg.samples;
+        let mut xi = normals(&mut stream(cfg.seed, Stream::Theory, 0x5add1e, 0), m * r);
+        standardise(&mut xi, m, r)?;
+        let mut sampler = Sampler {
+            act,
+            p,
+            pt,
+            n,
+            r,
+            m,
+            a_mat,
+            xi,
+            base,
+            y: &data.y_train,
+            outputs: data.outputs,
+            ridge,
+            mu: vec![0.0; r],
+            cov: identity(r),
+            z: vec![0.0; m * r],
+            phis: vec![0.0; m * n],
+            lw0: vec![0.0; m],
+            cv_rows: vec![],
+            cv_diag: vec![],
+        };
+        sampler.resample()?;
+        Ok(sampler)
+    }
+}
+
 impl Sampler<'_> {
     /// Draw the samples of the current proposal.
     fn resample(&mut self) -> Result<()> {
@@ -396,54 +445,46 @@ pub fn solve_once(
     if beta.is_nan() || beta <= 0.0 {
         return Err(Error::config("beta", "a positive number or infinity"));
     }
-    let (p, pt, d) = (data.p_train(), data.p_test(), data.dim);
-    let n = p + pt;
+    let n = data.p_train() + data.p_test();
     if let Some(b) = base
         && b.len() != n * n
     {
         return Err(Error::Data("base kernel has the wrong shape".into()));
     }
-    let mut x_all = data.x_train.clone();
-    x_all.extend_from_slice(&data.x_test);
-    let c_full = gram(&x_all, &x_all, d);
-    let (a_mat, r) = psd_factor(&c_full, n, 1e-12);
-    if r == 0 {
-        return Err(Error::Data("all inputs are zero".into()));
-    }
-    let m = cfg.samples;
-    let mut xi = normals(&mut stream(cfg.seed, Stream::Theory, 0x5add1e, 0), m * r);
-    standardise(&mut xi, m, r)?;
-    let mut cov = vec![0.0; r * r];
-    for i in 0..r {
-        cov[i * r + i] = 1.0;
-    }
-    let mut sampler = Sampler {
-        act,
-        p,
-        pt,
-        n,
-        r,
-        m,
-        a_mat,
-        xi,
-        base: if cfg.control_variate { base } else { None },
-        y: &data.y_train,
-        outputs: data.outputs,
-        ridge: 1.0 / beta,
-        mu: vec![0.0; r],
-        cov,
-        z: vec![0.0; m * r],
-        phis: vec![0.0; m * n],
-        lw0: vec![0.0; m],
-        cv_rows: vec![],
-        cv_diag: vec![],
-    };
-    sampler.resample()?;
+    let base = if cfg.control_variate { base } else { None };
+    let mut sampler = Sampler::new(act, data, base, cfg, 1.0 / beta)?;
+    let solved = continuation(&mut sampler, gamma0, cfg, progress)?;
+    solution(data, gamma0, beta, solved)
+}
 
-    // Start from the untilted kernel: at g = 0 the map does not depend on Phi: one evaluation gives the untilted kernel.
+/// The fixed point at the target `gamma0` and what led there.
+struct Solved {
+    /// The training block of `Phi` `[P x P]`.
+    phi: Vec<f64>,
+    /// The map evaluated at `phi` (its test rows and diagonal give `Phi(x, X)`).
+    last: Eval,
+    history: Vec<SaddleStep>,
+    converged: bool,
+}
+
+/// Continuation in `gamma0` (module doc): from the untilted kernel (at `g = 0` the map
+/// does not depend on `Phi`: one evaluation gives it), stage `k` of `stages` solves at
+/// `g = gamma0 k / stages` with [`anderson`], starting from the previous stage's
+/// solution. With `adaptive`, each stage then refits the proposal to its tilted law and
+/// solves again (six times at the target). Intermediate fits are widened further
+/// (variance x 1.3) so the next stage's stronger tilt stays covered, and intermediate
+/// solves only need to be good starting points (`tol` at least `1e-6`). Stops early once
+/// `iterations` evaluations are spent; converged if the last solve reached `tol` at the
+/// target.
+fn continuation(
+    sampler: &mut Sampler,
+    gamma0: f64,
+    cfg: &SaddleConfig,
+    progress: &dyn Progress,
+) -> Result<Solved> {
+    let p = sampler.p;
     let mut last = sampler.eval(&identity(p), 0.0)?;
     let mut phi: Vec<f64> = last.rows[..p * p].to_vec();
-
     let mut history = Vec::new();
     let mut converged = false;
     let mut evals = 0usize;
@@ -455,10 +496,6 @@ pub fn solve_once(
             (true, false) => 1,
             (true, true) => 6,
         };
-        // Solve with the proposal fitted to the previous stage, then refit the proposal
-        // to this stage's tilted law and solve again. Intermediate fits are widened
-        // further (variance x 1.3) so the next stage's stronger tilt stays covered, and
-        // intermediate solves only need to be good starting points.
         let loose = cfg.tol.max(1e-6);
         let tol = if adapts == 0 && last_stage {
             cfg.tol
@@ -466,7 +503,7 @@ pub fn solve_once(
             loose
         };
         let (x, e, ok) = anderson(
-            &sampler,
+            sampler,
             &phi,
             g,
             tol,
@@ -491,7 +528,7 @@ pub fn solve_once(
             };
             sampler.adapt(&last.weights, widen)?;
             let (x, e, ok) = anderson(
-                &sampler,
+                sampler,
                 &phi,
                 g,
                 tol,
@@ -509,7 +546,25 @@ pub fn solve_once(
         }
     }
     converged = converged && history.last().is_some_and(|h| h.gamma0 == gamma0);
+    Ok(Solved {
+        phi,
+        last,
+        history,
+        converged,
+    })
+}
 
+/// The result at the solved kernel: `PhiHat = -(gamma0^2/2) sum_c a_c a_c^T` with
+/// `a_c = (Phi + I/beta)^{-1} y_c`, and the predictor `Phi(x, X) (Phi + I/beta)^{-1} y`
+/// with variances scaled by `1 / gamma0^2`.
+fn solution(data: &Dataset, gamma0: f64, beta: f64, solved: Solved) -> Result<SaddleResult> {
+    let (p, pt) = (data.p_train(), data.p_test());
+    let Solved {
+        phi,
+        last,
+        history,
+        converged,
+    } = solved;
     let ridge = 1.0 / beta;
     let a = solve_targets(&phi, p, ridge, &data.y_train, data.outputs)?;
     let mut phi_hat = vec![0.0; p * p];

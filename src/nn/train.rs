@@ -210,7 +210,7 @@ struct Trainer<'a> {
 
 impl<'a> Trainer<'a> {
     async fn new(net: &'a mut Ensemble, cfg: &'a TrainConfig, data: &'a Dataset) -> Self {
-        let dev = net.device.clone();
+        let dev = &net.device;
         let p = data.p_train();
         let x = dev.upload(&to_f32(&data.x_train));
         let y = dev.upload(&to_f32(&data.y_train));
@@ -430,57 +430,18 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// One optimiser update from the current parameters.
+    /// One optimiser update from the current parameters: the gradient `dL/dW` on the
+    /// full batch or a fresh minibatch, then the optimiser's update of every weight
+    /// matrix.
     fn step(&mut self) -> Result<()> {
-        let dev = self.net.device.clone();
-        // Gradient on the full batch or a fresh minibatch.
-        let ws = if let Some((bws, bx, by, bf0)) = &mut self.batch {
-            let b = bws.p;
-            let p = self.data.p_train();
-            let idx = sample(&mut self.batch_rng, p, b).into_vec();
-            let (d, c, s) = (self.data.dim, self.data.outputs, self.net.seeds);
-            let mut xb = Vec::with_capacity(b * d);
-            let mut yb = Vec::with_capacity(b * c);
-            let mut fb = Vec::with_capacity(s * b * c);
-            for &i in &idx {
-                xb.extend(
-                    self.data.x_train[i * d..(i + 1) * d]
-                        .iter()
-                        .map(|&v| v as f32),
-                );
-                yb.extend(
-                    self.data.y_train[i * c..(i + 1) * c]
-                        .iter()
-                        .map(|&v| v as f32),
-                );
-            }
-            if self.f0.is_some() {
-                for si in 0..s {
-                    for &i in &idx {
-                        let off = si * p * c + i * c;
-                        fb.extend_from_slice(&self.f0_host[off..off + c]);
-                    }
-                }
-                dev.write(bf0, &fb);
-            }
-            dev.write(bx, &xb);
-            dev.write(by, &yb);
-            self.net.forward(bx, bws);
-            let f0 = self.f0.as_ref().map(|_| &*bf0);
-            dev.residual(&bws.f, f0, by, 1.0 / b as f32, &mut bws.e);
-            self.net.backward(bx, bws, true);
-            bws
+        if self.batch.is_some() {
+            self.minibatch_gradient();
         } else {
-            let p = self.ws.p;
-            dev.residual(
-                &self.ws.f,
-                self.f0.as_ref(),
-                &self.y,
-                1.0 / p as f32,
-                &mut self.ws.e,
-            );
-            self.net.backward(&self.x, &mut self.ws, true);
-            &mut self.ws
+            self.full_batch_gradient();
+        }
+        let grads = match &self.batch {
+            Some((bws, ..)) => &bws.grads,
+            None => &self.ws.grads,
         };
         let eta = self.cfg.optimizer.lr();
         match (&self.cfg.optimizer, &mut self.opt) {
@@ -494,29 +455,14 @@ impl<'a> Trainer<'a> {
                 },
                 OptState::Adam { m, v, t },
             ) => {
-                *t += 1;
-                let bc1 = 1.0 - beta1.powi(*t);
-                let bc2 = 1.0 - beta2.powi(*t);
-                for l in 0..self.net.weights.len() {
-                    let scale = if *mup_scaling {
-                        self.net.scales.layers[l].adam_scale
-                    } else {
-                        1.0
-                    };
-                    let st = AdamStep {
-                        lr: (eta * scale * bc2.sqrt() / bc1) as f32,
-                        beta1: *beta1 as f32,
-                        beta2: *beta2 as f32,
-                        eps: (*eps * bc2.sqrt()) as f32,
-                    };
-                    dev.adam(
-                        &st,
-                        &ws.grads[l],
-                        &mut m[l],
-                        &mut v[l],
-                        &mut self.net.weights[l],
-                    );
-                }
+                let adam = Adam {
+                    eta,
+                    beta1: *beta1,
+                    beta2: *beta2,
+                    eps: *eps,
+                    mup_scaling: *mup_scaling,
+                };
+                adam.update(self.net, grads, m, v, t);
             }
             (
                 OptimizerConfig::Langevin {
@@ -527,33 +473,156 @@ impl<'a> Trainer<'a> {
                 OptState::Langevin { rngs, xi },
             ) => {
                 let lam = weight_decay.unwrap_or(*temperature);
-                let noise_scale = (2.0 * eta * temperature).sqrt();
-                for l in 0..self.net.weights.len() {
-                    let n = self.net.weights[l].len() / self.net.seeds;
-                    let mut host = Vec::with_capacity(n * self.net.seeds);
-                    for rng in rngs[l].iter_mut() {
-                        host.extend(normals_f32(rng, n, 1.0));
-                    }
-                    dev.write(&mut xi[l], &host);
-                    let lr = (eta * self.net.scales.layers[l].lr_scale) as f32;
-                    dev.langevin(
-                        (eta * lam) as f32,
-                        lr,
-                        noise_scale as f32,
-                        &ws.grads[l],
-                        &xi[l],
-                        &mut self.net.weights[l],
-                    );
-                }
+                langevin_update(self.net, grads, eta, *temperature, lam, rngs, xi);
             }
-            _ => {
-                for l in 0..self.net.weights.len() {
-                    let lr = (eta * self.net.scales.layers[l].lr_scale) as f32;
-                    dev.axpy(-lr, &ws.grads[l], &mut self.net.weights[l]);
-                }
-            }
+            _ => gd_update(self.net, grads, eta),
         }
         Ok(())
+    }
+
+    /// `dL/dW` on the full training set, from the forward pass `run` has just made:
+    /// `e = (f - f0 - y) / P`, then backpropagation.
+    fn full_batch_gradient(&mut self) {
+        let dev = &self.net.device;
+        let p = self.ws.p;
+        dev.residual(
+            &self.ws.f,
+            self.f0.as_ref(),
+            &self.y,
+            1.0 / p as f32,
+            &mut self.ws.e,
+        );
+        self.net.backward(&self.x, &mut self.ws, true);
+    }
+
+    /// `dL/dW` on a fresh minibatch of `B` points drawn without replacement from the
+    /// batch stream: its inputs, targets and (centred runs) initial outputs are copied
+    /// into the batch buffers, then forward, `e = (f - f0 - y) / B`, backpropagation.
+    fn minibatch_gradient(&mut self) {
+        let dev = self.net.device.clone();
+        let Some((bws, bx, by, bf0)) = &mut self.batch else {
+            return;
+        };
+        let b = bws.p;
+        let p = self.data.p_train();
+        let idx = sample(&mut self.batch_rng, p, b).into_vec();
+        let (d, c, s) = (self.data.dim, self.data.outputs, self.net.seeds);
+        let mut xb = Vec::with_capacity(b * d);
+        let mut yb = Vec::with_capacity(b * c);
+        let mut fb = Vec::with_capacity(s * b * c);
+        for &i in &idx {
+            xb.extend(
+                self.data.x_train[i * d..(i + 1) * d]
+                    .iter()
+                    .map(|&v| v as f32),
+            );
+            yb.extend(
+                self.data.y_train[i * c..(i + 1) * c]
+                    .iter()
+                    .map(|&v| v as f32),
+            );
+        }
+        if self.f0.is_some() {
+            for si in 0..s {
+                for &i in &idx {
+                    let off = si * p * c + i * c;
+                    fb.extend_from_slice(&self.f0_host[off..off + c]);
+                }
+            }
+            dev.write(bf0, &fb);
+        }
+        dev.write(bx, &xb);
+        dev.write(by, &yb);
+        self.net.forward(bx, bws);
+        let f0 = self.f0.as_ref().map(|_| &*bf0);
+        dev.residual(&bws.f, f0, by, 1.0 / b as f32, &mut bws.e);
+        self.net.backward(bx, bws, true);
+    }
+}
+
+/// Plain gradient descent (GD and SGD): `W^l -= eta lr_scale_l dL/dW^l`.
+fn gd_update(net: &mut Ensemble, grads: &[Tensor], eta: f64) {
+    let dev = &net.device;
+    for ((w, g), layer) in net.weights.iter_mut().zip(grads).zip(&net.scales.layers) {
+        let lr = (eta * layer.lr_scale) as f32;
+        dev.axpy(-lr, g, w);
+    }
+}
+
+/// Adam's hyperparameters for one step.
+struct Adam {
+    eta: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    /// Per-layer rates `eta adam_scale_l` (muP for Adam) instead of `eta`.
+    mup_scaling: bool,
+}
+
+impl Adam {
+    /// Step `t + 1`: `m = beta1 m + (1 - beta1) g`, `v = beta2 v + (1 - beta2) g^2`,
+    /// `W -= eta_l m_hat / (sqrt(v_hat) + eps)` with the bias corrections
+    /// `m_hat = m / (1 - beta1^t)`, `v_hat = v / (1 - beta2^t)` folded into the rate
+    /// `eta_l sqrt(1 - beta2^t) / (1 - beta1^t)` and `eps sqrt(1 - beta2^t)`.
+    fn update(
+        &self,
+        net: &mut Ensemble,
+        grads: &[Tensor],
+        m: &mut [Tensor],
+        v: &mut [Tensor],
+        t: &mut i32,
+    ) {
+        let dev = &net.device;
+        *t += 1;
+        let bc1 = 1.0 - self.beta1.powi(*t);
+        let bc2 = 1.0 - self.beta2.powi(*t);
+        for l in 0..net.weights.len() {
+            let scale = if self.mup_scaling {
+                net.scales.layers[l].adam_scale
+            } else {
+                1.0
+            };
+            let st = AdamStep {
+                lr: (self.eta * scale * bc2.sqrt() / bc1) as f32,
+                beta1: self.beta1 as f32,
+                beta2: self.beta2 as f32,
+                eps: (self.eps * bc2.sqrt()) as f32,
+            };
+            dev.adam(&st, &grads[l], &mut m[l], &mut v[l], &mut net.weights[l]);
+        }
+    }
+}
+
+/// Langevin dynamics at temperature `T` with weight decay `lambda`:
+/// `W^l = (1 - eta lambda) W^l - eta lr_scale_l dL/dW^l + sqrt(2 eta T) xi`, with fresh
+/// `xi ~ N(0, 1)` from each (seed, layer)'s noise stream, drawn on the host.
+fn langevin_update(
+    net: &mut Ensemble,
+    grads: &[Tensor],
+    eta: f64,
+    temperature: f64,
+    lambda: f64,
+    rngs: &mut [Vec<StdRng>],
+    xi: &mut [Tensor],
+) {
+    let dev = &net.device;
+    let noise_scale = (2.0 * eta * temperature).sqrt();
+    for l in 0..net.weights.len() {
+        let n = net.weights[l].len() / net.seeds;
+        let mut host = Vec::with_capacity(n * net.seeds);
+        for rng in rngs[l].iter_mut() {
+            host.extend(normals_f32(rng, n, 1.0));
+        }
+        dev.write(&mut xi[l], &host);
+        let lr = (eta * net.scales.layers[l].lr_scale) as f32;
+        dev.langevin(
+            (eta * lambda) as f32,
+            lr,
+            noise_scale as f32,
+            &grads[l],
+            &xi[l],
+            &mut net.weights[l],
+        );
     }
 }
 

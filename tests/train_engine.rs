@@ -180,7 +180,7 @@ fn parameterisation_scaling_of_feature_updates() {
 
 #[test]
 fn two_layer_linear_mean_field_reaches_closed_form() {
-    // theory.md section 6 item 3: one point, Phi^0 = 1, y = 1; H(inf) = sqrt(1 + gamma0^2).
+    // docs/theory.md section 6, check 3: one point, Phi^0 = 1, y = 1; H(inf) = sqrt(1 + gamma0^2).
     for gamma0 in [0.5f64, 1.0, 2.0] {
         let cfg = TrainConfig {
             data: DataConfig::Inline {

@@ -10,7 +10,7 @@
 //! with `s_l` the layer's learning-rate scale, so that under full-batch GD the centred
 //! outputs move as `Delta(t+1) = Delta(t) - (eta/P) NTK Delta(t)` to first order, the
 //! form the DMFT uses. The NTK and G use the first output. Layer `i` indexes the hidden
-//! representations `h^{i+1}` of theory.md (i = 0 is the first hidden layer).
+//! representations `h^{i+1}` of docs/theory.md (i = 0 is the first hidden layer).
 
 use super::network::{Ensemble, Workspace};
 use crate::backend::Tensor;

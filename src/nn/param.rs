@@ -20,7 +20,7 @@
 //! | mup       | 0   | 1/2      | 1         | 0   | 0      | -1 | 0     |
 //! | depth_mup | 0   | 1/2      | 1         | 0   | 0      | -1 | 1/2   |
 //!
-//! So muP is exactly the mean-field network of theory.md section 1:
+//! So muP is exactly the mean-field network of docs/theory.md section 1.1:
 //! `f = w.phi(h^L) / (gamma0 N)`, learning rate `eta gamma0^2 N`.
 //!
 //! Adam with `mup_scaling` uses `gamma0 N^{a_l - 1}` past the input layer and

@@ -1,4 +1,4 @@
-//! Statics: Bayesian networks at equilibrium (theory.md section 5).
+//! Statics: Bayesian networks at equilibrium (docs/theory.md section 5).
 //!
 //! Add weight decay and noise to training and let `t -> infinity` first: the network
 //! samples a Gibbs posterior whose infinite-width limit depends on the

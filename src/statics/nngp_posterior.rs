@@ -2,9 +2,9 @@
 //! kernel at the temperature of the Gibbs measure.
 //!
 //! With the readout `f = w . phi(h^L) / (gamma sqrt N)` and the Gibbs measure
-//! `p(W) ∝ exp(-beta gamma^2 (1/2) sum_mu (f_mu - y_mu)^2 - |W|^2 / 2)` (theory.md
-//! section 5), the prior of `f` at `N -> infinity` and fixed `gamma` is a GP with
-//! covariance `Sigma / gamma^2` (`Sigma` the NNGP kernel of theory.md section 2 with
+//! `p(W) ∝ exp(-beta gamma^2 (1/2) sum_mu (f_mu - y_mu)^2 - |W|^2 / 2)` (docs/theory.md
+//! section 5.1), the prior of `f` at `N -> infinity` and fixed `gamma` is a GP with
+//! covariance `Sigma / gamma^2` (`Sigma` the NNGP kernel of docs/theory.md section 2.2 with
 //! `sigma_w = 1`) and the likelihood is Gaussian with variance `1 / (beta gamma^2)`.
 //! The posterior of `f` at test points is therefore Gaussian with
 //!
@@ -105,8 +105,8 @@ pub fn gp_regression(
     })
 }
 
-/// The NNGP kernel (theory.md section 2, `sigma_w = 1`, `hidden_layers` hidden layers)
-/// of the training points followed by the test points: `[n x n]`, `n = P + P_test`.
+/// The NNGP kernel (docs/theory.md section 2.2, `sigma_w = 1`, `hidden_layers` hidden
+/// layers) of the training points followed by the test points: `[n x n]`, `n = P + P_test`.
 pub fn nngp_gram(act: Activation, hidden_layers: usize, data: &Dataset) -> Result<Vec<f64>> {
     let mut x = data.x_train.clone();
     x.extend_from_slice(&data.x_test);

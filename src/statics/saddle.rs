@@ -1,5 +1,5 @@
 //! The muP (mean-field) limit of a Bayesian two-layer network: the kernel saddle point
-//! of Lauditi, Bordelon & Pehlevan (2025), theory.md section 5.
+//! of Lauditi, Bordelon & Pehlevan (2025), docs/theory.md section 5.3.
 //!
 //! Network `h = W x / sqrt(D)`, `f = w . phi(h) / (gamma0 N)`, Gibbs measure
 //! `exp(-beta gamma0^2 N (1/2) sum_mu (f_mu - y_mu)^2 - |W|^2/2 - |w|^2/2)`.

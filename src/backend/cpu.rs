@@ -158,7 +158,14 @@ impl Backend for Cpu {
             x.len() / out.len()
         };
         for (s, o) in out.iter_mut().enumerate() {
-            *o = x[s * len..(s + 1) * len].iter().map(|v| v * v).sum();
+            let xs = &x[s * len..(s + 1) * len];
+            #[cfg(target_arch = "x86_64")]
+            if super::sgemm_x86::has_avx512() {
+                // SAFETY: the CPU has AVX-512F (detected above).
+                *o = unsafe { sum_squares_avx512(xs) };
+                continue;
+            }
+            *o = sum_squares(xs);
         }
     }
 }
@@ -309,6 +316,31 @@ unsafe fn axpy_avx512(alpha: f32, x: &[f32], y: &mut [f32]) {
 #[target_feature(enable = "avx512f")]
 unsafe fn mul_assign_avx512(x: &[f32], y: &mut [f32]) {
     mul_assign(x, y)
+}
+
+/// `sum_i x_i^2` in 16 interleaved partial sums (lane `j` takes `i = j mod 16`), added
+/// at the end: the compiler vectorises it, where one running sum waits on every add.
+#[inline(always)]
+fn sum_squares(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let chunks = x.chunks_exact(16);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v * v;
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().map(|v| v * v).sum::<f32>()
+}
+
+/// [`sum_squares`] compiled for 16-lane AVX-512.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sum_squares_avx512(x: &[f32]) -> f32 {
+    sum_squares(x)
 }
 
 /// ReLU and its derivative, branch-free (the compiler vectorises it).

@@ -3,7 +3,10 @@
 //!
 //! Loss `L = (1/2P) sum_mu sum_c (f_mu,c - y_mu,c)^2` per seed (f centred as f - f(0)
 //! when `model.centered`). Step t records the state *before* update t; the last record
-//! is the state after all `steps` updates.
+//! is the state after all `steps` updates. At every record a seed is judged diverged
+//! when any layer of its forward pass on the training set is NaN or infinite, or its
+//! loss is not below the threshold ([`TrainResult::diverged_at`]); the run stops once
+//! every seed has diverged.
 
 use super::network::{Ensemble, Workspace};
 use super::observe::{self, CoordSnapshot, KernelSnapshot};
@@ -41,7 +44,10 @@ pub struct TrainResult {
     /// Final outputs on the test set, `[seed][P_test x C]`.
     #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub test_outputs: Vec<Vec<f64>>,
-    /// Per seed: the step at which the loss became NaN, Inf or exceeded the threshold.
+    /// Per seed: the first recorded step at which the network blew up (any hidden
+    /// layer's pre-activations `h^l` or the output `f` NaN or infinite: its loss there is
+    /// NaN, even where ReLU hid the NaN from `f`) or the loss became NaN, Inf or exceeded
+    /// `observe.divergence_threshold`. The seed's later losses are NaN.
     pub diverged_at: Vec<Option<usize>>,
 }
 
@@ -206,6 +212,9 @@ struct Trainer<'a> {
     h0: Vec<Vec<f32>>,
     opt: OptState,
     batch_rng: StdRng,
+    /// Per-seed sums of squares `[S]` of the hidden layers, and a scratch `[S]`, for
+    /// [`blown_up`].
+    layer_sums: (Tensor, Tensor),
 }
 
 impl<'a> Trainer<'a> {
@@ -267,6 +276,7 @@ impl<'a> Trainer<'a> {
             },
             _ => OptState::Plain,
         };
+        let layer_sums = (dev.zeros(net.seeds), dev.zeros(net.seeds));
         Trainer {
             net,
             cfg,
@@ -284,6 +294,7 @@ impl<'a> Trainer<'a> {
             h0,
             opt,
             batch_rng: stream(cfg.seed, Stream::Batches, 0, 0),
+            layer_sums,
         }
     }
 
@@ -345,6 +356,7 @@ impl<'a> Trainer<'a> {
         let (s_count, p, c) = (self.net.seeds, self.ws.p, self.net.outputs);
         let obs = &self.cfg.observe;
         let f = dev.download_async(&self.ws.f).await;
+        let blown = blown_up(&dev, &self.ws, &mut self.layer_sums, &f).await;
         let per = p * c;
         let centred = |s: usize, i: usize| -> f64 {
             let base = if self.cfg.model.centered {
@@ -360,7 +372,7 @@ impl<'a> Trainer<'a> {
                     .map(|i| (centred(s, i) - self.data.y_train[i]).powi(2))
                     .sum::<f64>()
                     / (2.0 * p as f64);
-                if res.diverged_at[s].is_some() {
+                if res.diverged_at[s].is_some() || blown[s] {
                     f64::NAN
                 } else {
                     l
@@ -538,6 +550,40 @@ impl<'a> Trainer<'a> {
         dev.residual(&bws.f, f0, by, 1.0 / b as f32, &mut bws.e);
         self.net.backward(bx, bws, true);
     }
+}
+
+/// Per seed, whether the forward pass in `ws` blew up: any hidden layer's
+/// pre-activations `h^l` or the output `f` (`f_host`, already read back) NaN or infinite.
+/// The layers are judged on the device, by their per-seed sums of squares accumulated
+/// into `sums.0` (`sums.1` is scratch), and only those S numbers come back. A sum that
+/// is not finite also flags squares beyond f32's range (a layer's RMS above
+/// `~1e19 / sqrt(P N)`), which a network that has not diverged never reaches.
+async fn blown_up(
+    dev: &Device,
+    ws: &Workspace,
+    sums: &mut (Tensor, Tensor),
+    f_host: &[f32],
+) -> Vec<bool> {
+    let (acc, layer) = sums;
+    for (l, h) in ws.h.iter().enumerate() {
+        if l == 0 {
+            dev.sum_sq(h, acc);
+        } else {
+            dev.sum_sq(h, layer);
+            dev.axpy(1.0, layer, acc);
+        }
+    }
+    let seeds = acc.len();
+    let per = f_host.len() / seeds;
+    let acc = dev.download_async(acc).await;
+    (0..seeds)
+        .map(|s| {
+            let f_bad = f_host[s * per..(s + 1) * per]
+                .iter()
+                .any(|v| !v.is_finite());
+            f_bad || !acc[s].is_finite()
+        })
+        .collect()
 }
 
 /// Plain gradient descent (GD and SGD): `W^l -= eta lr_scale_l dL/dW^l`.

@@ -2,9 +2,8 @@
 //! Products run on, by target:
 //! - x86-64: our AVX-512 or AVX2 + FMA kernels ([`super::sgemm_x86`], picked at run
 //!   time) for products up to [`super::sgemm_x86::NARROW`] columns wide, where they
-//!   mostly beat `matrixmultiply` (1.2-1.6x on the width-64 step's products);
-//!   `matrixmultiply` for wider ones (at least as fast inside a width-1024 training
-//!   step) and on CPUs without AVX2;
+//!   beat `matrixmultiply`; `matrixmultiply` for wider ones (at least as fast inside a
+//!   wide training step) and on CPUs without AVX2 (bench/README.md has the numbers);
 //! - wasm32: our simd128 kernel ([`super::sgemm_simd128`]);
 //! - elsewhere: `matrixmultiply`.
 //!

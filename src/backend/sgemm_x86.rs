@@ -58,12 +58,10 @@ pub enum Isa {
 pub const GEMM_ENV: &str = "SCALING_PLAYGROUND_CPU_GEMM";
 
 /// Products at most this wide (`n`) run on this module's kernels by default, wider ones
-/// on `matrixmultiply`. Measured in the training benchmark (bench/README.md): on the
-/// narrow products of width 64, reading A (and B) in place makes ours mostly 1.2-1.6x
-/// faster than `matrixmultiply`; at width 1024 the two are even in isolation
-/// (`examples/bench_shapes`), but inside a training step, with the 4 MiB weight matrices
-/// coming from L3, `matrixmultiply`'s wide B packing (long contiguous row reads) trained
-/// 10-25% faster than our per-panel packing.
+/// on `matrixmultiply`: on narrow products, reading A (and B) in place beats
+/// `matrixmultiply`'s packing; on wide ones inside a training step, with the weight
+/// matrices coming from L3, `matrixmultiply`'s wide B packing (long contiguous row
+/// reads) beats our per-panel packing. The measurements are in bench/README.md.
 pub const NARROW: usize = 128;
 
 /// The best kernel this CPU runs (or the one [`GEMM_ENV`] names), `None` when there is

@@ -35,12 +35,12 @@
 //!
 //! Checks: against finite ensembles (depth-3 tanh, N = 2048, gamma0 = 2, T = 16) the
 //! loss is within about 3%; at T = 40 (default data, gamma0 = 1, N = 1024) within 6%
-//! at every recorded step (tests/theory_deep_dmft_long.rs). The earlier solver
-//! (pivoted sampling factors, Stein regression on the population kernel) drifted
-//! from about t = 20 on and did not converge: the pivoted factors made early samples
-//! depend on late-step kernels (no causal settling), and the population-kernel
-//! regression left response noise of relative size `sqrt(t P / S)` that adds a
-//! variance bias of order `t P / S` to the next layer's fields.
+//! at every recorded step (tests/theory_deep_dmft_long.rs). Both choices of steps 1
+//! and 3 are needed for long horizons: a pivoted sampling factor makes early samples
+//! depend on late-step kernels (no causal settling, see [`Layers::sources`]), and a
+//! regression on the population kernel leaves response noise of relative size
+//! `sqrt(t P / S)`, a variance bias of order `t P / S` in the next layer's fields
+//! ([`stein`]).
 
 use super::linear::{finish, lazy_delta, mix, rel_change, tile};
 use super::products::Products;

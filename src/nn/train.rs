@@ -687,3 +687,23 @@ pub fn loss_csv(r: &TrainResult) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TrainResult;
+
+    #[test]
+    fn a_diverged_result_round_trips_through_json() {
+        let r = TrainResult {
+            steps: vec![0, 1],
+            train_loss: vec![vec![1.0, 2.0], vec![f64::NAN, 0.5]],
+            diverged_at: vec![Some(1), None],
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&r).unwrap();
+        let back: TrainResult = serde_json::from_str(&json).unwrap();
+        assert!(back.train_loss[1][0].is_nan());
+        assert_eq!(back.train_loss[1][1], 0.5);
+        assert_eq!(back.diverged_at, [Some(1), None]);
+    }
+}

@@ -5,6 +5,9 @@
 //!   Adam, Langevin), batched over seeds;
 //! - [`data`]: synthetic tasks, the shipped digits subsample, CSV;
 //! - [`backend`]: the `Cpu | Gpu` seam for the array ops;
+//! - [`theory`]: the infinite-width limits (NNGP/NTK, lazy dynamics, DMFT, layer time);
+//! - [`statics`]: Bayesian networks at equilibrium;
+//! - [`linalg`]: the dense f64 linear algebra the theory and statics share;
 //! - [`experiments`]: width convergence, transfer, coordinate checks, richness, presets.
 //!
 //! `web` (wasm32 only) is the one module that touches wasm-bindgen.

@@ -72,6 +72,17 @@ pub enum Arch {
     Resnet,
 }
 
+impl Arch {
+    /// Number of weight matrices: `L + 1` for an MLP with `L = depth` hidden layers,
+    /// `L + 2` for a ResNet with `L` blocks (input, blocks, readout).
+    pub fn weight_matrices(self, depth: usize) -> usize {
+        match self {
+            Arch::Mlp => depth + 1,
+            Arch::Resnet => depth + 2,
+        }
+    }
+}
+
 /// Network shape and activation.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -305,7 +316,9 @@ pub struct ObserveConfig {
     pub ntk: bool,
     /// Per-layer mean |h^l| and mean |h^l(t) - h^l(0)| (coordinate check).
     pub coords: bool,
-    /// A run whose training loss exceeds this (or is NaN/Inf) stops, marked diverged.
+    /// A seed whose training loss exceeds this, or whose loss, output or any hidden
+    /// layer's pre-activations are NaN or Inf, is marked diverged at that record; a run
+    /// whose every seed diverged stops.
     pub divergence_threshold: f64,
 }
 
@@ -403,7 +416,7 @@ impl TrainConfig {
                 depth_alpha,
                 ..
             } => {
-                let n = crate::nn::param::num_weight_matrices(m.arch, m.depth);
+                let n = m.arch.weight_matrices(m.depth);
                 if a.len() != n {
                     return Err(Error::config(
                         "param.a",

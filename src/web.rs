@@ -122,20 +122,13 @@ pub fn limits_of(train_json: &str) -> JsResult<String> {
 /// Number of weight matrices of a network (`arch` `"mlp"` or `"resnet"`, `depth` L).
 #[wasm_bindgen]
 pub fn num_weight_matrices(arch: &str, depth: usize) -> JsResult<usize> {
-    Ok(crate::nn::param::num_weight_matrices(
-        parse_arch(arch).map_err(js)?,
-        depth,
-    ))
+    Ok(parse_arch(arch).map_err(js)?.weight_matrices(depth))
 }
 
 /// The abc exponents of a parameterisation (JSON, as in a config's `param`) for a
 /// network: `{a, b, c, depth_alpha}`, one `a_l`, `b_l` per weight matrix.
 #[wasm_bindgen]
-pub fn abc_exponents(
-    param_json: &str,
-    arch: &str,
-    depth: usize,
-) -> JsResult<String> {
+pub fn abc_exponents(param_json: &str, arch: &str, depth: usize) -> JsResult<String> {
     let p: crate::config::Parameterization = serde_json::from_str(param_json)
         .map_err(|e| js(Error::config("param", format!("a parameterisation ({e})"))))?;
     let (a, b, c, depth_alpha) =

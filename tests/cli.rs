@@ -144,7 +144,7 @@ fn presets_and_kernel_subcommands() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    // theory.md golden row scaled: x.x/D = 1/2 here, relu NNGP is homogeneous of degree 1
+    // docs/theory.md golden row scaled: x.x/D = 1/2 here, relu NNGP is homogeneous of degree 1
     let k01 = v["nngp"][0][1].as_f64().unwrap();
     assert!((k01 - 0.304499 / 2.0).abs() < 1e-5, "{k01}");
 }

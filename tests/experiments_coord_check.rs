@@ -1,5 +1,5 @@
-//! Coordinate check (microsoft/mup's `coord_check`, theory.md section 6 check 6): after
-//! a few steps every layer's mean |h| and mean |h(t) - h(0)| are flat in width under
+//! Coordinate check (microsoft/mup's `coord_check`, docs/theory.md section 6, check 6):
+//! after a few steps every layer's mean |h| and mean |h(t) - h(0)| are flat in width under
 //! muP; under SP the change of the hidden pre-activations grows with width.
 
 use scaling_playground::config::{Activation, OptimizerConfig, Parameterization};

@@ -1,4 +1,4 @@
-//! Hyperparameter transfer (theory.md section 6, check 5): the loss-optimal learning
+//! Hyperparameter transfer (docs/theory.md section 6, check 5): the loss-optimal learning
 //! rate stays within one factor-2 grid step across widths under muP and across depths
 //! under depth-muP, and drifts under SP (width) and without the 1/sqrt(L) branch
 //! scaling (depth).

@@ -1,4 +1,4 @@
-//! Width convergence (theory.md section 6, check 4): two-layer tanh networks under
+//! Width convergence (docs/theory.md section 6, check 4): two-layer tanh networks under
 //! mean-field/muP (gamma0 = 1) approach the DMFT on the same data and learning rate;
 //! the mean squared deviation of the loss falls as 1/N and the largest width's loss
 //! curve is within 3% of the DMFT.

@@ -1,5 +1,5 @@
-//! Deep linear muP networks at equilibrium: the closed-form overlaps of theory.md
-//! section 5, the two-layer saddle point with a linear activation, and Langevin-sampled
+//! Deep linear muP networks at equilibrium: the closed-form overlaps of docs/theory.md
+//! section 5.4, the two-layer saddle point with a linear activation, and Langevin-sampled
 //! finite networks.
 
 use scaling_playground::config::{Activation, Parameterization};

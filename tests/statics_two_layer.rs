@@ -1,5 +1,5 @@
 //! Two-layer Bayesian networks: the NNGP posterior, the muP saddle point and
-//! Langevin-sampled finite networks (theory.md section 5).
+//! Langevin-sampled finite networks (docs/theory.md section 5).
 
 use scaling_playground::config::{Activation, Parameterization};
 use scaling_playground::data::{DataConfig, Dataset, Teacher};

@@ -1,5 +1,6 @@
-//! Kernels of the infinite network: the golden table of theory.md, quadrature against
-//! closed forms, the finite engine's empirical NTK, and the depth limit.
+//! Kernels of the infinite network: the golden table of docs/theory.md (section 2.4),
+//! quadrature against closed forms, the finite engine's empirical NTK, and the depth
+//! limit.
 
 use scaling_playground::config::{Activation, Arch, Parameterization, TrainConfig};
 use scaling_playground::data::{DataConfig, Teacher};

@@ -2,10 +2,10 @@
 //! differences, the width scaling of each parameterisation, the closed-form mean-field
 //! limit of a two-layer linear network, and determinism.
 
-use scaling_playground::backend::Device;
+use scaling_playground::backend::{Device, Gpu, GpuOptions};
 use scaling_playground::config::*;
 use scaling_playground::data::{DataConfig, Teacher};
-use scaling_playground::nn::{Ensemble, train};
+use scaling_playground::nn::{Ensemble, train, train_on};
 use scaling_playground::progress::Silent;
 
 fn f32s(v: &[f64]) -> Vec<f32> {
@@ -180,7 +180,7 @@ fn parameterisation_scaling_of_feature_updates() {
 
 #[test]
 fn two_layer_linear_mean_field_reaches_closed_form() {
-    // theory.md section 6 item 3: one point, Phi^0 = 1, y = 1; H(inf) = sqrt(1 + gamma0^2).
+    // docs/theory.md section 6, check 3: one point, Phi^0 = 1, y = 1; H(inf) = sqrt(1 + gamma0^2).
     for gamma0 in [0.5f64, 1.0, 2.0] {
         let cfg = TrainConfig {
             data: DataConfig::Inline {
@@ -369,4 +369,93 @@ fn divergence_is_detected_and_bad_configs_are_refused() {
             .to_string()
             .contains("optimizer.lr")
     );
+}
+
+/// A depth-4 ReLU MLP of width 256 whose second and third weight matrices have
+/// multiplier and init scale `N^4` (abc exponents `a = b = -4`; `blow_up = false` gives
+/// them SP's): at initialisation `h^2` (0-based) overflows f32 to +-inf, so
+/// `h^3 = phi(h^2) W^T` sums +inf with both signs into NaN, which ReLU turns into 0. The
+/// output is 0 and the loss `|y|^2 / 2P` is finite, while the network is not a network.
+fn overflowing_relu_mlp(blow_up: bool) -> TrainConfig {
+    let x = if blow_up { -4.0 } else { 0.0 };
+    let y = if blow_up { -4.0 } else { 0.5 };
+    TrainConfig {
+        data: DataConfig::Teacher {
+            teacher: Teacher::Linear,
+            dim: 4,
+            train: 8,
+            test: 0,
+            noise: 0.0,
+            seed: 1,
+        },
+        model: ModelConfig {
+            width: 256,
+            depth: 4,
+            activation: Activation::Relu,
+            ..Default::default()
+        },
+        param: Parameterization::Abc {
+            a: vec![0.0, x, x, 0.0, 0.0],
+            b: vec![0.0, y, y, 0.5, 0.5],
+            c: 0.0,
+            gamma0: 1.0,
+            depth_alpha: 0.0,
+        },
+        optimizer: OptimizerConfig::Gd { lr: 0.01 },
+        steps: 3,
+        seeds: 2,
+        observe: ObserveConfig {
+            every: 1,
+            test_loss: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// Divergence is judged on every layer, not only on the loss: a run whose hidden layer
+/// is NaN is diverged at the step it is seen, even though ReLU hides the NaN from the
+/// output and the loss.
+#[test]
+fn a_hidden_layer_that_overflows_is_divergence_though_the_loss_is_finite() {
+    // The premise: the blown-up network's h^3 is NaN and its output and loss are finite.
+    let cfg = overflowing_relu_mlp(true);
+    let data = cfg.data.load().unwrap();
+    let net = Ensemble::new(Device::Cpu, &cfg.model, &cfg.param, 4, 1, cfg.seed, 0..2);
+    let mut ws = net.workspace(8);
+    let xt = net.device.upload(&f32s(&data.x_train));
+    net.forward(&xt, &mut ws);
+    let h2 = net.device.download(&ws.h[2]);
+    let h3 = net.device.download(&ws.h[3]);
+    assert!(h2.iter().any(|v| v.is_infinite()), "h^2 overflows");
+    assert!(h3.iter().all(|v| v.is_nan()), "h^3 = inf - inf");
+    let loss = losses(&net, &f32s(&data.x_train), &data.y_train, 8);
+    assert!(loss.iter().all(|l| l.is_finite() && *l < 10.0), "{loss:?}");
+
+    let healthy = overflowing_relu_mlp(false);
+    let r = train(&healthy, &data, &Silent).unwrap();
+    assert_eq!(r.diverged_at, vec![None, None]);
+    assert!(r.train_loss.iter().flatten().all(|l| l.is_finite()));
+
+    let r = train(&cfg, &data, &Silent).unwrap();
+    assert_eq!(r.diverged_at, vec![Some(0), Some(0)], "{:?}", r.train_loss);
+    assert!(r.train_loss[0].iter().all(|l| l.is_nan()));
+
+    // The same run on a GPU (software adapters included), where one exists.
+    match Gpu::acquire(&GpuOptions {
+        allow_software: true,
+        ..Default::default()
+    }) {
+        Ok(g) => {
+            let r = train_on(Device::Gpu(g), &cfg, &data, &Silent).unwrap();
+            assert_eq!(
+                r.backend.device,
+                scaling_playground::backend::DeviceKind::Gpu,
+                "{:?}",
+                r.backend
+            );
+            assert_eq!(r.diverged_at, vec![Some(0), Some(0)], "{:?}", r.train_loss);
+        }
+        Err(e) => println!("SKIPPING the GPU case: no usable GPU adapter ({e})"),
+    }
 }

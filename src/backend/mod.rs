@@ -11,7 +11,7 @@
 mod cpu;
 pub mod gpu;
 pub mod select;
-pub mod sgemm;
+pub mod sgemm_simd128;
 #[cfg(target_arch = "x86_64")]
 pub mod sgemm_x86;
 

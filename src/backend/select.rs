@@ -32,12 +32,11 @@ pub const DEVICE_ENV: &str = "SCALING_PLAYGROUND_DEVICE";
 
 /// Below this many floating-point operations per training step, `Auto` stays on the CPU.
 ///
-/// A step launches ~8 kernels per layer; at ~10-20 us of launch and barrier cost each on
-/// a discrete GPU (~0.5 ms per step for depth 3) against ~50-120 GFLOP/s for one CPU
-/// core in the training step's products (`examples/bench_shapes`), the break-even is
-/// near 2.5e7-6e7 flop/step; 2^25 sits at its low end. `BENCH_GPU=1 bench/run.sh` times
-/// GPU against CPU training at widths 64 and 1024 on the machine at hand; no hardware
-/// GPU has been available to measure the crossover (only Mesa lavapipe, a CPU device).
+/// A GPU step pays a fixed cost for every kernel launch and barrier (a step launches
+/// about 8 kernels per layer) that the CPU does not; below the break-even the CPU's
+/// products finish first. The value (2^25) is an estimate from launch costs and CPU
+/// product rates, not a measured crossover: bench/README.md ("What the code's
+/// constants rest on") gives the estimate and how to measure it.
 pub const GPU_MIN_FLOPS_PER_STEP: f64 = 33_554_432.0;
 
 /// Where a computation ran, as data: the report results carry (`TrainResult::backend`,

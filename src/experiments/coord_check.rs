@@ -116,7 +116,7 @@ impl CoordCheckConfig {
 
     /// Hidden representations per network (the layers of each cell's statistics).
     fn layers(&self) -> usize {
-        crate::nn::param::num_weight_matrices(self.base.model.arch, self.base.model.depth) - 1
+        self.base.model.arch.weight_matrices(self.base.model.depth) - 1
     }
 }
 

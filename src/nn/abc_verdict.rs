@@ -23,7 +23,7 @@
 //! The page's abc explorer shows these verdicts; it asks the core for them so that the
 //! page and the CLI cannot disagree.
 
-use super::param::{exponents, num_weight_matrices};
+use super::param::exponents;
 use crate::config::{Arch, Parameterization};
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -177,7 +177,7 @@ fn identify(init: &[f64], update: &[f64]) -> Option<String> {
     ];
     named.into_iter().find_map(|(name, p, dc)| {
         let (a, b, c, _) = exponents(&p, Arch::Mlp, depth);
-        debug_assert_eq!(a.len(), num_weight_matrices(Arch::Mlp, depth));
+        debug_assert_eq!(a.len(), Arch::Mlp.weight_matrices(depth));
         let (i, u) = invariants(&a, &b, c + dc);
         (same(&i, init) && same(&u, update)).then(|| name.to_string())
     })

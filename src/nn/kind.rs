@@ -43,7 +43,7 @@ pub fn train_cost_shaped(cfg: &TrainConfig, shape: (u64, u64, u64, u64)) -> Cost
     let (d, c, p_train, p_test) = (d as f64, c as f64, p_train as f64, p_test as f64);
     let n = m.width as f64;
     let s = cfg.seeds as f64;
-    let layers = super::param::num_weight_matrices(m.arch, m.depth) as f64;
+    let layers = m.arch.weight_matrices(m.depth) as f64;
     let params = n * d + (layers - 2.0).max(0.0) * n * n + c * n;
     let state = match cfg.optimizer {
         OptimizerConfig::Adam { .. } => 4.0,

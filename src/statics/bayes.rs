@@ -9,7 +9,6 @@
 //! At `gamma0 = O(1)` the two limits differ: the muP kernel aligns with the target.
 
 use super::langevin::{LangevinConfig, LangevinResult, sample};
-use super::linalg::frobenius;
 use super::nngp_posterior::{GpPosterior, gp_regression, nngp_gram, split_gram};
 use super::saddle::{SaddleConfig, SaddleResult};
 use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
@@ -17,6 +16,7 @@ use crate::config::{Activation, Parameterization};
 use crate::data::{DataConfig, Teacher};
 use crate::error::{Error, Result, check_positive, check_range};
 use crate::kind::{Kind, Sweep, check_len, run_sweep};
+use crate::linalg::frobenius;
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! The large-depth limit at initialisation (theory.md section 4): with 1/sqrt(L)
+//! The large-depth limit at initialisation (docs/theory.md section 4): with 1/sqrt(L)
 //! residual branches, `tau = l / L` becomes a continuous layer time and the
 //! pre-activation kernel obeys an ODE.
 //!

@@ -1,5 +1,5 @@
 //! NNGP and NTK kernels of infinitely wide MLPs and 1/sqrt(L) residual networks at
-//! initialisation (theory.md section 2).
+//! initialisation (docs/theory.md section 2).
 //!
 //! Gaussian expectations of the activation over a 2x2 covariance
 //! `[[k11, k12], [k12, k22]]`, with `theta = arccos(k12 / sqrt(k11 k22))`:

@@ -21,6 +21,7 @@ use crate::config::{Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::data::{Dataset, gram};
 use crate::error::{Error, Result};
 use crate::kind::Kind;
+use crate::linalg::dot;
 use crate::progress::{Progress, tick};
 use serde::{Deserialize, Serialize};
 
@@ -144,10 +145,6 @@ pub fn kernel_regression(
         }
     }
     Ok(res)
-}
-
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// The `lazy` kind: kernel regression under full-batch GD of a training setup (its

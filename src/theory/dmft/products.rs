@@ -24,7 +24,7 @@
 //! solve: the product is redone on the CPU and a warning says so.
 
 use crate::backend::{BackendReport, Device, DeviceChoice, Gemm, select};
-use crate::theory::linalg::{self, Layout};
+use crate::linalg::{self, Layout};
 
 /// Largest number of terms one f32 sum on the device adds.
 pub const CHUNK: usize = 256;
@@ -122,15 +122,13 @@ impl Products {
     /// are added in f64 on the host. With `2b + log2 c <= 24` (`b = 8` at `c = 256`)
     /// every partial sum of `ah bh` is an integer `<= 2^24`: that sum is exact in f32.
     ///
-    /// Measured (lavapipe, the Gram `[54 x 1500] [1500 x 54]` of correlated tanh fields in
-    /// the tests below): relative error `4.6e-11` (Frobenius; entries at most `3.8e-10`
-    /// of `sqrt(C_ii C_jj)`) against the f64 product, where the plain f32 `gemm` gives
-    /// `1.2e-7`. The deep DMFT's loss curves on Cpu and Gpu then agree to `5e-7`
-    /// (tests/dmft_device.rs; `2.5e-6` at T = 16) where plain f32 kernel estimates gave
-    /// `1e-3`. Emulated on the CPU, the f32 sums of the chunks were the cause, not the
-    /// rounding of operands and products: f32 operands and products summed in f64 gave
-    /// `1.4e-6`, chunks of 8 to 256 terms `1e-3`, and an `ah, al` split without the
-    /// `al bl` term `2.4e-3`. The host packs `3 k (m + n)` entries (plain: a third).
+    /// On a Gram matrix of correlated fields the result is within `5e-10` of the f64
+    /// product (relative, Frobenius), where the plain f32 `gemm` is off by more than
+    /// `1e-8` (the tests below assert both); with it the deep DMFT's loss curves on the
+    /// CPU and a GPU agree far inside the `1e-4` that tests/dmft_device.rs asserts. What
+    /// limits plain f32 products here is the f32 sum over `k`, not the rounding of
+    /// operands and products (bench/README.md has the measurements). The host packs
+    /// `3 k (m + n)` entries (plain: a third).
     #[allow(clippy::too_many_arguments)]
     pub fn gemm_compensated(
         &mut self,
@@ -447,7 +445,7 @@ fn device_for_solver(device: Device) -> Device {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::theory::linalg::{rm, tr};
+    use crate::linalg::{rm, tr};
 
     #[test]
     fn cpu_products_are_linalg_gemm() {

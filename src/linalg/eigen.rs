@@ -1,67 +1,5 @@
-//! Small dense linear algebra on row-major `f64` matrices, enough for the statics
-//! engine's P x P kernels: Cholesky factorisation and solves, and the symmetric
-//! eigendecomposition (cyclic Jacobi) used to factor possibly singular covariances.
-
-use crate::error::{Error, Result};
-
-/// Lower-triangular Cholesky factor `L` of a symmetric positive definite `a [n x n]`,
-/// `a = L L^T`. Fails when a pivot is not positive.
-pub fn cholesky(a: &[f64], n: usize) -> Result<Vec<f64>> {
-    let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= l[i * n + k] * l[j * n + k];
-            }
-            if i == j {
-                if !(s > 0.0 && s.is_finite()) {
-                    return Err(Error::Numerical(format!(
-                        "matrix not positive definite (pivot {i} = {s:e})"
-                    )));
-                }
-                l[i * n + i] = s.sqrt();
-            } else {
-                l[i * n + j] = s / l[j * n + j];
-            }
-        }
-    }
-    Ok(l)
-}
-
-/// Solve `L L^T x = b` for one right-hand side, given the Cholesky factor `l`.
-pub fn cholesky_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
-    let mut z = b.to_vec();
-    for i in 0..n {
-        for k in 0..i {
-            z[i] -= l[i * n + k] * z[k];
-        }
-        z[i] /= l[i * n + i];
-    }
-    for i in (0..n).rev() {
-        for k in i + 1..n {
-            z[i] -= l[k * n + i] * z[k];
-        }
-        z[i] /= l[i * n + i];
-    }
-    z
-}
-
-/// `log det (L L^T) = 2 sum_i log L_ii`.
-pub fn cholesky_logdet(l: &[f64], n: usize) -> f64 {
-    (0..n).map(|i| 2.0 * l[i * n + i].ln()).sum()
-}
-
-/// Solve `(a + ridge I) X = B` for `B [n x m]` (column-major in the sense of `m`
-/// right-hand sides stored as rows of `b_rows`, each of length `n`).
-pub fn solve_spd(a: &[f64], n: usize, ridge: f64, b_rows: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
-    let mut m = a.to_vec();
-    for i in 0..n {
-        m[i * n + i] += ridge;
-    }
-    let l = cholesky(&m, n)?;
-    Ok(b_rows.iter().map(|b| cholesky_solve(&l, n, b)).collect())
-}
+//! The symmetric eigendecomposition (cyclic Jacobi) and, built on it, a factor of a
+//! possibly singular covariance that keeps only its significant directions.
 
 /// Eigendecomposition of a symmetric `a [n x n]` by cyclic Jacobi rotations:
 /// returns `(eigenvalues, V)` with `a = V diag(lambda) V^T`, the eigenvectors the
@@ -134,14 +72,10 @@ pub fn psd_factor(c: &[f64], n: usize, rel_tol: f64) -> (Vec<f64>, usize) {
     (a, r)
 }
 
-/// Frobenius norm of a matrix (any shape).
-pub fn frobenius(a: &[f64]) -> f64 {
-    a.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linalg::{cholesky, cholesky_logdet, cholesky_solve};
 
     #[test]
     fn cholesky_solves_and_eigen_reconstructs() {

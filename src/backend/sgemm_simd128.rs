@@ -13,12 +13,10 @@
 //! microkernel keeps its 32 accumulators in 8 four-lane registers and reads A with one
 //! `v128.load32_splat` per row and k (no separate scalar load and splat).
 //!
-//! simd128 has no fused multiply-add, so every 8 flops cost one multiply and one add;
-//! on the x86-64 machine of bench/README.md that caps any simd128 kernel at 12 flops per
-//! cycle, and this one reaches ~80% of it under node. Wider tiles measured slower there
-//! (V8 maps wasm SIMD values onto 16 xmm registers, one kept as scratch: 5 x 8 and 6 x 8
-//! with their 10-12 accumulators, a B pair, the splat and the product lost 10-20%), and
-//! so did unrolling k by two. Panels are zero-padded, so ragged edges need no special
+//! simd128 has no fused multiply-add, so every 8 flops cost one multiply and one add.
+//! The 4 x 8 tile fits the registers V8 gives wasm SIMD values (16 xmm, one kept as
+//! scratch): its 8 accumulators, a B pair, the splat and the product; larger tiles
+//! spill (bench/README.md has the rates and the variants tried). Panels are zero-padded, so ragged edges need no special
 //! kernel, only a masked store. The summation order over k is the plain one (one
 //! accumulator per output, k ascending within a slab, slabs ascending).
 

@@ -1,4 +1,4 @@
-//! The backend conformance cases, shared by the native suite (`tests/backend_conformance.rs`,
+//! The backend conformance cases, shared by the native suite (`tests/backend/kernels.rs`,
 //! Vulkan: Mesa lavapipe in CI) and the browser suite (`tests/webgpu_conformance.rs`,
 //! WebGPU: SwiftShader in headless Chromium). Every case runs an op on the CPU oracle and
 //! on the device under test with the same inputs and compares all outputs (f32, relative

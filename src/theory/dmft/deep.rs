@@ -35,7 +35,7 @@
 //!
 //! Checks: against finite ensembles (depth-3 tanh, N = 2048, gamma0 = 2, T = 16) the
 //! loss is within about 3%; at T = 40 (default data, gamma0 = 1, N = 1024) within 6%
-//! at every recorded step (tests/theory_deep_dmft_long.rs). Both choices of steps 1
+//! at every recorded step (tests/theory/deep_dmft_long.rs). Both choices of steps 1
 //! and 3 are needed for long horizons: a pivoted sampling factor makes early samples
 //! depend on late-step kernels (no causal settling, see [`Layers::sources`]), and a
 //! regression on the population kernel leaves response noise of relative size

@@ -125,7 +125,7 @@ impl Products {
     /// On a Gram matrix of correlated fields the result is within `5e-10` of the f64
     /// product (relative, Frobenius), where the plain f32 `gemm` is off by more than
     /// `1e-8` (the tests below assert both); with it the deep DMFT's loss curves on the
-    /// CPU and a GPU agree far inside the `1e-4` that tests/dmft_device.rs asserts. What
+    /// CPU and a GPU agree far inside the `1e-4` that tests/backend/dmft.rs asserts. What
     /// limits plain f32 products here is the f32 sum over `k`, not the rounding of
     /// operands and products (bench/README.md has the measurements). The host packs
     /// `3 k (m + n)` entries (plain: a third).

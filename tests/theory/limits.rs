@@ -2,6 +2,8 @@
 //! linear net on one point reaches H = sqrt(1 + gamma0^2 y^2), the deep-linear closed
 //! form agrees with the Monte Carlo solver; plus bad input, budgets and cancellation.
 
+use crate::common::max_rel_gap;
+use crate::common::teacher;
 use scaling_playground::config::{Activation, OptimizerConfig, Parameterization, TrainConfig};
 use scaling_playground::data::{DataConfig, Teacher};
 use scaling_playground::error::Error;
@@ -13,14 +15,7 @@ use std::sync::atomic::AtomicBool;
 
 fn setup(act: Activation, depth: usize, gamma0: f64, eta: f64, steps: usize) -> TrainConfig {
     let mut c = TrainConfig {
-        data: DataConfig::Teacher {
-            teacher: Teacher::SingleIndex,
-            dim: 16,
-            train: 8,
-            test: 4,
-            noise: 0.0,
-            seed: 3,
-        },
+        data: teacher(Teacher::SingleIndex, 16, 8, 4, 3),
         param: Parameterization::Mup { gamma0 },
         optimizer: OptimizerConfig::Gd { lr: eta },
         steps,
@@ -39,13 +34,6 @@ fn dmft_cfg(train: TrainConfig, samples: usize) -> DmftConfig {
         iterations: 10,
         damping: 1.0,
     }
-}
-
-fn max_rel_gap(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs() / y.abs())
-        .fold(0.0, f64::max)
 }
 
 #[test]
@@ -97,14 +85,7 @@ fn two_layer_linear_one_point_reaches_the_gradient_flow_fixed_point() {
 #[test]
 fn deep_linear_closed_form_agrees_with_monte_carlo() {
     let mut tc = setup(Activation::Linear, 2, 1.0, 0.1, 12);
-    tc.data = DataConfig::Teacher {
-        teacher: Teacher::Linear,
-        dim: 8,
-        train: 4,
-        test: 0,
-        noise: 0.0,
-        seed: 5,
-    };
+    tc.data = teacher(Teacher::Linear, 8, 4, 0, 5);
     let mut cfg = dmft_cfg(tc, 80_000);
     // a cap: the Monte Carlo solver settles about one step per iteration and stops
     cfg.iterations = 30;

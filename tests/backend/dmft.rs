@@ -4,36 +4,17 @@
 //! 1e-4 relative, and a GPU lost mid-solve hands the rest to the CPU with a warning. Without a GPU adapter the GPU cases print why and pass;
 //! natively in CI the GPU is Mesa lavapipe (software Vulkan).
 
-use scaling_playground::backend::{BackendReport, Device, DeviceKind, Gpu, GpuOptions};
+use crate::common::teacher;
+use crate::common::{frob_rel, gpu};
+use scaling_playground::backend::{BackendReport, Device, DeviceKind};
 use scaling_playground::config::{Activation, OptimizerConfig, Parameterization, TrainConfig};
-use scaling_playground::data::{DataConfig, Teacher};
+use scaling_playground::data::Teacher;
 use scaling_playground::progress::Silent;
 use scaling_playground::theory::dmft::{self, DmftConfig, DmftResult};
 
-/// The GPU to test on (software adapters accepted), or None with a printed reason.
-fn gpu() -> Option<Gpu> {
-    match Gpu::acquire(&GpuOptions {
-        allow_software: true,
-        ..Default::default()
-    }) {
-        Ok(g) => Some(g),
-        Err(e) => {
-            println!("SKIPPING the DMFT GPU cases: no usable GPU adapter ({e})");
-            None
-        }
-    }
-}
-
 fn setup(depth: usize, steps: usize, samples: usize, gamma0: f64, eta: f64) -> DmftConfig {
     let mut train = TrainConfig {
-        data: DataConfig::Teacher {
-            teacher: Teacher::SingleIndex,
-            dim: 16,
-            train: 6,
-            test: 3,
-            noise: 0.0,
-            seed: 3,
-        },
+        data: teacher(Teacher::SingleIndex, 16, 6, 3, 3),
         param: Parameterization::Mup { gamma0 },
         optimizer: OptimizerConfig::Gd { lr: eta },
         steps,
@@ -73,13 +54,6 @@ fn max_rel(a: &[f64], b: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// `|a - b| / |b|` in the Frobenius norm.
-fn frob_rel(a: &[f64], b: &[f64]) -> f64 {
-    let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
-    let den: f64 = b.iter().map(|y| y * y).sum();
-    (num / den).sqrt()
-}
-
 /// One solve on `dev`, the same body for every device.
 fn solve(dev: Device, cfg: &DmftConfig) -> DmftResult {
     dmft::solve_on(dev, cfg, &Silent).unwrap()
@@ -87,7 +61,9 @@ fn solve(dev: Device, cfg: &DmftConfig) -> DmftResult {
 
 #[test]
 fn dmft_loss_curves_agree_on_cpu_and_gpu() {
-    let Some(g) = gpu() else { return };
+    let Some(g) = gpu("the DMFT GPU cases") else {
+        return;
+    };
     for cfg in configs() {
         let depth = cfg.train.model.depth;
         let t0 = std::time::Instant::now();
@@ -139,7 +115,9 @@ fn dmft_loss_curves_agree_on_cpu_and_gpu() {
 
 #[test]
 fn dmft_on_a_gpu_lost_mid_solve_finishes_on_the_cpu() {
-    let Some(g) = gpu() else { return };
+    let Some(g) = gpu("the DMFT GPU cases") else {
+        return;
+    };
     let cfg = &configs()[1];
     // a few products into the first iteration
     g.simulate_loss_after(5);

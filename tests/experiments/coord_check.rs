@@ -2,8 +2,9 @@
 //! after a few steps every layer's mean |h| and mean |h(t) - h(0)| are flat in width under
 //! muP; under SP the change of the hidden pre-activations grows with width.
 
+use crate::common::teacher;
 use scaling_playground::config::{Activation, OptimizerConfig, Parameterization};
-use scaling_playground::data::{DataConfig, Teacher};
+use scaling_playground::data::Teacher;
 use scaling_playground::experiments::CoordCheckConfig;
 use scaling_playground::progress::Silent;
 use scaling_playground::run::{RunConfig, RunOutput, run};
@@ -11,14 +12,7 @@ use scaling_playground::run::{RunConfig, RunOutput, run};
 #[test]
 fn mup_is_flat_in_width_and_sp_grows() {
     let mut cfg = CoordCheckConfig::default();
-    cfg.base.data = DataConfig::Teacher {
-        teacher: Teacher::TwoLayer,
-        dim: 16,
-        train: 32,
-        test: 0,
-        noise: 0.0,
-        seed: 1,
-    };
+    cfg.base.data = teacher(Teacher::TwoLayer, 16, 32, 0, 1);
     cfg.base.model.depth = 3;
     cfg.base.model.activation = Activation::Relu;
     cfg.base.optimizer = OptimizerConfig::Gd { lr: 0.05 };

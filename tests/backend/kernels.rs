@@ -6,29 +6,17 @@
 //! `tests/webgpu_conformance.rs`.
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "common/conformance.rs"]
-mod conformance;
-
+use crate::common::gpu;
+use crate::conformance;
 use pollster::block_on;
 use scaling_playground::backend::{Device, DeviceChoice, Gpu, GpuOptions, select};
 
-/// The GPU to test on (software adapters accepted), or None with a printed reason.
-fn gpu() -> Option<Gpu> {
-    match Gpu::acquire(&GpuOptions {
-        allow_software: true,
-        ..Default::default()
-    }) {
-        Ok(g) => Some(g),
-        Err(e) => {
-            println!("skipping GPU cases: {e}");
-            None
-        }
-    }
-}
-
 /// Every non-CPU device available here.
 fn devices() -> Vec<Device> {
-    gpu().into_iter().map(Device::Gpu).collect()
+    gpu("the GPU conformance cases")
+        .into_iter()
+        .map(Device::Gpu)
+        .collect()
 }
 
 #[test]
@@ -47,19 +35,25 @@ fn elementwise_ops_match_cpu() {
 
 #[test]
 fn training_loss_curves_agree_on_cpu_and_gpu() {
-    let Some(g) = gpu() else { return };
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
     block_on(conformance::training_parity(&g));
 }
 
 #[test]
 fn simulated_device_loss_mid_run_falls_back_to_cpu_and_completes() {
-    let Some(g) = gpu() else { return };
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
     block_on(conformance::device_loss_falls_back(&g));
 }
 
 #[test]
 fn the_blocking_readback_is_the_async_one_polled() {
-    let Some(g) = gpu() else { return };
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
     let dev = Device::Gpu(g);
     let v = conformance::values(1000, 30);
     let t = dev.upload(&v);
@@ -69,7 +63,7 @@ fn the_blocking_readback_is_the_async_one_polled() {
 
 #[test]
 fn broken_shader_and_forced_cpu_choices_end_on_the_cpu() {
-    if gpu().is_some() {
+    if gpu("the GPU conformance cases").is_some() {
         let e = Gpu::acquire(&GpuOptions {
             allow_software: true,
             break_shader: true,

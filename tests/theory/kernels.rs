@@ -2,8 +2,9 @@
 //! quadrature against closed forms, the finite engine's empirical NTK, and the depth
 //! limit.
 
+use crate::common::teacher;
 use scaling_playground::config::{Activation, Arch, Parameterization, TrainConfig};
-use scaling_playground::data::{DataConfig, Teacher};
+use scaling_playground::data::Teacher;
 use scaling_playground::error::Error;
 use scaling_playground::nn::train;
 use scaling_playground::progress::Silent;
@@ -110,14 +111,7 @@ fn bad_inputs_are_errors_not_panics() {
 fn mean_field_ntk_is_the_finite_engines_ntk_at_init() {
     for (act, depth) in [(Activation::Relu, 2), (Activation::Tanh, 1)] {
         let mut c = TrainConfig {
-            data: DataConfig::Teacher {
-                teacher: Teacher::Linear,
-                dim: 8,
-                train: 4,
-                test: 0,
-                noise: 0.0,
-                seed: 1,
-            },
+            data: teacher(Teacher::Linear, 8, 4, 0, 1),
             param: Parameterization::Mup { gamma0: 1.5 },
             steps: 0,
             seeds: 4,
@@ -150,14 +144,7 @@ fn mean_field_ntk_is_the_finite_engines_ntk_at_init() {
 #[test]
 fn resnet_kernels_match_the_finite_engine_at_init() {
     let mut c = TrainConfig {
-        data: DataConfig::Teacher {
-            teacher: Teacher::Linear,
-            dim: 8,
-            train: 4,
-            test: 0,
-            noise: 0.0,
-            seed: 2,
-        },
+        data: teacher(Teacher::Linear, 8, 4, 0, 2),
         param: Parameterization::DepthMup { gamma0: 1.0 },
         steps: 0,
         seeds: 4,

@@ -2,6 +2,7 @@
 //! differences, the width scaling of each parameterisation, the closed-form mean-field
 //! limit of a two-layer linear network, and determinism.
 
+use crate::common::teacher;
 use scaling_playground::backend::{Device, Gpu, GpuOptions};
 use scaling_playground::config::*;
 use scaling_playground::data::{DataConfig, Teacher};
@@ -119,14 +120,7 @@ fn one_step_change(param: Parameterization, widths: &[usize]) -> Vec<f64> {
         .iter()
         .map(|&n| {
             let cfg = TrainConfig {
-                data: DataConfig::Teacher {
-                    teacher: Teacher::Linear,
-                    dim: 16,
-                    train: 16,
-                    test: 0,
-                    noise: 0.0,
-                    seed: 1,
-                },
+                data: teacher(Teacher::Linear, 16, 16, 0, 1),
                 model: ModelConfig {
                     width: n,
                     depth: 2,
@@ -380,14 +374,7 @@ fn overflowing_relu_mlp(blow_up: bool) -> TrainConfig {
     let x = if blow_up { -4.0 } else { 0.0 };
     let y = if blow_up { -4.0 } else { 0.5 };
     TrainConfig {
-        data: DataConfig::Teacher {
-            teacher: Teacher::Linear,
-            dim: 4,
-            train: 8,
-            test: 0,
-            noise: 0.0,
-            seed: 1,
-        },
+        data: teacher(Teacher::Linear, 4, 8, 0, 1),
         model: ModelConfig {
             width: 256,
             depth: 4,

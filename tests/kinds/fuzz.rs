@@ -4,14 +4,16 @@
 //! property is "no panic": every input gives a value or an error. A panic is caught,
 //! and the test fails printing the panic and the input that caused it.
 //!
-//! `cargo test --test fuzz` runs short campaigns (seconds; part of `make test`). The
+//! `cargo test --test kinds fuzz::` runs the short campaigns (seconds; part of `make test`). The
 //! long ones, `long_fuzz_campaign` (links, configs, CSV) and `long_merge_fuzz`, run with
 //! `--ignored` (commands on each) and print how many inputs they tried; the test profile
 //! is optimised, so `--release` would only add a second build.
 
+use crate::common::teacher;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use scaling_playground::config::TrainConfig;
+use scaling_playground::data::Teacher;
 use scaling_playground::data::{DataConfig, csv_shape, parse_csv, read_table};
 use scaling_playground::link;
 use scaling_playground::run::{RunConfig, RunRecord};
@@ -232,14 +234,7 @@ fn shard_corpus() -> &'static Vec<Vec<Value>> {
         use scaling_playground::experiments::{
             CoordCheckConfig, RichnessConfig, TransferConfig, WidthConvergenceConfig,
         };
-        let data = DataConfig::Teacher {
-            teacher: Default::default(),
-            dim: 3,
-            train: 4,
-            test: 2,
-            noise: 0.0,
-            seed: 1,
-        };
+        let data = teacher(Teacher::default(), 3, 4, 2, 1);
         let mut t = TransferConfig::default();
         t.base.data = data.clone();
         t.base.steps = 2;
@@ -501,7 +496,7 @@ fn iters() -> u64 {
         .unwrap_or(1_000_000u64)
 }
 
-/// `FUZZ_ITERS=1000000 cargo test --test fuzz long_fuzz_campaign -- --ignored --nocapture`
+/// `FUZZ_ITERS=1000000 cargo test --test kinds fuzz::long_fuzz_campaign -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn long_fuzz_campaign() {
@@ -513,7 +508,7 @@ fn long_fuzz_campaign() {
     );
 }
 
-/// `FUZZ_ITERS=1000000 cargo test --test fuzz long_merge_fuzz -- --ignored --nocapture`;
+/// `FUZZ_ITERS=1000000 cargo test --test kinds fuzz::long_merge_fuzz -- --ignored --nocapture`;
 /// `FUZZ_SWEEPS=transfer,richness` limits it to some sweep kinds (default: all).
 #[test]
 #[ignore]

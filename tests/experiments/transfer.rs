@@ -3,10 +3,11 @@
 //! under depth-muP, and drifts under SP (width) and without the 1/sqrt(L) branch
 //! scaling (depth).
 
+use crate::common::teacher;
 use scaling_playground::config::{
     Activation, Arch, OptimizerConfig, Parameterization, TrainConfig,
 };
-use scaling_playground::data::{DataConfig, Teacher};
+use scaling_playground::data::Teacher;
 use scaling_playground::experiments::transfer::{TransferTable, lr_grid};
 use scaling_playground::experiments::{TransferAxis, TransferConfig};
 use scaling_playground::progress::Silent;
@@ -14,14 +15,7 @@ use scaling_playground::run::{RunConfig, RunOutput, run};
 
 fn base(arch: Arch, width: usize, depth: usize) -> TrainConfig {
     let mut b = TrainConfig {
-        data: DataConfig::Teacher {
-            teacher: Teacher::TwoLayer,
-            dim: 16,
-            train: 32,
-            test: 64,
-            noise: 0.0,
-            seed: 1,
-        },
+        data: teacher(Teacher::TwoLayer, 16, 32, 64, 1),
         steps: 40,
         seeds: 1,
         optimizer: OptimizerConfig::Gd { lr: 0.1 },

@@ -6,8 +6,10 @@
 //! the run, so the tail is not dominated by the O(1/N) variance term of the ensemble
 //! mean; at gamma0 = 2 feature learning changes the loss by > 10% (by a factor ~1.5-6).
 
+use crate::common::max_rel_gap;
+use crate::common::teacher;
 use scaling_playground::config::{Activation, OptimizerConfig, Parameterization, TrainConfig};
-use scaling_playground::data::{DataConfig, Teacher};
+use scaling_playground::data::Teacher;
 use scaling_playground::nn::train;
 use scaling_playground::progress::Silent;
 use scaling_playground::theory::dmft::{self, DmftConfig};
@@ -15,14 +17,7 @@ use scaling_playground::theory::lazy;
 
 fn setup(act: Activation, depth: usize, gamma0: f64, eta: f64, steps: usize) -> TrainConfig {
     let mut c = TrainConfig {
-        data: DataConfig::Teacher {
-            teacher: Teacher::SingleIndex,
-            dim: 16,
-            train: 8,
-            test: 0,
-            noise: 0.0,
-            seed: 3,
-        },
+        data: teacher(Teacher::SingleIndex, 16, 8, 0, 3),
         param: Parameterization::Mup { gamma0 },
         optimizer: OptimizerConfig::Gd { lr: eta },
         steps,
@@ -36,13 +31,6 @@ fn setup(act: Activation, depth: usize, gamma0: f64, eta: f64, steps: usize) -> 
     c.model.centered = true;
     c.observe.test_loss = false;
     c
-}
-
-fn max_rel_gap(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs() / y.abs())
-        .fold(0.0, f64::max)
 }
 
 /// Check one setup at gamma0 = 0.5, 1, 2.

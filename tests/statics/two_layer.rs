@@ -1,8 +1,9 @@
 //! Two-layer Bayesian networks: the NNGP posterior, the muP saddle point and
 //! Langevin-sampled finite networks (docs/theory.md section 5).
 
+use crate::common::teacher;
 use scaling_playground::config::{Activation, Parameterization};
-use scaling_playground::data::{DataConfig, Dataset, Teacher};
+use scaling_playground::data::{Dataset, Teacher};
 use scaling_playground::progress::Silent;
 use scaling_playground::statics::langevin::{self, LangevinConfig, LangevinResult};
 use scaling_playground::statics::nngp_posterior::{self, split_gram};
@@ -69,16 +70,7 @@ fn inverse(a: &[f64], n: usize) -> Vec<f64> {
 }
 
 fn data() -> Dataset {
-    DataConfig::Teacher {
-        teacher: Teacher::SingleIndex,
-        dim: 8,
-        train: 6,
-        test: 8,
-        noise: 0.0,
-        seed: 3,
-    }
-    .load()
-    .unwrap()
+    teacher(Teacher::SingleIndex, 8, 6, 8, 3).load().unwrap()
 }
 
 /// Closed-form GP regression: mean k(x,X) (K + I/beta)^{-1} y and variance

@@ -5,8 +5,10 @@
 //! again to 10x the finite loss), converge (no warnings) and give the equal-time
 //! kernels Phi^l, G^l of the finite nets.
 
+use crate::common::frob_rel;
+use crate::common::teacher;
 use scaling_playground::config::{Activation, TrainConfig};
-use scaling_playground::data::{DataConfig, Teacher};
+use scaling_playground::data::Teacher;
 use scaling_playground::nn::train;
 use scaling_playground::progress::Silent;
 use scaling_playground::theory::dmft::{self, DmftConfig, DmftResult};
@@ -52,12 +54,6 @@ fn mean_kernels(k: &[Vec<Vec<f64>>]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-fn frob_gap(a: &[f64], b: &[f64]) -> f64 {
-    let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
-    let den: f64 = b.iter().map(|y| y * y).sum();
-    (num / den).sqrt()
-}
-
 struct Gaps {
     loss: Vec<f64>,
     phi: Vec<f64>,
@@ -82,10 +78,10 @@ fn compare(tc: &TrainConfig, th: &DmftResult) -> Gaps {
         let lg = (th.loss[t] - nn[r]).abs() / nn[r];
         let (fp, fg) = (mean_kernels(&k.phi), mean_kernels(&k.g));
         let pg = (0..fp.len())
-            .map(|l| frob_gap(&th.phi[rd][l], &fp[l]))
+            .map(|l| frob_rel(&th.phi[rd][l], &fp[l]))
             .fold(0.0, f64::max);
         let gg = (0..fg.len())
-            .map(|l| frob_gap(&th.g[rd][l], &fg[l]))
+            .map(|l| frob_rel(&th.g[rd][l], &fg[l]))
             .fold(0.0, f64::max);
         eprintln!(
             "t={t:3}: loss nn {:.5} dmft {:.5} (gap {lg:.3}), Phi gap {pg:.3}, G gap {gg:.3}",
@@ -151,14 +147,7 @@ fn deep_dmft_explore() {
         let num = |i: usize| w[i].parse::<f64>().unwrap();
         let mut tc = setup(act, num(1) as usize, num(2), num(3), num(4) as usize);
         if w.get(7) == Some(&"1") {
-            tc.data = DataConfig::Teacher {
-                teacher: Teacher::SingleIndex,
-                dim: 16,
-                train: 10,
-                test: 0,
-                noise: 0.0,
-                seed: 1,
-            };
+            tc.data = teacher(Teacher::SingleIndex, 16, 10, 0, 1);
         }
         let cfg = DmftConfig {
             train: tc.clone(),

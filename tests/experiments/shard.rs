@@ -1,8 +1,11 @@
 //! Sweeps give the same result whether run whole, on any number of threads, or as
 //! shards merged afterwards; results survive a JSON round trip as a RunRecord.
 
+use crate::common::in_pool;
+use crate::common::teacher;
 use scaling_playground::config::{OptimizerConfig, Parameterization};
 use scaling_playground::data::DataConfig;
+use scaling_playground::data::Teacher;
 use scaling_playground::experiments::transfer::lr_grid;
 use scaling_playground::experiments::{
     CoordCheckConfig, RichnessConfig, TransferAxis, TransferConfig, WidthConvergenceConfig,
@@ -12,14 +15,7 @@ use scaling_playground::run::{RunConfig, RunOutput, RunRecord};
 use scaling_playground::statics::BayesConfig;
 
 fn small_data() -> DataConfig {
-    DataConfig::Teacher {
-        teacher: Default::default(),
-        dim: 4,
-        train: 8,
-        test: 8,
-        noise: 0.0,
-        seed: 3,
-    }
+    teacher(Teacher::default(), 4, 8, 8, 3)
 }
 
 fn configs() -> Vec<RunConfig> {
@@ -76,14 +72,6 @@ fn configs() -> Vec<RunConfig> {
 
 fn record(config: &RunConfig, result: RunOutput) -> RunRecord {
     RunRecord::new(config.clone(), result)
-}
-
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 #[test]

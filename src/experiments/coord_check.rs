@@ -146,6 +146,9 @@ impl Kind for CoordCheckConfig {
         Ok(())
     }
 
+    /// [`training_sweep_cost`] over every cell's training run (outputs and coordinate
+    /// statistics at every step); a cell keeps `(T + 1)(2 H + 2)` numbers, the result
+    /// those of every cell and 3 per layer per parameterisation.
     fn cost(&self) -> Cost {
         let light = self.base.without_data();
         let (t, l) = (self.base.steps as f64 + 1.0, self.layers() as f64);

@@ -171,6 +171,9 @@ impl Kind for RichnessConfig {
         Ok(())
     }
 
+    /// [`training_sweep_cost`] over every cell's training run (the aligned kernel at
+    /// every record); a cell and its row of the result keep 3 numbers per record and 4
+    /// more.
     fn cost(&self) -> Cost {
         let light = self.base.without_data();
         let per_cell = 3.0 * self.record_steps().len() as f64 + 4.0;

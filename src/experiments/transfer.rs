@@ -226,6 +226,9 @@ impl Kind for TransferConfig {
         Ok(())
     }
 
+    /// [`training_sweep_cost`] over every cell's training run (no observables but the
+    /// losses, a record every `steps / 8`); a cell keeps 3 numbers, the result 4 per
+    /// cell and 3 per (parameterisation, size).
     fn cost(&self) -> Cost {
         let light = self.base.without_data();
         let ns = self.sizes().len() as f64;

@@ -1,10 +1,10 @@
-//! The crate's SGEMM kernel (src/backend/sgemm.rs) as a bare wasm module for node:
+//! The crate's SGEMM kernel (src/backend/sgemm_simd128.rs) as a bare wasm module for node:
 //! built by bench/run.sh with `rustc --target wasm32-unknown-unknown -C
 //! target-feature=+simd128`, timed by bench/wasm_sgemm.mjs.
 
 #[allow(dead_code)]
-#[path = "../src/backend/sgemm.rs"]
-mod sgemm;
+#[path = "../src/backend/sgemm_simd128.rs"]
+mod sgemm_simd128;
 
 /// Allocate `n` f32 in linear memory (leaked; the bench keeps them).
 #[unsafe(no_mangle)]
@@ -25,17 +25,17 @@ pub unsafe extern "C" fn matmul(n: usize, a: *const f32, b: *const f32, c: *mut 
             std::slice::from_raw_parts_mut(c, n * n),
         )
     };
-    let av = sgemm::View {
+    let av = sgemm_simd128::View {
         data: a,
         rs: n,
         cs: 1,
     };
-    let bv = sgemm::View {
+    let bv = sgemm_simd128::View {
         data: b,
         rs: n,
         cs: 1,
     };
-    sgemm::sgemm(n, n, n, 1.0, av, bv, 0.0, c, n);
+    sgemm_simd128::sgemm(n, n, n, 1.0, av, bv, 0.0, c, n);
 }
 
 /// Ragged shapes and all four transposes against a naive product on integer-valued
@@ -56,19 +56,19 @@ pub extern "C" fn self_test() -> u32 {
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5) % 11) as f32 - 5.0).collect();
             let (rsa, csa) = if ta { (1, m) } else { (k, 1) };
             let (rsb, csb) = if tb { (1, k) } else { (n, 1) };
-            let av = sgemm::View {
+            let av = sgemm_simd128::View {
                 data: &a,
                 rs: rsa,
                 cs: csa,
             };
-            let bv = sgemm::View {
+            let bv = sgemm_simd128::View {
                 data: &b,
                 rs: rsb,
                 cs: csb,
             };
             let c0: Vec<f32> = (0..m * n).map(|i| (i % 17) as f32).collect();
             let mut c = c0.clone();
-            sgemm::sgemm(m, n, k, 0.5, av, bv, 2.0, &mut c, n);
+            sgemm_simd128::sgemm(m, n, k, 0.5, av, bv, 2.0, &mut c, n);
             for i in 0..m {
                 for j in 0..n {
                     let s: f32 = (0..k)

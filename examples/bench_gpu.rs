@@ -119,7 +119,12 @@ fn time_train_step(dev: &Device, width: usize, steps: usize) -> (f64, f64) {
     let run = |steps: usize| {
         let t = Instant::now();
         let res = train_on(dev.clone(), &cfg(steps), &data, &Silent).expect("train");
-        assert!(res.backend.starts_with("gpu"), "ran on {}", res.backend);
+        assert_eq!(
+            res.backend.device,
+            scaling_playground::backend::DeviceKind::Gpu,
+            "ran on {:?}",
+            res.backend
+        );
         t.elapsed().as_secs_f64()
     };
     run(1); // warm up

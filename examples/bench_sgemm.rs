@@ -1,5 +1,5 @@
 //! SGEMM n^3 on one thread: `matrixmultiply` against our packed kernel
-//! (`backend::sgemm`, the wasm simd128 code compiled natively), and the WGSL kernel when
+//! (`backend::sgemm_simd128`, the wasm simd128 code compiled natively), and the WGSL kernel when
 //! a GPU is present. Prints `name gflops` lines for bench/run.sh (best of `reps`, in
 //! thread CPU time, so that other jobs on a shared machine do not count; the GPU in wall
 //! time). On x86-64 it also prints the core's measured clock and the throughput ceilings
@@ -7,7 +7,7 @@
 //! numbers bench/README.md's roofline argument uses.
 //! Usage: bench_sgemm [n] [reps]
 
-use scaling_playground::backend::sgemm::{View, sgemm};
+use scaling_playground::backend::sgemm_simd128::{View, sgemm};
 use scaling_playground::backend::{Device, Gemm, Gpu, GpuOptions};
 use std::time::Instant;
 

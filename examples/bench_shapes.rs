@@ -10,7 +10,7 @@ mod common;
 #[cfg(target_arch = "x86_64")]
 fn main() {
     use common::cpu_seconds;
-    use scaling_playground::backend::sgemm::View;
+    use scaling_playground::backend::sgemm_simd128::View;
     use scaling_playground::backend::sgemm_x86::{Epilogue, detect, sgemm_batch};
 
     let Some(isa) = detect() else {

@@ -1,7 +1,8 @@
 //! Full-batch GD training steps per second of one MLP (D = 16, depth 3, P = 256, ReLU,
 //! muP), the setting bench/run.sh compares with PyTorch on one thread: the steady-state
 //! rate, setup left out as PyTorch's timing leaves it out.
-//! Usage: bench_train [width] [steps] [cpu|gpu]
+//! Usage: bench_train [width] [steps] [cpu|gpu] [every]
+//! (`every`: record every this many steps; default: only the first and the last)
 
 use scaling_playground::backend::{Device, Gpu, GpuOptions};
 use scaling_playground::nn::train_on;
@@ -29,7 +30,10 @@ fn main() {
         },
         _ => Device::Cpu,
     };
-    let cfg = train_config(width, steps);
+    let mut cfg = train_config(width, steps);
+    if let Some(every) = args.get(3).and_then(|a| a.parse().ok()) {
+        cfg.observe.every = every;
+    }
     let data = cfg.data.load().expect("data");
     // CPU: the steady-state rate in thread CPU time (other jobs on a shared machine do
     // not count), between the loop's first and last progress ticks, so that setup is
@@ -48,7 +52,10 @@ fn main() {
     };
     println!(
         "train_width{width}[{}] {rate:.1} steps/s (final loss {:.4e})",
-        res.backend.replace(' ', "_"),
+        match &res.backend.adapter {
+            Some(a) => format!("gpu:{}", a.replace(' ', "_")),
+            None => "cpu".into(),
+        },
         res.train_loss.last().unwrap()[0]
     );
 }

@@ -112,9 +112,10 @@ pub fn data_shape(cfg: &TrainConfig) -> (u64, u64, u64, u64) {
 }
 
 /// `(D, C, P_train, P_test)` of a data config without loading it, in `O(1)` for every
-/// task but CSV. A CSV text is scanned once, without allocating: its non-empty lines
-/// after the header are the rows, split as the loader splits them (`floor(rows
-/// test_fraction)` test rows); `D` is the header's cell count less the target.
+/// task but CSV. A CSV text is read once by the loader's reader without converting its
+/// cells ([`crate::data::csv_shape`]): its data rows are split as the loader splits
+/// them (`floor(rows test_fraction)` test rows); `D` is the column count less the
+/// target.
 pub fn shape_of(data: &DataConfig) -> (u64, u64, u64, u64) {
     use crate::data::DataConfig as D;
     match data {
@@ -141,18 +142,13 @@ pub fn shape_of(data: &DataConfig) -> (u64, u64, u64, u64) {
             test_fraction,
             ..
         } => {
-            // TODO(lead): call the csv module's shape function (quotes, CR line ends)
-            // once the `csv` crate reader lands; this counts plain ',' and '\n'.
-            let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-            let cols = lines.next().map_or(1, |h| h.split(',').count()) as u64;
-            let rows = lines.count() as u64;
+            // the reader's own count (its header rule, quotes, line ends); a text it
+            // refuses is refused by validation, before any cost is asked
+            let (rows, cols) = crate::data::csv_shape(text).unwrap_or((0, 2));
+            let rows = rows as u64;
             let test = (rows as f64 * test_fraction.clamp(0.0, 1.0)).floor() as u64;
-            (
-                cols.saturating_sub(1).max(1),
-                1,
-                rows - test.min(rows),
-                test,
-            )
+            let test = test.min(rows);
+            ((cols as u64).saturating_sub(1).max(1), 1, rows - test, test)
         }
         D::Inline { x, y, x_test, .. } => (
             x.first().map_or(1, Vec::len) as u64,

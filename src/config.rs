@@ -72,6 +72,17 @@ pub enum Arch {
     Resnet,
 }
 
+impl Arch {
+    /// Number of weight matrices: `L + 1` for an MLP with `L = depth` hidden layers,
+    /// `L + 2` for a ResNet with `L` blocks (input, blocks, readout).
+    pub fn weight_matrices(self, depth: usize) -> usize {
+        match self {
+            Arch::Mlp => depth + 1,
+            Arch::Resnet => depth + 2,
+        }
+    }
+}
+
 /// Network shape and activation.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -105,6 +116,19 @@ fn one() -> f64 {
     1.0
 }
 
+/// Deserialize a unit variant of an internally tagged enum from an object that holds
+/// nothing but the tag. Serde's derive ignores the other fields of such a variant even
+/// under `deny_unknown_fields` (`{"kind": "sp", "anything": 1}` would pass, its field
+/// dropped); this refuses them. The serialised form is unchanged (`{"kind": "sp"}`).
+pub(crate) fn no_fields<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<(), D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoFields {}
+    NoFields::deserialize(d).map(|NoFields {}| ())
+}
+
 /// How weights are scaled with width N: multiplier N^{-a_l}, init std N^{-b_l} and
 /// learning rate eta N^{-c} (Yang & Hu's abc-parameterisation), with an output multiplier
 /// 1/gamma0 and a learning-rate factor gamma0^2 (the richness knob of mean-field theory).
@@ -114,6 +138,7 @@ fn one() -> f64 {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Parameterization {
     /// Standard (PyTorch default, no LR scaling): a = 0, b = 1/2 past the input, c = 0.
+    #[serde(deserialize_with = "no_fields")]
     Sp,
     /// NTK: a = 1/2 past the input, b = 0, c = 0.
     Ntk {
@@ -291,7 +316,9 @@ pub struct ObserveConfig {
     pub ntk: bool,
     /// Per-layer mean |h^l| and mean |h^l(t) - h^l(0)| (coordinate check).
     pub coords: bool,
-    /// A run whose training loss exceeds this (or is NaN/Inf) stops, marked diverged.
+    /// A seed whose training loss exceeds this, or whose loss, output or any hidden
+    /// layer's pre-activations are NaN or Inf, is marked diverged at that record; a run
+    /// whose every seed diverged stops.
     pub divergence_threshold: f64,
 }
 
@@ -389,7 +416,7 @@ impl TrainConfig {
                 depth_alpha,
                 ..
             } => {
-                let n = crate::nn::param::num_weight_matrices(m.arch, m.depth);
+                let n = m.arch.weight_matrices(m.depth);
                 if a.len() != n {
                     return Err(Error::config(
                         "param.a",

@@ -5,7 +5,9 @@
 //!   Adam, Langevin), batched over seeds;
 //! - [`data`]: synthetic tasks, the shipped digits subsample, CSV;
 //! - [`backend`]: the `Cpu | Gpu` seam for the array ops;
-//! - [`theory`], [`statics`]: the infinite-width limits and Bayesian statics;
+//! - [`theory`]: the infinite-width limits (NNGP/NTK, lazy dynamics, DMFT, layer time);
+//! - [`statics`]: Bayesian networks at equilibrium;
+//! - [`linalg`]: the dense f64 linear algebra the theory and statics share;
 //! - [`experiments`]: width convergence, transfer, coordinate checks, richness;
 //! - [`kind`] and [`run`]: every computation as a kind with one config, dispatched in
 //!   one place; [`presets`] is the one list of named configs.
@@ -18,9 +20,11 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiments;
+pub mod json;
+pub mod json_nan;
 pub mod kind;
+pub mod linalg;
 pub mod link;
-pub mod nan;
 pub mod nn;
 pub mod presets;
 pub mod progress;

@@ -14,17 +14,68 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub const MAX_LINK_CHARS: usize = 64 * 1024;
 pub const MAX_INFLATED_BYTES: usize = 1 << 20;
 
-/// The fragment (without `#`) that encodes `cfg`.
+/// The fragment (without `#`) that encodes `cfg`, unchecked: a config that is invalid or
+/// too large gives a fragment [`decode`] refuses. Prefer [`encode_checked`].
 pub fn encode(cfg: &RunConfig) -> String {
     let json = serde_json::to_vec(cfg).expect("configs always serialise");
-    let packed = miniz_oxide::deflate::compress_to_vec(&json, 9);
+    pack(&json)
+}
+
+fn pack(json: &[u8]) -> String {
+    let packed = miniz_oxide::deflate::compress_to_vec(json, 9);
     format!("c={SCHEMA_VERSION}.{}", URL_SAFE_NO_PAD.encode(packed))
 }
 
-/// A full URL for `cfg` under `base` (for example `http://127.0.0.1:8080/`).
-pub fn url(base: &str, cfg: &RunConfig) -> String {
+/// The fragment (without `#`) that encodes `cfg`, refused where [`decode`] would refuse
+/// it: the config must validate, survive its JSON round trip unchanged (a non-finite
+/// number would become `null`), inflate to at most [`MAX_INFLATED_BYTES`] and give a
+/// link of at most [`MAX_LINK_CHARS`] characters.
+pub fn encode_checked(cfg: &RunConfig) -> Result<String> {
+    cfg.validate()?;
+    let json = serde_json::to_vec(cfg)
+        .map_err(|e| Error::config("link", format!("a config that serialises ({e})")))?;
+    if json.len() > MAX_INFLATED_BYTES {
+        return Err(Error::config(
+            "link",
+            format!(
+                "a config of at most {MAX_INFLATED_BYTES} bytes of JSON, got {}",
+                json.len()
+            ),
+        ));
+    }
+    let back: RunConfig = serde_json::from_slice(&json).map_err(|e| json_error(&e))?;
+    if back != *cfg {
+        return Err(Error::config(
+            "link",
+            "a config that reads back unchanged from its JSON (is a number not finite?)",
+        ));
+    }
+    let fragment = pack(&json);
+    check_length(fragment.len())?;
+    Ok(fragment)
+}
+
+fn check_length(chars: usize) -> Result<()> {
+    if chars > MAX_LINK_CHARS {
+        return Err(Error::config(
+            "link",
+            format!(
+                "a link of at most {MAX_LINK_CHARS} characters, got {chars} (inline or CSV \
+                 data makes links long: use a config file)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A full URL for `cfg` under `base` (for example `http://127.0.0.1:8080/`), refused
+/// where `run --link` would refuse it (see [`encode_checked`]; the limit counts the
+/// whole URL, as [`decode`] does).
+pub fn url(base: &str, cfg: &RunConfig) -> Result<String> {
     let base = base.split('#').next().unwrap_or(base);
-    format!("{base}#{}", encode(cfg))
+    let url = format!("{base}#{}", encode_checked(cfg)?);
+    check_length(url.trim().len())?;
+    Ok(url)
 }
 
 /// Decode a link: a whole URL, a fragment `c=1.xxx` or a bare `1.xxx`. The error names
@@ -40,15 +91,26 @@ pub fn decode(link: &str) -> Result<RunConfig> {
 /// uses this to keep the valid parts of a partly invalid link).
 pub fn decode_value(link: &str) -> Result<serde_json::Value> {
     let json = decode_json(link)?;
-    serde_json::from_slice(&json).map_err(|e| json_error(&e))
+    let text =
+        std::str::from_utf8(&json).map_err(|_| Error::config("link.payload", "UTF-8 JSON text"))?;
+    crate::json::parse_value(text).map_err(|e| {
+        e.map_field(|f| {
+            if f == "config" {
+                "link".into()
+            } else {
+                f.into()
+            }
+        })
+    })
 }
 
 /// The outcome of opening a link leniently: the config to use and, for every part of
-/// the link that could not be used, a message naming the field and what was expected.
+/// the link that could not be used, an error naming that field (its dotted path in the
+/// link) and what was expected. Those fields keep their previous values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Opened {
     pub config: RunConfig,
-    pub problems: Vec<String>,
+    pub problems: Vec<Error>,
 }
 
 /// Open a link without losing the user's state: every valid field of the link is applied
@@ -60,20 +122,19 @@ pub fn open(link: &str, current: &RunConfig) -> Opened {
         Ok(v) => open_value(&v, current),
         Err(e) => Opened {
             config: current.clone(),
-            problems: vec![e.to_string()],
+            problems: vec![e],
         },
     }
 }
 
-/// [`open`] for a config already parsed as JSON (a config file, a page's state): each
-/// problem starts with the dotted path of the field it concerns.
+/// [`open`] for a config already parsed as JSON (a config file, a page's state).
 pub fn open_value(value: &serde_json::Value, current: &RunConfig) -> Opened {
     let mut problems = vec![];
     let current_json = serde_json::to_value(current).unwrap_or_default();
     let Some(obj) = value.as_object() else {
         return Opened {
             config: current.clone(),
-            problems: vec!["link: expected a config object".into()],
+            problems: vec![Error::config("link", "a config object")],
         };
     };
     // Start from the current config, or the defaults of the link's kind.
@@ -85,7 +146,7 @@ pub fn open_value(value: &serde_json::Value, current: &RunConfig) -> Opened {
         match parse_valid(&fresh) {
             Ok(_) => base = fresh,
             Err(e) => {
-                problems.push(format!("kind: {e}"));
+                problems.push(e.map_field(|_| "kind".into()));
                 return Opened {
                     config: current.clone(),
                     problems,
@@ -112,7 +173,7 @@ fn merge_fields(
     root: &mut serde_json::Value,
     link: &serde_json::Value,
     path: &mut Vec<String>,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Error>,
 ) {
     let Some(fields) = link.as_object() else {
         return;
@@ -131,14 +192,14 @@ fn merge_fields(
                 if val.is_object() && existing_is_object {
                     merge_fields(root, val, path, problems);
                 } else {
+                    let at = path.join(".");
                     let why = match e {
-                        Error::Config { field, expected } if field == "config" => expected,
+                        Error::Config { field, expected } if field == "config" || field == at => {
+                            expected
+                        }
                         other => other.to_string(),
                     };
-                    problems.push(format!(
-                        "{}: {why} (kept the previous value)",
-                        path.join(".")
-                    ));
+                    problems.push(Error::config(at, why));
                 }
             }
         }
@@ -217,8 +278,9 @@ mod tests {
     #[test]
     fn round_trip_and_truncation() {
         let cfg = RunConfig::Train(TrainConfig::default());
-        let u = url("http://127.0.0.1:8080/sub/", &cfg);
+        let u = url("http://127.0.0.1:8080/sub/", &cfg).unwrap();
         assert_eq!(decode(&u).unwrap(), cfg);
+        assert_eq!(decode(&encode_checked(&cfg).unwrap()).unwrap(), cfg);
         assert_eq!(decode(&encode(&cfg)).unwrap(), cfg);
         let cut = &u[..u.len() - 10];
         let e = decode(cut).unwrap_err().to_string();
@@ -249,7 +311,8 @@ mod tests {
         assert_eq!(t.model.depth, 2);
         assert_eq!(t.model.width, 256, "bad width falls back");
         assert_eq!(t.seeds, 4, "bad seeds falls back");
-        let all = o.problems.join("\n");
+        let all: Vec<String> = o.problems.iter().map(Error::to_string).collect();
+        let all = all.join("\n");
         assert!(all.contains("model.width"), "{all}");
         assert!(all.contains("seeds"), "{all}");
         assert!(all.contains("bogus"), "{all}");

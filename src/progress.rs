@@ -17,6 +17,11 @@ pub trait Progress: Sync {
     fn is_cancelled(&self) -> bool {
         false
     }
+    /// A training run recorded its losses at `step`: `train_loss[seed]` (NaN once that
+    /// seed diverged) and `test_loss[seed]` (empty when not observed). Called at every
+    /// record, as it happens, so a page can draw curves while they train; ignored by
+    /// default.
+    fn losses(&self, _step: usize, _train_loss: &[f64], _test_loss: &[f64]) {}
 }
 
 /// Reports nothing and never cancels.

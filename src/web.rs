@@ -11,7 +11,7 @@
 //! training loop as a future ([`train_on_async`]). Sweeps and the other kinds stay on the
 //! CPU (wasm simd128).
 
-use crate::backend::{Device, DeviceChoice, Gpu, GpuOptions, select};
+use crate::backend::{BackendReport, Device, DeviceChoice, Gpu, GpuOptions, select};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::link;
@@ -21,9 +21,44 @@ use crate::run::{self, RunConfig, RunOutput, RunRecord, SCHEMA_VERSION};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-fn js(e: Error) -> JsError {
-    JsError::new(&e.to_string())
+/// The core's error as a JavaScript `Error` whose message is the core's own, with its
+/// parts as data: `kind` (`config`, `data`, `numerical`, `budget`, `cancelled`) and, for
+/// config errors, `field` (the dotted path) and `expected`. The page reads these, never
+/// the message.
+fn js(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&err, &JsValue::from_str(k), &JsValue::from_str(v));
+    };
+    set("kind", error_kind(&e));
+    if let Error::Config { field, expected } = &e {
+        set("field", field);
+        set("expected", expected);
+    }
+    err.into()
 }
+
+fn error_kind(e: &Error) -> &'static str {
+    match e {
+        Error::Config { .. } => "config",
+        Error::Data(_) => "data",
+        Error::Numerical(_) => "numerical",
+        Error::Budget(_) => "budget",
+        Error::Cancelled => "cancelled",
+    }
+}
+
+/// The same parts as [`js`], as a JSON value (for errors inside a JSON result).
+fn error_value(e: &Error) -> serde_json::Value {
+    let mut v = serde_json::json!({ "kind": error_kind(e), "message": e.to_string() });
+    if let Error::Config { field, expected } = e {
+        v["field"] = field.clone().into();
+        v["expected"] = expected.clone().into();
+    }
+    v
+}
+
+type JsResult<T> = std::result::Result<T, JsValue>;
 
 fn parse_config(config_json: &str) -> Result<RunConfig> {
     serde_json::from_str(config_json)
@@ -47,6 +82,73 @@ pub fn version() -> String {
 #[wasm_bindgen]
 pub fn backend() -> String {
     "cpu".into()
+}
+
+/// The limits of config fields, `{max_width, max_depth, max_steps, max_seeds}`, so the
+/// page's inputs bound what the core accepts.
+#[wasm_bindgen]
+pub fn limits() -> String {
+    use crate::config::{MAX_DEPTH, MAX_SEEDS, MAX_STEPS, MAX_WIDTH};
+    to_json(&serde_json::json!({
+        "max_width": MAX_WIDTH, "max_depth": MAX_DEPTH,
+        "max_steps": MAX_STEPS, "max_seeds": MAX_SEEDS,
+    }))
+}
+
+fn parse_arch(arch: &str) -> Result<crate::config::Arch> {
+    serde_json::from_value(serde_json::Value::String(arch.into()))
+        .map_err(|_| Error::config("model.arch", "mlp or resnet"))
+}
+
+/// Which infinite-width limits describe a training config (JSON, with or without its
+/// `kind`): `{"dmft": null | ERROR, "lazy": null | ERROR}`, each ERROR the reason as
+/// `{kind, field, expected, message}` (see [`crate::theory::limits`]).
+#[wasm_bindgen]
+pub fn limits_of(train_json: &str) -> JsResult<String> {
+    let mut v: serde_json::Value = serde_json::from_str(train_json)
+        .map_err(|e| js(Error::config("config", format!("a training config ({e})"))))?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("kind");
+    }
+    let train: crate::config::TrainConfig = serde_json::from_value(v)
+        .map_err(|e| js(Error::config("config", format!("a training config ({e})"))))?;
+    let why = |r: Result<()>| r.err().map(|e| error_value(&e));
+    Ok(to_json(&serde_json::json!({
+        "dmft": why(crate::theory::limits::dmft_applies(&train)),
+        "lazy": why(crate::theory::limits::lazy_applies(&train)),
+    })))
+}
+
+/// Number of weight matrices of a network (`arch` `"mlp"` or `"resnet"`, `depth` L).
+#[wasm_bindgen]
+pub fn num_weight_matrices(arch: &str, depth: usize) -> JsResult<usize> {
+    Ok(parse_arch(arch).map_err(js)?.weight_matrices(depth))
+}
+
+/// The abc exponents of a parameterisation (JSON, as in a config's `param`) for a
+/// network: `{a, b, c, depth_alpha}`, one `a_l`, `b_l` per weight matrix.
+#[wasm_bindgen]
+pub fn abc_exponents(param_json: &str, arch: &str, depth: usize) -> JsResult<String> {
+    let p: crate::config::Parameterization = serde_json::from_str(param_json)
+        .map_err(|e| js(Error::config("param", format!("a parameterisation ({e})"))))?;
+    let (a, b, c, depth_alpha) =
+        crate::nn::param::exponents(&p, parse_arch(arch).map_err(js)?, depth);
+    Ok(to_json(
+        &serde_json::json!({ "a": a, "b": b, "c": c, "depth_alpha": depth_alpha }),
+    ))
+}
+
+/// The stability verdicts of exponents `a`, `b` (JSON arrays, one per weight matrix)
+/// and `c` ([`crate::nn::abc_verdict::Verdict`] as JSON).
+#[wasm_bindgen]
+pub fn abc_verdict(a_json: &str, b_json: &str, c: f64) -> JsResult<String> {
+    let list = |field: &str, t: &str| -> JsResult<Vec<f64>> {
+        serde_json::from_str(t).map_err(|_| js(Error::config(field, "a list of numbers")))
+    };
+    let v =
+        crate::nn::abc_verdict::verdict(&list("param.a", a_json)?, &list("param.b", b_json)?, c)
+            .map_err(js)?;
+    Ok(to_json(&v))
 }
 
 thread_local! {
@@ -73,18 +175,21 @@ async fn worker_gpu() -> std::result::Result<Gpu, String> {
     r
 }
 
-/// The backend a train run with `device = "gpu"` gets in this worker: `"gpu (<adapter>)"`
-/// when WebGPU gives an adapter and the kernels compile on it, else
-/// `"cpu (WebGPU unavailable: <why>)"`. Acquires (and caches) the device.
+/// The backend a train run with `device = "gpu"` gets in this worker, as
+/// [`BackendReport`] JSON: the GPU with its adapter when WebGPU gives one and the
+/// kernels compile on it, else the CPU with the reason in `fallback`. Acquires (and
+/// caches) the device.
 #[wasm_bindgen]
 pub async fn gpu_backend() -> String {
-    match worker_gpu().await {
-        Ok(g) => format!("gpu ({})", g.adapter_name()),
-        Err(e) => format!("cpu (WebGPU unavailable: {e})"),
-    }
+    to_json(&match worker_gpu().await {
+        Ok(g) => BackendReport::of(&Device::Gpu(g)),
+        Err(e) => BackendReport::fell_back(format!("WebGPU unavailable: {e}")),
+    })
 }
 
-/// Run a config like [`run`], returning a Promise of its [`RunRecord`] JSON. A train run
+/// Run a config like [`run`], returning a Promise of its [`RunRecord`] JSON.
+/// `losses(step, train, test)`, when given, is called at every record of a train run
+/// with the per-seed losses (`Float64Array`s), so the page can draw curves as they train. A train run
 /// goes to this worker's WebGPU device when `device` (`"auto"`, `"cpu"` or `"gpu"`, as
 /// [`DeviceChoice`]) asks for it: `"gpu"` always, `"auto"` on a hardware adapter for
 /// problems above [`select::GPU_MIN_FLOPS_PER_STEP`]. Without an adapter, with kernels
@@ -95,19 +200,22 @@ pub async fn run_async(
     config_json: String,
     progress: js_sys::Function,
     device: String,
-) -> std::result::Result<String, JsError> {
+    losses: Option<js_sys::Function>,
+) -> JsResult<String> {
     let cfg = parse_config(&config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
     let choice: DeviceChoice =
         serde_json::from_value(serde_json::Value::String(device.trim().to_lowercase()))
-            .map_err(|_| JsError::new("device: expected \"auto\", \"cpu\" or \"gpu\""))?;
+            .map_err(|_| js(Error::config("device", "\"auto\", \"cpu\" or \"gpu\"")))?;
     SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
+    LOSSES.with(|l| *l.borrow_mut() = losses);
     let out = match &cfg {
         RunConfig::Train(c) => train_async(c, choice).await.map(RunOutput::Train),
         _ => run::run(&cfg, &JsProgress),
     };
     SINK.with(|s| *s.borrow_mut() = None);
+    LOSSES.with(|l| *l.borrow_mut() = None);
     let result = out.map_err(js)?;
     Ok(to_json(&RunRecord::new(cfg, result)))
 }
@@ -123,61 +231,71 @@ async fn train_async(c: &TrainConfig, choice: DeviceChoice) -> Result<TrainResul
         c.model.width,
         c.model.depth,
     );
-    let want_gpu = match choice {
+    // the GPU is only acquired when the policy could use it
+    let might_use = match choice {
         DeviceChoice::Cpu => false,
-        DeviceChoice::Gpu => true,
         DeviceChoice::Auto => flops >= select::GPU_MIN_FLOPS_PER_STEP,
+        DeviceChoice::Gpu => true,
     };
-    let (device, note) = if want_gpu {
-        match worker_gpu().await {
-            // a software adapter is never faster than the CPU: only `gpu` takes it
-            Ok(g) if choice == DeviceChoice::Gpu || !g.is_software() => (Device::Gpu(g), None),
-            Ok(_) => (Device::Cpu, None),
-            Err(e) => (Device::Cpu, Some(format!("WebGPU unavailable: {e}"))),
-        }
+    let gpu = if might_use {
+        worker_gpu()
+            .await
+            .map_err(|e| format!("WebGPU unavailable: {e}"))
     } else {
-        (Device::Cpu, None)
+        Err("not acquired".into())
+    };
+    let (use_gpu, fallback) =
+        select::decide(choice, flops, gpu.as_ref().map_err(String::as_str), true);
+    let device = match gpu {
+        Ok(g) if use_gpu => Device::Gpu(g),
+        _ => Device::Cpu,
     };
     let mut res = train_on_async(device, c, &data, &JsProgress).await?;
-    if let Some(note) = note {
-        res.backend = format!("{} ({note})", res.backend);
+    if fallback.is_some() {
+        res.backend.fallback = fallback;
     }
     Ok(res)
 }
 
 /// Parse and range-check a config; returns it normalised (every default filled in).
 #[wasm_bindgen]
-pub fn validate(config_json: &str) -> std::result::Result<String, JsError> {
+pub fn validate(config_json: &str) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
     cfg.validate().map_err(js)?;
     Ok(to_json(&cfg))
 }
 
+/// Parse a config without range checks and return it with every default filled in
+/// (the page normalises its state after a control changes a config's shape).
+#[wasm_bindgen]
+pub fn normalise(config_json: &str) -> JsResult<String> {
+    Ok(to_json(&parse_config(config_json).map_err(js)?))
+}
+
 /// The default config of a run kind (`"train"`, ...); an error if this build lacks it.
 #[wasm_bindgen]
-pub fn default_config(kind: &str) -> std::result::Result<String, JsError> {
+pub fn default_config(kind: &str) -> JsResult<String> {
     let cfg = parse_config(&to_json(&serde_json::json!({ "kind": kind }))).map_err(js)?;
     Ok(to_json(&cfg))
 }
 
 /// The link fragment (`c=1.<payload>`) of a config.
 #[wasm_bindgen]
-pub fn encode_link(config_json: &str) -> std::result::Result<String, JsError> {
+pub fn encode_link(config_json: &str) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
-    cfg.validate().map_err(js)?;
-    Ok(link::encode(&cfg))
+    link::encode_checked(&cfg).map_err(js)
 }
 
 /// Decode a link (URL, fragment or bare payload) to its validated config JSON.
 #[wasm_bindgen]
-pub fn decode_link(link_text: &str) -> std::result::Result<String, JsError> {
+pub fn decode_link(link_text: &str) -> JsResult<String> {
     link::decode(link_text).map(|c| to_json(&c)).map_err(js)
 }
 
 /// Decode a link to the raw JSON it carries, before the schema is applied, so the page
 /// can keep the valid parts of a partly invalid link.
 #[wasm_bindgen]
-pub fn decode_link_value(link_text: &str) -> std::result::Result<String, JsError> {
+pub fn decode_link_value(link_text: &str) -> JsResult<String> {
     link::decode_value(link_text)
         .map(|v| to_json(&v))
         .map_err(js)
@@ -201,12 +319,13 @@ pub fn presets() -> String {
 /// `{config, problems}` where every valid field of the link is applied and each invalid
 /// one is named in `problems` (see [`link::open`]).
 #[wasm_bindgen]
-pub fn open_link(link_text: &str, current_json: &str) -> std::result::Result<String, JsError> {
+pub fn open_link(link_text: &str, current_json: &str) -> JsResult<String> {
     let current = parse_config(current_json).map_err(js)?;
     let opened = link::open(link_text, &current);
+    let problems: Vec<serde_json::Value> = opened.problems.iter().map(error_value).collect();
     Ok(to_json(&serde_json::json!({
         "config": opened.config,
-        "problems": opened.problems,
+        "problems": problems,
     })))
 }
 
@@ -214,10 +333,7 @@ pub fn open_link(link_text: &str, current_json: &str) -> std::result::Result<Str
 /// the limit), with `workers` page workers each running one cell of a sweep at a time
 /// and the result's JSON held; returns the estimated peak in bytes otherwise.
 #[wasm_bindgen]
-pub fn check_budget(
-    config_json: &str,
-    workers: Option<usize>,
-) -> std::result::Result<f64, JsError> {
+pub fn check_budget(config_json: &str, workers: Option<usize>) -> JsResult<f64> {
     let cfg = parse_config(config_json).map_err(js)?;
     let in_flight = workers.unwrap_or(1).clamp(1, cfg.cells().max(1));
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, in_flight, true)
@@ -229,7 +345,7 @@ pub fn check_budget(
 /// a sweep into shards across its workers with [`run_shard`] and joins them with
 /// [`merge`].
 #[wasm_bindgen]
-pub fn cells(config_json: &str) -> std::result::Result<usize, JsError> {
+pub fn cells(config_json: &str) -> JsResult<usize> {
     let cfg = parse_config(config_json).map_err(js)?;
     Ok(cfg.cells())
 }
@@ -241,7 +357,7 @@ pub fn run_shard(
     index: usize,
     count: usize,
     progress: js_sys::Function,
-) -> std::result::Result<String, JsError> {
+) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
@@ -254,24 +370,26 @@ pub fn run_shard(
 
 /// Join shard records (a JSON array of [`RunRecord`]s) into the whole sweep's record.
 #[wasm_bindgen]
-pub fn merge(parts_json: &str) -> std::result::Result<String, JsError> {
+pub fn merge(parts_json: &str) -> JsResult<String> {
     let parts: Vec<RunRecord> = serde_json::from_str(parts_json)
-        .map_err(|e| JsError::new(&format!("not a list of shard records: {e}")))?;
+        .map_err(|e| js(Error::Data(format!("not a list of shard records: {e}"))))?;
     run::merge(&parts).map(|r| to_json(&r)).map_err(js)
 }
 
 /// CSV tables of a run record (JSON as returned by [`run`]): a JSON array of
 /// `[file stem, CSV text]` pairs, the same tables the CLI writes with `--csv`.
 #[wasm_bindgen]
-pub fn csv(record_json: &str) -> std::result::Result<String, JsError> {
+pub fn csv(record_json: &str) -> JsResult<String> {
     let rec: RunRecord = serde_json::from_str(record_json)
-        .map_err(|e| JsError::new(&format!("not a run record: {e}")))?;
+        .map_err(|e| js(Error::Data(format!("not a run record: {e}"))))?;
     Ok(to_json(&rec.csv()))
 }
 
 thread_local! {
     /// The progress callback of the run in flight (wasm32 has one thread per worker).
     static SINK: RefCell<Option<(js_sys::Function, i64)>> = const { RefCell::new(None) };
+    /// The per-record loss callback of the train run in flight, if the page asked.
+    static LOSSES: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
 
 /// Forwards progress to the JavaScript callback, at most once per percent.
@@ -298,13 +416,26 @@ impl Progress for JsProgress {
             );
         });
     }
+
+    fn losses(&self, step: usize, train_loss: &[f64], test_loss: &[f64]) {
+        LOSSES.with(|l| {
+            if let Some(f) = l.borrow().as_ref() {
+                let _ = f.call3(
+                    &JsValue::NULL,
+                    &JsValue::from_f64(step as f64),
+                    &js_sys::Float64Array::from(train_loss).into(),
+                    &js_sys::Float64Array::from(test_loss).into(),
+                );
+            }
+        });
+    }
 }
 
 /// Run a config to completion and return its [`RunRecord`] as JSON.
 /// `progress(stage, done, total)` is called as the run advances. Cancellation is done
 /// by the page terminating the worker.
 #[wasm_bindgen]
-pub fn run(config_json: &str, progress: js_sys::Function) -> std::result::Result<String, JsError> {
+pub fn run(config_json: &str, progress: js_sys::Function) -> JsResult<String> {
     let cfg = parse_config(config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;

@@ -338,8 +338,8 @@ fn single_runs() -> Vec<(String, Value, usize)> {
                "optimizer": {"kind": "gd", "lr": 0.1}}),
     );
     add(
-        "digits L2 P200+200 T20",
-        json!({"kind": "lazy", "data": {"task": "digits", "train": 200, "test": 200},
+        "sine L2 P200+200 T20",
+        json!({"kind": "lazy", "data": {"task": "sine", "train": 200, "test": 200},
                "model": {"depth": 2}, "steps": 20}),
     );
     // dmft
@@ -588,13 +588,10 @@ fn work<T>(f: impl FnOnce() -> T) -> (T, usize, usize, f64) {
 }
 
 /// Large but valid configs of every kind, near the link's limit of 1 MB of JSON (or,
-/// for inline data, the CLI's 100k points), each paired with the same config on tiny
-/// data: `(label, large, tiny)`.
-fn large_configs() -> Vec<(&'static str, Value, Value)> {
+/// for inline data, the CLI's 100k points).
+fn large_configs() -> Vec<(&'static str, Value)> {
     let big_csv = || csv(20_000, 6, 0.2);
-    let tiny_csv = || csv(20, 6, 0.2);
     let big_inline = || inline(100_000, 0, 1);
-    let tiny_inline = || inline(20, 0, 1);
     let mups: Vec<Value> = (1..=16)
         .map(|g| json!({"kind": "mup", "gamma0": g as f64 / 4.0}))
         .collect();
@@ -604,89 +601,66 @@ fn large_configs() -> Vec<(&'static str, Value, Value)> {
         json!({"kind": "transfer", "base": {"data": data, "steps": 10, "seeds": 2},
                "widths": widths, "lrs": lrs, "params": mups})
     };
-    let coord = |data: Value| {
-        json!({"kind": "coord_check", "base": {"data": data, "steps": 4},
-               "widths": (1..=64).map(|k| 8 * k).collect::<Vec<_>>(), "params": mups})
-    };
-    let richness = |data: Value| {
-        json!({"kind": "richness", "base": {"data": data, "steps": 10},
-               "gamma0s": (1..=64).map(|k| k as f64 / 8.0).collect::<Vec<_>>()})
-    };
-    let width_conv = |data: Value| {
-        json!({"kind": "width_convergence",
-               "base": {"data": data, "steps": 10, "model": {"depth": 1, "centered": true}},
-               "widths": (1..=64).map(|k| 8 * k).collect::<Vec<_>>(),
-               "contrast": (0..8).map(|_| json!({"kind": "ntk"})).collect::<Vec<_>>(),
-               "dmft": {"samples": 100}})
-    };
-    let bayes = |data: Value| {
-        json!({"kind": "bayes", "data": data,
-               "widths": (1..=16).map(|k| 64 * k).collect::<Vec<_>>()})
-    };
-    let train = |data: Value| json!({"kind": "train", "data": data});
-    let lazy = |data: Value| json!({"kind": "lazy", "data": data, "steps": 10});
-    let dmft = |data: Value| json!({"kind": "dmft", "train": {"data": data, "steps": 2}});
     let rows = |p: usize, d: usize| -> Vec<Vec<f64>> {
         (0..p)
             .map(|i| (0..d).map(|j| ((i + j) % 7) as f64 / 7.0).collect())
             .collect()
     };
     vec![
-        (
-            "transfer 4096 cells, csv 1 MB",
-            transfer(big_csv()),
-            transfer(tiny_csv()),
-        ),
-        (
-            "transfer 4096 cells, 100k points",
-            transfer(big_inline()),
-            transfer(tiny_inline()),
-        ),
+        ("transfer 4096 cells, csv 1 MB", transfer(big_csv())),
+        ("transfer 4096 cells, 100k points", transfer(big_inline())),
         (
             "coord_check 1024 cells, csv 1 MB",
-            coord(big_csv()),
-            coord(tiny_csv()),
+            json!({"kind": "coord_check", "base": {"data": big_csv(), "steps": 4},
+                   "widths": (1..=64).map(|k| 8 * k).collect::<Vec<_>>(), "params": mups}),
         ),
         (
             "richness 64 cells, 100k points",
-            richness(big_inline()),
-            richness(tiny_inline()),
+            json!({"kind": "richness", "base": {"data": big_inline(), "steps": 10},
+                   "gamma0s": (1..=64).map(|k| k as f64 / 8.0).collect::<Vec<_>>()}),
         ),
         // the DMFT takes at most 512 training points: 5000 rows, 90% test
         (
             "width_convergence 577 cells, csv",
-            width_conv(csv(5000, 6, 0.9)),
-            width_conv(csv(20, 6, 0.5)),
+            json!({"kind": "width_convergence",
+                   "base": {"data": csv(5000, 6, 0.9), "steps": 10,
+                            "model": {"depth": 1, "centered": true}},
+                   "widths": (1..=64).map(|k| 8 * k).collect::<Vec<_>>(),
+                   "contrast": (0..8).map(|_| json!({"kind": "ntk"})).collect::<Vec<_>>(),
+                   "dmft": {"samples": 100}}),
         ),
         (
             "bayes 33 cells, csv 1 MB",
-            bayes(big_csv()),
-            bayes(tiny_csv()),
+            json!({"kind": "bayes", "data": big_csv(),
+                   "widths": (1..=16).map(|k| 64 * k).collect::<Vec<_>>()}),
         ),
         (
             "train, 100k points",
-            train(big_inline()),
-            train(tiny_inline()),
+            json!({"kind": "train", "data": big_inline()}),
         ),
-        ("lazy, csv 1 MB", lazy(big_csv()), lazy(tiny_csv())),
-        ("dmft, csv", dmft(csv(5000, 6, 0.9)), dmft(csv(20, 6, 0.5))),
+        (
+            "lazy, csv 1 MB",
+            json!({"kind": "lazy", "data": big_csv(), "steps": 10}),
+        ),
+        (
+            "dmft, csv",
+            json!({"kind": "dmft", "train": {"data": csv(5000, 6, 0.9), "steps": 2}}),
+        ),
         (
             "kernel, 4096 x 16",
             json!({"kind": "kernel", "x": rows(4096, 16)}),
-            json!({"kind": "kernel", "x": rows(4, 16)}),
         ),
         (
             "depth_limit, 256 x 64",
             json!({"kind": "depth_limit", "x": rows(256, 64)}),
-            json!({"kind": "depth_limit", "x": rows(4, 64)}),
         ),
     ]
 }
 
 /// Validation and costing of configs near the link size limit do work bounded by the
-/// cell count: costing clones and parses no data (the same bytes are allocated whatever
-/// the data's size), validation reads the data once (a few times its size, not once per
-/// cell). The times are printed, not asserted.
+/// cell count and the data's size, not their product: each reads the data at most a few
+/// times (a CSV text's shape, its parse), never once per cell (4096 cells x 1 MB would
+/// be 4 GB). The times are printed, not asserted.
 #[test]
 fn validation_and_costing_do_not_scale_with_cells_times_data() {
     let _guard = serial();
@@ -694,18 +668,13 @@ fn validation_and_costing_do_not_scale_with_cells_times_data() {
         "\n{:<36} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "config", "cells", "data MB", "valid ms", "valid MB", "cost ms", "cost KB"
     );
-    for (label, large, tiny) in large_configs() {
-        let payload = large.to_string().len();
-        let cfg: RunConfig = serde_json::from_value(large).unwrap();
-        let small: RunConfig = serde_json::from_value(tiny).unwrap();
+    for (label, value) in large_configs() {
+        let payload = value.to_string().len();
+        let cfg: RunConfig = serde_json::from_value(value).unwrap();
         let cells = cfg.cells().max(1);
         let (valid, _, valid_bytes, valid_secs) = work(|| cfg.validate());
         valid.unwrap_or_else(|e| panic!("{label}: {e}"));
-        small
-            .validate()
-            .unwrap_or_else(|e| panic!("{label} (tiny): {e}"));
-        let (_, cost_calls, cost_bytes, cost_secs) = work(|| cfg.cost());
-        let (_, small_calls, small_bytes, _) = work(|| small.cost());
+        let (_, _, cost_bytes, cost_secs) = work(|| cfg.cost());
         eprintln!(
             "{:<36} {:>6} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.1}",
             label,
@@ -716,14 +685,9 @@ fn validation_and_costing_do_not_scale_with_cells_times_data() {
             cost_secs * 1e3,
             cost_bytes as f64 / 1e3,
         );
-        assert_eq!(
-            (cost_calls, cost_bytes),
-            (small_calls, small_bytes),
-            "{label}: costing allocates by the data's size"
-        );
         assert!(
-            cost_bytes < 4096 * cells + 65536,
-            "{label}: costing allocates {cost_bytes} bytes for {cells} cells"
+            cost_bytes < 8 * payload + 4096 * cells + 65536,
+            "{label}: costing allocates {cost_bytes} bytes for {cells} cells and {payload} bytes of data"
         );
         assert!(
             valid_bytes < 8 * payload + 4096 * cells + (1 << 20),

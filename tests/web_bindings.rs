@@ -2,13 +2,21 @@
 //! wasm-bindgen-test-runner (`make test-wasm`). Natively this file is empty.
 #![cfg(target_arch = "wasm32")]
 
+use scaling_playground::backend::{BackendReport, DeviceKind};
 use scaling_playground::run::{RunConfig, RunOutput, RunRecord};
 use scaling_playground::web;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-fn message(e: JsError) -> String {
-    js_sys::Error::from(JsValue::from(e)).message().into()
+fn message(e: JsValue) -> String {
+    js_sys::Error::from(e).message().into()
+}
+
+/// The `field` an error names, as data.
+fn field(e: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(e, &JsValue::from_str("field"))
+        .ok()
+        .and_then(|v| v.as_string())
 }
 
 const SMALL: &str = r#"{"kind":"train","model":{"width":32},"steps":20,"seeds":2,
@@ -31,7 +39,10 @@ fn link_round_trip() {
 
 #[wasm_bindgen_test]
 fn errors_name_the_field() {
-    let e = message(web::validate(r#"{"kind":"train","model":{"width":0}}"#).unwrap_err());
+    let err = web::validate(r#"{"kind":"train","model":{"width":0}}"#).unwrap_err();
+    // the field is data on the error, not only in its message
+    assert_eq!(field(&err).as_deref(), Some("model.width"));
+    let e = message(err);
     assert!(e.contains("model.width"), "{e}");
     let e = message(web::default_config("no_such_kind").unwrap_err());
     assert!(e.contains("config"), "{e}");
@@ -157,7 +168,7 @@ async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
     let noop = js_sys::Function::new_no_args("");
     let sync: RunRecord = serde_json::from_str(&web::run(SMALL, noop.clone()).unwrap()).unwrap();
     let on_cpu: RunRecord = serde_json::from_str(
-        &web::run_async(SMALL.into(), noop.clone(), "cpu".into())
+        &web::run_async(SMALL.into(), noop.clone(), "cpu".into(), None)
             .await
             .unwrap(),
     )
@@ -165,7 +176,7 @@ async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
     assert_eq!(on_cpu.result, sync.result);
     // node has no WebGPU: asking for the GPU runs on the CPU, same numbers, and says why
     let asked_gpu: RunRecord = serde_json::from_str(
-        &web::run_async(SMALL.into(), noop.clone(), "gpu".into())
+        &web::run_async(SMALL.into(), noop.clone(), "gpu".into(), None)
             .await
             .unwrap(),
     )
@@ -174,21 +185,93 @@ async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
     let (RunOutput::Train(a), RunOutput::Train(b)) = (&asked_gpu.result, &sync.result) else {
         panic!("not train results")
     };
+    assert_eq!(a.backend.device, DeviceKind::Cpu);
     assert!(
-        a.backend.starts_with("cpu (WebGPU unavailable"),
-        "{}",
+        a.backend
+            .fallback
+            .as_deref()
+            .is_some_and(|w| w.starts_with("WebGPU unavailable")),
+        "{:?}",
         a.backend
     );
     assert_eq!(a.train_loss, b.train_loss);
+    let report: BackendReport = serde_json::from_str(&web::gpu_backend().await).unwrap();
+    assert_eq!(report.device, DeviceKind::Cpu);
     assert!(
-        web::gpu_backend()
-            .await
-            .starts_with("cpu (WebGPU unavailable")
+        report
+            .fallback
+            .is_some_and(|w| w.starts_with("WebGPU unavailable"))
     );
     let e = message(
-        web::run_async(SMALL.into(), noop, "tpu".into())
+        web::run_async(SMALL.into(), noop, "tpu".into(), None)
             .await
             .unwrap_err(),
     );
     assert!(e.contains("device"), "{e}");
+}
+
+#[wasm_bindgen_test]
+async fn train_runs_stream_their_loss_records() {
+    let noop = js_sys::Function::new_no_args("");
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::<(f64, Vec<f64>)>::new()));
+    let s2 = seen.clone();
+    let cb = Closure::<dyn Fn(f64, js_sys::Float64Array, js_sys::Float64Array)>::new(
+        move |step: f64, train: js_sys::Float64Array, _test: js_sys::Float64Array| {
+            s2.borrow_mut().push((step, train.to_vec()));
+        },
+    );
+    let json = web::run_async(
+        SMALL.into(),
+        noop,
+        "cpu".into(),
+        Some(cb.as_ref().unchecked_ref::<js_sys::Function>().clone()),
+    )
+    .await
+    .unwrap();
+    let rec: RunRecord = serde_json::from_str(&json).unwrap();
+    #[allow(irrefutable_let_patterns)]
+    let RunOutput::Train(r) = &rec.result else {
+        panic!("not a train result")
+    };
+    // one call per record, as it happens, with the very numbers of the record
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), r.steps.len());
+    for ((step, train), (want_step, want)) in seen.iter().zip(r.steps.iter().zip(&r.train_loss)) {
+        assert_eq!(*step as usize, *want_step);
+        assert_eq!(train, want);
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_page_reads_the_core_tables() {
+    let limits: serde_json::Value = serde_json::from_str(&web::limits()).unwrap();
+    assert_eq!(limits["max_seeds"], 4096);
+    assert_eq!(web::num_weight_matrices("mlp", 3).unwrap(), 4);
+    assert_eq!(web::num_weight_matrices("resnet", 3).unwrap(), 5);
+    assert!(message(web::num_weight_matrices("cnn", 3).unwrap_err()).contains("model.arch"));
+    let e: serde_json::Value = serde_json::from_str(
+        &web::abc_exponents(r#"{"kind":"mup","gamma0":1}"#, "mlp", 2).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(e["a"], serde_json::json!([0.0, 0.5, 1.0]));
+    assert_eq!(e["c"], -1.0);
+    let v: serde_json::Value =
+        serde_json::from_str(&web::abc_verdict("[0,0.5,1]", "[0,0,0]", -1.0).unwrap()).unwrap();
+    assert_eq!(v["named"], "mup");
+    assert!(
+        v["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ok"] == true)
+    );
+    let e = message(web::abc_verdict("[0,1]", "[0]", 0.0).unwrap_err());
+    assert!(e.contains("param.b"), "{e}");
+    // normalise fills in defaults without range checks
+    let n = web::normalise(r#"{"kind":"train","optimizer":{"kind":"adam","lr":0.1},"seeds":0}"#)
+        .unwrap();
+    assert!(
+        n.contains(r#""beta1":0.9"#) && n.contains(r#""seeds":0"#),
+        "{n}"
+    );
 }

@@ -52,6 +52,8 @@ export class Pool {
     if (!job || m.id !== job.id) return;
     if (m.type === "progress") {
       job.onProgress && job.onProgress(m.stage, m.done, m.total);
+    } else if (m.type === "losses") {
+      job.onLosses && job.onLosses({ steps: m.steps, train: m.train, test: m.test });
     } else if (m.type === "done") {
       slot.busy = null;
       let rec;
@@ -75,14 +77,16 @@ export class Pool {
       }
       const job = this.queue.shift();
       slot.busy = job;
-      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: this.device });
+      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: this.device, stream: !!job.onLosses });
     }
   }
 
-  /** Run one RunConfig object (or shard [i, n] of a sweep); resolves to its RunRecord. */
-  run(config, onProgress, shard) {
+  /** Run one RunConfig object (or shard [i, n] of a sweep); resolves to its RunRecord.
+   * `onProgress(stage, done, total)` as it advances; `onLosses({steps, train, test})`
+   * (train runs) with the loss records since the last call, a few times a second. */
+  run(config, onProgress, shard, onLosses) {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, config, shard, onProgress, resolve, reject });
+      this.queue.push({ id: this.nextId++, config, shard, onProgress, onLosses, resolve, reject });
       this.pump();
     });
   }

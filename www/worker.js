@@ -1,15 +1,21 @@
 // One Web Worker of the pool: loads the wasm core and runs one job at a time.
 // Protocol (main -> worker): {type: "init", module}  the compiled WebAssembly.Module
-//                            {type: "run", id, config, shard?: [index, count], device?}
+//                            {type: "run", id, config, shard?: [index, count], device?, stream?}
 //                            config: a RunConfig object; with `shard`, that slice of a sweep;
-//                            device: "auto" | "cpu" | "gpu" (train runs only: WebGPU)
+//                            device: "auto" | "cpu" | "gpu" (train runs only: WebGPU);
+//                            stream: post the loss records of a train run as it trains
 //          (worker -> main): {type: "ready", backend, gpu}  backend: "cpu"; gpu: the
 //                            WebGPU adapter ("google swiftshader") or "" when there is none
 //                            {type: "progress", id, stage, done, total}
+//                            {type: "losses", id, steps: [k], train: [[seed]], test: [[seed]]}
+//                            the records since the last such message (the first at
+//                            once, then at most one every STREAM_MS)
 //                            {type: "done", id, record}   record: RunRecord JSON text
 //                            {type: "error", id, message}
 // Cancelling is terminating the worker; the pool then starts a fresh one.
 import init, * as core from "../scaling-playground.js";
+
+const STREAM_MS = 50;
 
 let gotModule;
 const module = new Promise((resolve) => { gotModule = resolve; });
@@ -34,15 +40,27 @@ self.onmessage = async (ev) => {
   if (msg && msg.type === "init") { gotModule(msg.module); return; }
   if (!msg || msg.type !== "run") return;
   await ready;
-  const { id, config, shard, device } = msg;
+  const { id, config, shard, device, stream } = msg;
   const progress = (stage, done, total) => postMessage({ type: "progress", id, stage, done, total });
+  // loss records, batched: the first goes at once (the first curve), then a few a second
+  let batch = { steps: [], train: [], test: [] }, last = -Infinity;
+  const flush = () => {
+    if (batch.steps.length) postMessage({ type: "losses", id, ...batch });
+    batch = { steps: [], train: [], test: [] };
+    last = performance.now();
+  };
+  const losses = stream ? (step, train, test) => {
+    batch.steps.push(step); batch.train.push(Array.from(train)); batch.test.push(Array.from(test));
+    if (performance.now() - last >= STREAM_MS) flush();
+  } : undefined;
   try {
     const text = JSON.stringify(config);
     // sweeps run on the CPU in shards; a single run may train on WebGPU (run_async falls
     // back to the CPU, and its record says why, if the GPU cannot be used)
     const record = shard
       ? core.run_shard(text, shard[0], shard[1], progress)
-      : await core.run_async(text, progress, device || "auto");
+      : await core.run_async(text, progress, device || "auto", losses);
+    flush();
     postMessage({ type: "done", id, record });
   } catch (e) {
     postMessage({ type: "error", id, message: String((e && e.message) || e) });

@@ -2,10 +2,9 @@
 //! Products run on, by target:
 //! - x86-64: our AVX-512 or AVX2 + FMA kernels ([`super::sgemm_x86`], picked at run
 //!   time) for products up to [`super::sgemm_x86::NARROW`] columns wide, where they
-//!   mostly beat `matrixmultiply` (1.2-1.6x on the width-64 step's products);
-//!   `matrixmultiply` for wider ones (at least as fast inside a width-1024 training
-//!   step) and on CPUs without AVX2;
-//! - wasm32: our simd128 kernel ([`super::sgemm`]);
+//!   beat `matrixmultiply`; `matrixmultiply` for wider ones (at least as fast inside a
+//!   wide training step) and on CPUs without AVX2 (bench/README.md has the numbers);
+//! - wasm32: our simd128 kernel ([`super::sgemm_simd128`]);
 //! - elsewhere: `matrixmultiply`.
 //!
 //! On the x86 kernels, a layer's product and its ReLU (`gemm_activate`), or a
@@ -158,7 +157,14 @@ impl Backend for Cpu {
             x.len() / out.len()
         };
         for (s, o) in out.iter_mut().enumerate() {
-            *o = x[s * len..(s + 1) * len].iter().map(|v| v * v).sum();
+            let xs = &x[s * len..(s + 1) * len];
+            #[cfg(target_arch = "x86_64")]
+            if super::sgemm_x86::has_avx512() {
+                // SAFETY: the CPU has AVX-512F (detected above).
+                *o = unsafe { sum_squares_avx512(xs) };
+                continue;
+            }
+            *o = sum_squares(xs);
         }
     }
 }
@@ -192,17 +198,17 @@ fn product(g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32], x: Option<&[f32]>) {
             continue;
         }
         if cfg!(target_arch = "wasm32") {
-            let av = super::sgemm::View {
+            let av = super::sgemm_simd128::View {
                 data: a_s,
                 rs: rsa,
                 cs: csa,
             };
-            let bv = super::sgemm::View {
+            let bv = super::sgemm_simd128::View {
                 data: b_s,
                 rs: rsb,
                 cs: csb,
             };
-            super::sgemm::sgemm(g.m, g.n, g.k, g.alpha, av, bv, g.beta, c_s, g.n);
+            super::sgemm_simd128::sgemm(g.m, g.n, g.k, g.alpha, av, bv, g.beta, c_s, g.n);
         } else {
             // SAFETY: the slices above have exactly the extents the strides address.
             unsafe {
@@ -260,7 +266,7 @@ fn x86_product(
 ) {
     let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
     let (rsb, csb) = row_col_strides(g.trans_b, g.k, g.n);
-    let view = |data, rs, cs| super::sgemm::View { data, rs, cs };
+    let view = |data, rs, cs| super::sgemm_simd128::View { data, rs, cs };
     super::sgemm_x86::sgemm_batch(
         isa,
         g.batch,
@@ -309,6 +315,31 @@ unsafe fn axpy_avx512(alpha: f32, x: &[f32], y: &mut [f32]) {
 #[target_feature(enable = "avx512f")]
 unsafe fn mul_assign_avx512(x: &[f32], y: &mut [f32]) {
     mul_assign(x, y)
+}
+
+/// `sum_i x_i^2` in 16 interleaved partial sums (lane `j` takes `i = j mod 16`), added
+/// at the end: the compiler vectorises it, where one running sum waits on every add.
+#[inline(always)]
+fn sum_squares(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let chunks = x.chunks_exact(16);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v * v;
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().map(|v| v * v).sum::<f32>()
+}
+
+/// [`sum_squares`] compiled for 16-lane AVX-512.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sum_squares_avx512(x: &[f32]) -> f32 {
+    sum_squares(x)
 }
 
 /// ReLU and its derivative, branch-free (the compiler vectorises it).

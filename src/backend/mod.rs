@@ -11,13 +11,13 @@
 mod cpu;
 pub mod gpu;
 pub mod select;
-pub mod sgemm;
+pub mod sgemm_simd128;
 #[cfg(target_arch = "x86_64")]
 pub mod sgemm_x86;
 
 pub use cpu::Cpu;
 pub use gpu::{Gpu, GpuOptions};
-pub use select::{DeviceChoice, Selection};
+pub use select::{BackendReport, DeviceChoice, DeviceKind, Selection};
 
 use crate::config::Activation;
 

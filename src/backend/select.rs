@@ -1,9 +1,10 @@
-//! Choosing the device for a run: the GPU when a hardware adapter exists and the problem
-//! is large enough to gain, the CPU otherwise, with a user override. Every way of not
-//! getting the GPU that was asked for (no adapter, shaders that fail to compile) ends on
-//! the CPU with a `note` saying why, which the engine puts into its results.
+//! Choosing the device: one policy ([`decide`]) for training runs, the DMFT's products
+//! and the page: the GPU when a hardware adapter exists and the work is large enough to
+//! gain, the CPU otherwise, with a user override. Every way of not getting the GPU that
+//! was asked for (no adapter, shaders that fail to compile, a lost device) ends on the
+//! CPU with the reason in the typed [`BackendReport`] the results carry.
 
-use super::{Device, Gpu, GpuOptions};
+use super::{Device, Gpu};
 use serde::{Deserialize, Serialize};
 
 /// What the user asked for.
@@ -31,55 +32,212 @@ pub const DEVICE_ENV: &str = "SCALING_PLAYGROUND_DEVICE";
 
 /// Below this many floating-point operations per training step, `Auto` stays on the CPU.
 ///
-/// A step launches ~8 kernels per layer; at ~10-20 us of launch and barrier cost each on
-/// a discrete GPU (~0.5 ms per step for depth 3) against ~50-120 GFLOP/s for one CPU
-/// core in the training step's products (`examples/bench_shapes`), the break-even is
-/// near 2.5e7-6e7 flop/step; 2^25 sits at its low end. `BENCH_GPU=1 bench/run.sh` times
-/// GPU against CPU training at widths 64 and 1024 on the machine at hand; no hardware
-/// GPU has been available to measure the crossover (only Mesa lavapipe, a CPU device).
+/// A GPU step pays a fixed cost for every kernel launch and barrier (a step launches
+/// about 8 kernels per layer) that the CPU does not; below the break-even the CPU's
+/// products finish first. The value (2^25) is an estimate from launch costs and CPU
+/// product rates, not a measured crossover: bench/README.md ("What the code's
+/// constants rest on") gives the estimate and how to measure it.
 pub const GPU_MIN_FLOPS_PER_STEP: f64 = 33_554_432.0;
+
+/// Where a computation ran, as data: the report results carry (`TrainResult::backend`,
+/// `DmftResult::backend`) and the page and CLI put into words. Never a message to parse.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct BackendReport {
+    /// The device that ran the work.
+    pub device: DeviceKind,
+    /// The GPU adapter as the platform names it ("llvmpipe (LLVM 15.0.7, 256 bits)",
+    /// "NVIDIA H200"), when the GPU ran the work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
+    /// The GPU API ("Vulkan", "BrowserWebGpu"), when the GPU ran the work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// A software adapter (lavapipe, SwiftShader): correct, never faster than the CPU.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub software: bool,
+    /// Why a GPU that was asked for (or that started the work) did not finish it: no
+    /// adapter, kernels that failed to compile, a device lost mid-run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+/// CPU or GPU.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    #[default]
+    Cpu,
+    Gpu,
+}
+
+impl BackendReport {
+    /// The report of work done on `device`.
+    pub fn of(device: &Device) -> Self {
+        match device {
+            Device::Cpu => BackendReport::default(),
+            Device::Gpu(g) => BackendReport {
+                device: DeviceKind::Gpu,
+                adapter: Some(g.adapter_name()),
+                api: Some(g.api_name()),
+                software: g.is_software(),
+                fallback: None,
+            },
+        }
+    }
+
+    /// Work done on the CPU because the GPU could not be used, and why.
+    pub fn fell_back(why: impl Into<String>) -> Self {
+        BackendReport {
+            fallback: Some(why.into()),
+            ..Default::default()
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BackendReport {
+    /// The typed object; older result files wrote a string (`"cpu"`, `"gpu: <adapter>
+    /// (<api>)"`, `"cpu (fallback to cpu: <why>)"`), read as its device with the rest
+    /// kept as `fallback` or `adapter`.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Typed {
+            device: DeviceKind,
+            #[serde(default)]
+            adapter: Option<String>,
+            #[serde(default)]
+            api: Option<String>,
+            #[serde(default)]
+            software: bool,
+            #[serde(default)]
+            fallback: Option<String>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Typed(Typed),
+            Legacy(String),
+        }
+        Ok(match Wire::deserialize(d)? {
+            Wire::Typed(t) => BackendReport {
+                device: t.device,
+                adapter: t.adapter,
+                api: t.api,
+                software: t.software,
+                fallback: t.fallback,
+            },
+            Wire::Legacy(s) if s.starts_with("gpu") => BackendReport {
+                device: DeviceKind::Gpu,
+                adapter: Some(
+                    s.trim_start_matches("gpu")
+                        .trim_start_matches(':')
+                        .trim()
+                        .into(),
+                ),
+                ..Default::default()
+            },
+            Wire::Legacy(s) => BackendReport {
+                fallback: (s.trim() != "cpu").then(|| s.trim_start_matches("cpu").trim().into()),
+                ..Default::default()
+            },
+        })
+    }
+}
+
+/// The one device policy, for training, the DMFT's products and the page alike: given
+/// what was asked for, the work between two host synchronisations, and the GPU on
+/// offer (or why there is none), run on the GPU or on the CPU, and if the GPU was
+/// asked for and not used, why.
+///
+/// - `cpu`: the CPU.
+/// - `gpu`: the GPU whenever one works (a software adapter too), else the CPU with the
+///   reason.
+/// - `auto`: the GPU only on a hardware adapter and for work of at least
+///   [`GPU_MIN_FLOPS_PER_STEP`] per synchronisation; else the CPU, silently (nothing was
+///   asked that did not happen).
+///
+/// `can_wait` is false where the caller cannot wait for a GPU readback (the DMFT solver
+/// in the browser, whose readbacks must be awaited): the CPU then.
+pub fn decide(
+    choice: DeviceChoice,
+    flops_per_sync: f64,
+    gpu: Result<&Gpu, &str>,
+    can_wait: bool,
+) -> (bool, Option<String>) {
+    let usable = match gpu {
+        Ok(g) => match g.lost() {
+            None => Ok(g),
+            Some(why) => Err(why),
+        },
+        Err(e) => Err(e.to_string()),
+    };
+    match (choice, usable) {
+        (DeviceChoice::Cpu, _) => (false, None),
+        (DeviceChoice::Gpu, _) if !can_wait => (
+            false,
+            Some(
+                "this computation cannot wait for GPU readbacks here (the browser's DMFT solver)"
+                    .into(),
+            ),
+        ),
+        (DeviceChoice::Gpu, Ok(_)) => (true, None),
+        (DeviceChoice::Gpu, Err(why)) => (false, Some(why)),
+        (DeviceChoice::Auto, Ok(g)) => (
+            can_wait && !g.is_software() && flops_per_sync >= GPU_MIN_FLOPS_PER_STEP,
+            None,
+        ),
+        (DeviceChoice::Auto, Err(_)) => (false, None),
+    }
+}
 
 /// A chosen device and, when it is not what was asked for, why.
 #[derive(Clone, Debug)]
 pub struct Selection {
     pub device: Device,
-    pub note: Option<String>,
+    /// Why the GPU asked for is not used (None when nothing asked for was refused).
+    pub fallback: Option<String>,
 }
 
 impl Selection {
-    fn cpu(note: Option<String>) -> Self {
-        Selection {
-            device: Device::Cpu,
-            note,
+    /// The report of work done on the selected device.
+    pub fn report(&self) -> BackendReport {
+        BackendReport {
+            fallback: self.fallback.clone(),
+            ..BackendReport::of(&self.device)
         }
     }
 }
 
-/// Pick a device for work of `flops_per_step`; `choice` may be overridden by the
-/// environment. A GPU is acquired once per process and shared.
+/// Pick a device for work of `flops_per_step` between synchronisations ([`decide`]);
+/// `choice` may be overridden by the environment. A GPU is acquired once per process
+/// and shared; it is only acquired when the policy could use it.
 pub fn select(choice: DeviceChoice, flops_per_step: f64) -> Selection {
     let choice = DeviceChoice::from_env().unwrap_or(choice);
-    match choice {
-        DeviceChoice::Cpu => Selection::cpu(None),
-        DeviceChoice::Auto if flops_per_step < GPU_MIN_FLOPS_PER_STEP => Selection::cpu(None),
-        DeviceChoice::Auto => match shared_gpu() {
-            // A software adapter is never faster than the CPU backend: stay quiet on CPU.
-            Ok(g) if !g.is_software() && g.lost().is_none() => Selection {
-                device: Device::Gpu(g),
-                note: None,
-            },
-            _ => Selection::cpu(None),
+    let can_wait = cfg!(not(target_arch = "wasm32"));
+    let might_use = match choice {
+        DeviceChoice::Cpu => false,
+        DeviceChoice::Auto => can_wait && flops_per_step >= GPU_MIN_FLOPS_PER_STEP,
+        DeviceChoice::Gpu => can_wait,
+    };
+    let gpu = if might_use {
+        shared_gpu()
+    } else {
+        Err("not acquired".into())
+    };
+    let (use_gpu, fallback) = decide(
+        choice,
+        flops_per_step,
+        gpu.as_ref().map_err(String::as_str),
+        can_wait,
+    );
+    match gpu {
+        Ok(g) if use_gpu => Selection {
+            device: Device::Gpu(g),
+            fallback: None,
         },
-        DeviceChoice::Gpu => match shared_gpu() {
-            Ok(g) if g.lost().is_none() => Selection {
-                device: Device::Gpu(g),
-                note: None,
-            },
-            Ok(g) => Selection::cpu(Some(format!(
-                "fallback to cpu: {}",
-                g.lost().unwrap_or_default()
-            ))),
-            Err(e) => Selection::cpu(Some(format!("fallback to cpu: {e}"))),
+        _ => Selection {
+            device: Device::Cpu,
+            fallback,
         },
     }
 }
@@ -90,7 +248,7 @@ fn shared_gpu() -> Result<Gpu, String> {
     use std::sync::OnceLock;
     static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
     GPU.get_or_init(|| {
-        Gpu::acquire(&GpuOptions {
+        Gpu::acquire(&super::GpuOptions {
             allow_software: true,
             ..Default::default()
         })
@@ -100,7 +258,7 @@ fn shared_gpu() -> Result<Gpu, String> {
 
 #[cfg(target_arch = "wasm32")]
 fn shared_gpu() -> Result<Gpu, String> {
-    Gpu::acquire(&GpuOptions::default())
+    Err("in the browser the GPU is acquired asynchronously by the worker".into())
 }
 
 /// Rough flops of one full-batch training step of an ensemble: forward, backward and

@@ -2,7 +2,7 @@
 //! and 16 x 16 tiles, picked per product by [`avx512_tile`]) and an AVX2 + FMA one
 //! (6 x 16), picked at run time (`is_x86_feature_detected!`). The CPU backend uses it
 //! natively on x86-64 for products up to [`NARROW`] columns wide ([`choose`]; wider
-//! ones go to `matrixmultiply`); wasm32 uses [`super::sgemm`] (simd128, no FMA).
+//! ones go to `matrixmultiply`); wasm32 uses [`super::sgemm_simd128`] (simd128, no FMA).
 //!
 //! `C = alpha op(A) op(B) + beta C`, `op(A)` `[m x k]`, `op(B)` `[k x n]` as strided
 //! [`View`]s, `C` row-major with row stride `rsc`, optionally followed by an
@@ -33,7 +33,7 @@
 //! run as one GEMM over the stacked seeds (`C_s = A_s B` is the `s`-th row block of
 //! `[A_1; ..; A_S] B`). A shared A is read in place for every seed, or packed per seed.
 
-use super::sgemm::View;
+use super::sgemm_simd128::View;
 
 /// Rows of C per AVX2 tile.
 const MR256: usize = 6;
@@ -58,12 +58,10 @@ pub enum Isa {
 pub const GEMM_ENV: &str = "SCALING_PLAYGROUND_CPU_GEMM";
 
 /// Products at most this wide (`n`) run on this module's kernels by default, wider ones
-/// on `matrixmultiply`. Measured in the training benchmark (bench/README.md): on the
-/// narrow products of width 64, reading A (and B) in place makes ours mostly 1.2-1.6x
-/// faster than `matrixmultiply`; at width 1024 the two are even in isolation
-/// (`examples/bench_shapes`), but inside a training step, with the 4 MiB weight matrices
-/// coming from L3, `matrixmultiply`'s wide B packing (long contiguous row reads) trained
-/// 10-25% faster than our per-panel packing.
+/// on `matrixmultiply`: on narrow products, reading A (and B) in place beats
+/// `matrixmultiply`'s packing; on wide ones inside a training step, with the weight
+/// matrices coming from L3, `matrixmultiply`'s wide B packing (long contiguous row
+/// reads) beats our per-panel packing. The measurements are in bench/README.md.
 pub const NARROW: usize = 128;
 
 /// The best kernel this CPU runs (or the one [`GEMM_ENV`] names), `None` when there is
@@ -150,6 +148,22 @@ enum Epi {
 }
 
 impl Epi {
+    /// The raw form of `epilogue`, after checking that its arrays cover `c_extent`
+    /// elements like C.
+    fn checked(epilogue: Epilogue, c_extent: usize) -> Epi {
+        match epilogue {
+            Epilogue::None => Epi::None,
+            Epilogue::Relu { phi, dphi } => {
+                assert!(phi.len() >= c_extent && dphi.len() >= c_extent);
+                Epi::Relu(phi.as_mut_ptr(), dphi.as_mut_ptr())
+            }
+            Epilogue::Mul(x) => {
+                assert!(x.len() >= c_extent);
+                Epi::Mul(x.as_ptr())
+            }
+        }
+    }
+
     /// The same epilogue `off` elements further on (pointer arithmetic only: nothing
     /// is dereferenced until a tile stores).
     fn at(self, off: usize) -> Epi {
@@ -201,29 +215,11 @@ pub fn sgemm_batch(
     if m == 0 || n == 0 || batch == 0 {
         return;
     }
-    let rsc = n;
-    let c_extent = (batch - 1) * stride_c + (m - 1) * rsc + n;
+    let c_extent = (batch - 1) * stride_c + (m - 1) * n + n;
     assert!(c.len() >= c_extent);
-    let epi = match epilogue {
-        Epilogue::None => Epi::None,
-        Epilogue::Relu { phi, dphi } => {
-            assert!(phi.len() >= c_extent && dphi.len() >= c_extent);
-            Epi::Relu(phi.as_mut_ptr(), dphi.as_mut_ptr())
-        }
-        Epilogue::Mul(x) => {
-            assert!(x.len() >= c_extent);
-            Epi::Mul(x.as_ptr())
-        }
-    };
+    let epi = Epi::checked(epilogue, c_extent);
     if k == 0 || alpha == 0.0 {
-        for s in 0..batch {
-            let start = s * stride_c;
-            for (i, x) in c[start..start + m * n].iter_mut().enumerate() {
-                let v = if beta == 0.0 { 0.0 } else { beta * *x };
-                // SAFETY: start + i < c_extent, which the epilogue's arrays cover.
-                *x = unsafe { epi.finish(start + i, v) };
-            }
-        }
+        scale_only(c, batch, stride_c, m * n, beta, epi);
         return;
     }
     let (mr, nr) = match isa {
@@ -239,119 +235,222 @@ pub fn sgemm_batch(
     // Slabs of equal depth (k = 256 as 2 x 128, not 192 + 64: a thin last slab pays
     // the tile's C update for little arithmetic).
     let kc_max = k.div_ceil(k.div_ceil(KC));
-    let direct = reads_a_directly(&a, n, mr);
-    let b_direct = reads_b_directly(&b, n, kc_max);
-    SCRATCH.with(|scratch| {
-        let (bp, ap) = &mut *scratch.borrow_mut();
+    let whole = Slab {
+        isa,
+        mr,
+        nr,
+        m,
+        n,
+        n_panels,
+        a,
+        stride_a,
+        b,
+        stride_b,
+        stride_c,
+        alpha,
+        a_direct: reads_a_directly(&a, n, mr),
+        b_direct: reads_b_directly(&b, n, kc_max),
         // Batches sharing B pack all its panels once per slab; otherwise each panel is
         // packed right before its tiles use it (24 KiB, still in L1 for them). Full
         // panels read in place are not packed at all.
-        let b_shared = stride_b == 0 && batch > 1;
-        grow(bp, if b_shared { n_panels } else { 1 } * nr * kc_max);
+        b_shared: stride_b == 0 && batch > 1,
+        k0: 0,
+        kc: kc_max,
+        beta,
+        epi,
+    };
+    SCRATCH.with(|scratch| {
+        let (bp, ap) = &mut *scratch.borrow_mut();
+        grow(bp, if whole.b_shared { n_panels } else { 1 } * nr * kc_max);
         grow(ap, MC.min(m.next_multiple_of(mr)) * kc_max);
         for k0 in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - k0);
             // The first slab applies beta (C is never read when beta = 0), later ones
             // add; the last one applies the epilogue.
-            let beta_here = if k0 == 0 { beta } else { 1.0 };
-            let epi_here = if k0 + kc == k { epi } else { Epi::None };
-            if b_shared {
-                for (jp, panel) in bp.chunks_exact_mut(nr * kc).take(n_panels).enumerate() {
-                    if !(b_direct && (jp + 1) * nr <= n) {
-                        pack_b(&b, 0, k0, kc, (jp * nr, n), nr, panel);
-                    }
-                }
+            let slab = Slab {
+                k0,
+                kc,
+                beta: if k0 == 0 { beta } else { 1.0 },
+                epi: if k0 + kc == k { epi } else { Epi::None },
+                ..whole
+            };
+            if slab.b_shared {
+                slab.pack_shared_b(bp);
             }
             for s in 0..batch {
                 for m0 in (0..m).step_by(MC) {
-                    let mb = MC.min(m - m0);
-                    // A block of at least mr rows read in place computes its ragged last
-                    // tile as a full one shifted up to end at the block's last row, and
-                    // stores only its new rows; otherwise the panels are packed.
-                    let in_place = direct && mb >= mr;
-                    let full = if in_place { mb.div_ceil(mr) } else { 0 };
-                    for ip in full..mb.div_ceil(mr) {
-                        let i0 = m0 + ip * mr;
-                        let rows = mr.min(m - i0);
-                        let dst = &mut ap[(ip - full) * mr * kc..(ip - full + 1) * mr * kc];
-                        pack_a(&a, s * stride_a, i0, rows, k0, kc, mr, dst);
-                    }
-                    for jp in 0..n_panels {
-                        let cols = nr.min(n - jp * nr);
-                        let b_panel = if b_direct && cols == nr {
-                            let off = s * stride_b + k0 * b.rs + jp * nr;
-                            BPanel {
-                                // SAFETY: within b.data by the extent assert.
-                                ptr: unsafe { b.data.as_ptr().add(off) },
-                                ks: b.rs,
-                            }
-                        } else if b_shared {
-                            BPanel {
-                                ptr: bp[jp * nr * kc..].as_ptr(),
-                                ks: nr,
-                            }
-                        } else {
-                            let panel = &mut bp[..nr * kc];
-                            pack_b(&b, s * stride_b, k0, kc, (jp * nr, n), nr, panel);
-                            BPanel {
-                                ptr: panel.as_ptr(),
-                                ks: nr,
-                            }
-                        };
-                        for ip in 0..mb.div_ceil(mr) {
-                            let i0 = m0 + ip * mr;
-                            let rows = mr.min(m - i0);
-                            let panel = if ip < full {
-                                let top = i0 + rows - mr;
-                                let off = s * stride_a + top * a.rs + k0 * a.cs;
-                                APanel {
-                                    // SAFETY: within a.data by the extent assert.
-                                    ptr: unsafe { a.data.as_ptr().add(off) },
-                                    rs: a.rs,
-                                    ks: a.cs,
-                                }
-                            } else {
-                                APanel {
-                                    ptr: ap[(ip - full) * mr * kc..].as_ptr(),
-                                    rs: 1,
-                                    ks: mr,
-                                }
-                            };
-                            let origin = s * stride_c + i0 * rsc + jp * nr;
-                            let tile = Tile {
-                                first_row: if ip < full { mr - rows } else { 0 },
-                                rows,
-                                cols,
-                                rsc,
-                                alpha,
-                                beta: beta_here,
-                                epi: epi_here.at(origin),
-                            };
-                            // SAFETY: tile (i0.., jp * nr..) of C (and of the epilogue's
-                            // arrays) lies within c by the extent asserts (rows, cols
-                            // clip it); the A panel covers mr rows (in place: rows
-                            // top..top + mr < m) and kc columns; B kc x nr.
-                            unsafe {
-                                let ct = c.as_mut_ptr().add(origin);
-                                match (isa, mr) {
-                                    (Isa::Avx2Fma, _) => avx2::tile(kc, panel, b_panel, ct, tile),
-                                    (Isa::Avx512, 12) => {
-                                        avx512::tile::<12, 2>(kc, panel, b_panel, ct, tile)
-                                    }
-                                    (Isa::Avx512, 8) => {
-                                        avx512::tile::<8, 2>(kc, panel, b_panel, ct, tile)
-                                    }
-                                    (Isa::Avx512, _) => {
-                                        avx512::tile::<16, 1>(kc, panel, b_panel, ct, tile)
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    slab.block(s, m0, bp, ap, c);
                 }
             }
         }
     });
+}
+
+/// `C_s = beta C_s` (0 when `beta = 0`: C is never read) then the epilogue, for the
+/// `len` elements of each of the `batch` matrices: a product with `k = 0` or
+/// `alpha = 0`.
+fn scale_only(c: &mut [f32], batch: usize, stride_c: usize, len: usize, beta: f32, epi: Epi) {
+    for s in 0..batch {
+        let start = s * stride_c;
+        for (i, x) in c[start..start + len].iter_mut().enumerate() {
+            let v = if beta == 0.0 { 0.0 } else { beta * *x };
+            // SAFETY: start + i < c_extent, which the epilogue's arrays cover.
+            *x = unsafe { epi.finish(start + i, v) };
+        }
+    }
+}
+
+/// One K slab `k0..k0 + kc` of a batched product: the shape, operands and tiling that
+/// all its tiles share, and what the slab's tiles do with C (`beta`, `epi`).
+#[derive(Clone, Copy)]
+struct Slab<'v> {
+    isa: Isa,
+    /// Tile rows and columns.
+    mr: usize,
+    nr: usize,
+    m: usize,
+    n: usize,
+    /// Column panels of B, `n / nr` rounded up.
+    n_panels: usize,
+    a: View<'v>,
+    stride_a: usize,
+    b: View<'v>,
+    stride_b: usize,
+    stride_c: usize,
+    alpha: f32,
+    /// A's blocks of at least `mr` rows are read in place ([`reads_a_directly`]).
+    a_direct: bool,
+    /// B's full panels are read in place ([`reads_b_directly`]).
+    b_direct: bool,
+    /// One B for the whole batch, its panels packed once per slab.
+    b_shared: bool,
+    k0: usize,
+    kc: usize,
+    beta: f32,
+    epi: Epi,
+}
+
+impl Slab<'_> {
+    /// Pack every panel of the shared B (those not read in place) into `bp`.
+    fn pack_shared_b(&self, bp: &mut [f32]) {
+        let (nr, kc) = (self.nr, self.kc);
+        for (jp, panel) in bp.chunks_exact_mut(nr * kc).take(self.n_panels).enumerate() {
+            if !(self.b_direct && (jp + 1) * nr <= self.n) {
+                pack_b(&self.b, 0, self.k0, kc, (jp * nr, self.n), nr, panel);
+            }
+        }
+    }
+
+    /// Rows `m0..m0 + MC` of matrix `s`: pack the block's row panels of A (unless read
+    /// in place), then for each column panel of B (packed now, packed for the slab, or
+    /// read in place) run the microkernel over the block's row tiles. A block of at
+    /// least `mr` rows read in place computes its ragged last tile as a full one
+    /// shifted up to end at the block's last row, and stores only its new rows.
+    fn block(&self, s: usize, m0: usize, bp: &mut [f32], ap: &mut [f32], c: &mut [f32]) {
+        let (mr, kc) = (self.mr, self.kc);
+        let mb = MC.min(self.m - m0);
+        let in_place = self.a_direct && mb >= mr;
+        let full = if in_place { mb.div_ceil(mr) } else { 0 };
+        for ip in full..mb.div_ceil(mr) {
+            let i0 = m0 + ip * mr;
+            let rows = mr.min(self.m - i0);
+            let dst = &mut ap[(ip - full) * mr * kc..(ip - full + 1) * mr * kc];
+            pack_a(&self.a, s * self.stride_a, i0, rows, self.k0, kc, mr, dst);
+        }
+        for jp in 0..self.n_panels {
+            let cols = self.nr.min(self.n - jp * self.nr);
+            let b_panel = self.b_panel(s, jp, cols, bp);
+            for ip in 0..mb.div_ceil(mr) {
+                let i0 = m0 + ip * mr;
+                let rows = mr.min(self.m - i0);
+                let panel = if ip < full {
+                    let top = i0 + rows - mr;
+                    let off = s * self.stride_a + top * self.a.rs + self.k0 * self.a.cs;
+                    APanel {
+                        // SAFETY: within a.data by the extent assert.
+                        ptr: unsafe { self.a.data.as_ptr().add(off) },
+                        rs: self.a.rs,
+                        ks: self.a.cs,
+                    }
+                } else {
+                    APanel {
+                        ptr: ap[(ip - full) * mr * kc..].as_ptr(),
+                        rs: 1,
+                        ks: mr,
+                    }
+                };
+                let origin = s * self.stride_c + i0 * self.n + jp * self.nr;
+                let tile = Tile {
+                    first_row: if ip < full { mr - rows } else { 0 },
+                    rows,
+                    cols,
+                    rsc: self.n,
+                    alpha: self.alpha,
+                    beta: self.beta,
+                    epi: self.epi.at(origin),
+                };
+                // SAFETY: tile (i0.., jp * nr..) of C (and of the epilogue's arrays)
+                // lies within c by the extent asserts (rows, cols clip it); the A panel
+                // covers mr rows (in place: rows top..top + mr < m) and kc columns; B
+                // kc x nr.
+                unsafe { self.tile(panel, b_panel, c.as_mut_ptr().add(origin), tile) };
+            }
+        }
+    }
+
+    /// Column panel `jp` (`cols` wide) of matrix `s`'s B for this slab: read in place
+    /// when full and [`Slab::b_direct`], the slab's shared packing, or packed into `bp`
+    /// now.
+    fn b_panel(&self, s: usize, jp: usize, cols: usize, bp: &mut [f32]) -> BPanel {
+        let (nr, kc) = (self.nr, self.kc);
+        if self.b_direct && cols == nr {
+            let off = s * self.stride_b + self.k0 * self.b.rs + jp * nr;
+            BPanel {
+                // SAFETY: within b.data by the extent assert.
+                ptr: unsafe { self.b.data.as_ptr().add(off) },
+                ks: self.b.rs,
+            }
+        } else if self.b_shared {
+            BPanel {
+                ptr: bp[jp * nr * kc..].as_ptr(),
+                ks: nr,
+            }
+        } else {
+            let panel = &mut bp[..nr * kc];
+            pack_b(
+                &self.b,
+                s * self.stride_b,
+                self.k0,
+                kc,
+                (jp * nr, self.n),
+                nr,
+                panel,
+            );
+            BPanel {
+                ptr: panel.as_ptr(),
+                ks: nr,
+            }
+        }
+    }
+
+    /// The microkernel of this slab's instruction set and tile shape.
+    ///
+    /// # Safety
+    /// As [`avx2::tile`] and [`avx512::tile`]: the panels cover the tile and `ct` its
+    /// origin in C, and the CPU has the instructions of `isa`.
+    #[inline(always)]
+    unsafe fn tile(&self, panel: APanel, b_panel: BPanel, ct: *mut f32, tile: Tile) {
+        let kc = self.kc;
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match (self.isa, self.mr) {
+                (Isa::Avx2Fma, _) => avx2::tile(kc, panel, b_panel, ct, tile),
+                (Isa::Avx512, 12) => avx512::tile::<12, 2>(kc, panel, b_panel, ct, tile),
+                (Isa::Avx512, 8) => avx512::tile::<8, 2>(kc, panel, b_panel, ct, tile),
+                (Isa::Avx512, _) => avx512::tile::<16, 1>(kc, panel, b_panel, ct, tile),
+            }
+        }
+    }
 }
 
 /// The AVX-512 tile `(rows, columns)` for a product of `m x n`: 16 x 16 when `n <= 16`

@@ -1,11 +1,13 @@
 //! Argument parsing and the subcommands of the native CLI.
 
+mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};
 use scaling_playground::error::Error;
 use scaling_playground::link;
 use scaling_playground::run::{self, RunConfig, RunRecord};
+use scaling_playground::theory::kernels::KernelConfig;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
@@ -31,10 +33,12 @@ enum Command {
         /// Run the config carried by a playground link.
         #[arg(long, conflicts_with = "config")]
         link: Option<String>,
-        /// Write the result JSON here instead of stdout (atomically).
+        /// Write the result JSON here instead of stdout (atomically; a symlink is written
+        /// through, a directory, FIFO or device refused, checked before the run).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Also write CSV tables into this directory.
+        /// Also write CSV tables into this directory (created if missing, inside an
+        /// existing directory).
         #[arg(long)]
         csv: Option<PathBuf>,
         /// No progress on stderr.
@@ -74,9 +78,13 @@ enum Command {
         /// Rows of x as JSON, e.g. '[[1,0],[0.5,0.866]]'.
         #[arg(long, conflicts_with = "x_file")]
         x: Option<String>,
-        /// A file of rows: JSON (an array of rows) or CSV (numbers, optional header).
+        /// A file of rows: JSON (an array of rows) or CSV (numbers; the first row is a
+        /// header when none of its cells is a number).
         #[arg(long)]
         x_file: Option<PathBuf>,
+        /// Refuse inputs estimated to need more memory than this (as for `run`).
+        #[arg(long, default_value = "16G", value_parser = parse_bytes)]
+        max_memory: u64,
     },
     /// Print the playground link of a config.
     Link {
@@ -114,6 +122,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             max_memory,
             shard,
         } => {
+            check_outputs(out.as_deref(), csv.as_deref())?;
             let cfg = if let Some(name) = preset {
                 preset_config(&name)?
             } else if let Some(l) = link {
@@ -127,7 +136,8 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 ));
             };
             let in_flight = scaling_playground::kind::cells_in_flight(cfg.cells());
-            cfg.check_budget(max_memory, in_flight, true)?;
+            // the result's JSON is streamed to the output, never held as text
+            cfg.check_budget(max_memory, in_flight, false)?;
             let bar = progress::Stderr::new(quiet);
             let result = match shard {
                 Some((i, n)) => cfg.run_shard(i, n, &bar)?,
@@ -138,11 +148,15 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             emit(&record, out.as_deref(), csv.as_deref())
         }
         Command::Merge { parts, out, csv } => {
+            check_outputs(out.as_deref(), csv.as_deref())?;
             let records = parts
                 .iter()
                 .map(|p| {
                     let text = std::fs::read_to_string(p)
                         .map_err(|e| Error::Data(format!("{}: {e}", p.display())))?;
+                    scaling_playground::json::check_unique_keys(&text).map_err(|e| {
+                        Error::Data(format!("{}: not a result file ({e})", p.display()))
+                    })?;
                     serde_json::from_str::<RunRecord>(&text).map_err(|e| {
                         Error::Data(format!("{}: not a result file ({e})", p.display()))
                     })
@@ -163,88 +177,104 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             sigma_w,
             x,
             x_file,
+            max_memory,
         } => {
-            let act = scaling_playground::config::Activation::from_name(&activation)?;
             let rows = match (x, x_file) {
                 (Some(text), _) => parse_rows(&text)?,
-                (None, Some(path)) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
-                    parse_rows(&text)?
-                }
+                (None, Some(path)) => parse_rows(&read_limited(&path)?)?,
                 (None, None) => return Err(Error::config("x", "--x JSON or --x-file FILE")),
             };
-            let (nngp, ntk) = scaling_playground::theory::kernels::mlp_kernels(
-                act,
+            let cfg = RunConfig::Kernel(KernelConfig {
+                activation: scaling_playground::config::Activation::from_name(&activation)?,
                 hidden_layers,
                 sigma_w,
-                &rows,
-            )?;
-            let json = serde_json::json!({ "nngp": nngp, "ntk": ntk });
+                x: rows,
+                resnet_beta: None,
+            });
+            cfg.check_budget(max_memory, 1, true)?;
+            let run::RunOutput::Kernel(k) = run::run(&cfg, &progress::Stderr::new(true))? else {
+                return Err(Error::Data("kernel: the run returned another kind".into()));
+            };
+            let json = serde_json::json!({ "nngp": k.nngp, "ntk": k.ntk });
             print_stdout(&json.to_string());
             Ok(())
         }
         Command::Link { config, base } => {
             let cfg = read_config(&config)?;
-            cfg.validate()?;
-            print_stdout(&link::url(&base, &cfg));
+            print_stdout(&link::url(&base, &cfg)?);
             Ok(())
         }
     }
 }
 
-/// Print or write a result record, and its CSV tables.
-fn emit(record: &RunRecord, out: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
-    let json = serde_json::to_string_pretty(record)
-        .map_err(|e| Error::Data(format!("serialising the result: {e}")))?;
-    match out {
-        Some(path) => write_atomic(path, json.as_bytes())?,
-        None => print_stdout(&json),
+/// Refuse, before any work, output paths that could not be written (see [`output`]).
+fn check_outputs(out: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
+    if let Some(path) = out {
+        output::check_file("--out", path)?;
     }
     if let Some(dir) = csv {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Data(format!("{}: {e}", dir.display())))?;
+        output::check_dir("--csv", dir)?;
+    }
+    Ok(())
+}
+
+/// Print or write a result record (its JSON streamed, never held as text), and its CSV
+/// tables.
+fn emit(record: &RunRecord, out: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
+    let pretty = |w: &mut dyn std::io::Write| {
+        serde_json::to_writer_pretty(&mut *w, record).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    };
+    match out {
+        Some(path) => output::write_with("--out", path, pretty)?,
+        None => {
+            let stdout = std::io::stdout().lock();
+            let mut w = std::io::BufWriter::new(stdout);
+            // a closed pipe (`| head`) is not an error
+            let _ = pretty(&mut w).and_then(|()| std::io::Write::flush(&mut w));
+        }
+    }
+    if let Some(dir) = csv {
+        output::create_dir("--csv", dir)?;
         for (stem, text) in record.csv() {
-            write_atomic(&dir.join(format!("{stem}.csv")), text.as_bytes())?;
+            output::write_file("--csv", &dir.join(format!("{stem}.csv")), text.as_bytes())?;
         }
     }
     Ok(())
 }
 
-/// Rows of numbers from JSON (`[[..], ..]`) or CSV (an optional header row is skipped).
-fn parse_rows(text: &str) -> Result<Vec<Vec<f64>>, Error> {
-    let trimmed = text.trim_start();
-    let rows: Vec<Vec<f64>> = if trimmed.starts_with('[') {
-        serde_json::from_str(trimmed)
-            .map_err(|e| Error::config("x", format!("a JSON array of rows of numbers ({e})")))?
-    } else {
-        let mut rows = vec![];
-        for (i, line) in trimmed.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-            let cells: Result<Vec<f64>, _> = line.split(',').map(|c| c.trim().parse()).collect();
-            match cells {
-                Ok(r) => rows.push(r),
-                Err(_) if i == 0 => continue, // header
-                Err(_) => {
-                    return Err(Error::Data(format!("x file line {}: not numbers", i + 1)));
-                }
-            }
-        }
-        rows
-    };
-    if rows.is_empty() {
-        return Err(Error::config("x", "at least one row"));
-    }
-    let d = rows[0].len();
-    if d == 0
-        || rows
-            .iter()
-            .any(|r| r.len() != d || r.iter().any(|v| !v.is_finite()))
-    {
+/// Read a `--x-file` of at most [`scaling_playground::data::MAX_CSV_BYTES`] bytes.
+fn read_limited(path: &Path) -> Result<String, Error> {
+    use std::io::Read;
+    let limit = scaling_playground::data::MAX_CSV_BYTES;
+    let file =
+        std::fs::File::open(path).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+    let mut text = String::new();
+    file.take(limit as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+    if text.len() > limit {
         return Err(Error::config(
             "x",
-            "rows of equal length with finite numbers",
+            format!(
+                "a file of at most {limit} bytes: {} is larger",
+                path.display()
+            ),
         ));
     }
-    Ok(rows)
+    Ok(text)
+}
+
+/// Rows of numbers for `kernel`: JSON (`[[..], ..]`) or CSV, read by
+/// [`scaling_playground::data::read_table`] (the first row is a header when none of its
+/// cells is a number). Shapes and values are checked by the `kernel` kind's validation.
+fn parse_rows(text: &str) -> Result<Vec<Vec<f64>>, Error> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    if body.starts_with('[') {
+        return serde_json::from_str(body)
+            .map_err(|e| Error::config("x", format!("a JSON array of rows of numbers ({e})")));
+    }
+    Ok(scaling_playground::data::read_table(text)?.rows)
 }
 
 /// `i/n` with `i < n`.
@@ -302,9 +332,10 @@ fn read_config(path: &Path) -> Result<RunConfig, Error> {
     parse_config(&text)
 }
 
+/// Parse a config file's text: duplicate keys are refused (naming their path), a JSON
+/// object without `kind` is a training config, and a bad field is named.
 fn parse_config(text: &str) -> Result<RunConfig, Error> {
-    let mut value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| Error::config("config", format!("valid JSON ({e})")))?;
+    let mut value = scaling_playground::json::parse_value(text)?;
     if let Some(obj) = value.as_object_mut()
         && !obj.contains_key("kind")
     {
@@ -314,13 +345,11 @@ fn parse_config(text: &str) -> Result<RunConfig, Error> {
         // Name the offending field: apply the file field by field over the defaults.
         let base = RunConfig::Train(Default::default());
         let opened = link::open_value(&value, &base);
-        match opened.problems.first() {
-            Some(first) => {
-                let (field, why) = first.split_once(": ").unwrap_or(("config", first));
-                Error::config(field, why.trim_end_matches(" (kept the previous value)"))
-            }
-            None => Error::config("config", format!("a valid config ({e})")),
-        }
+        opened
+            .problems
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Error::config("config", format!("a valid config ({e})")))
     })
 }
 
@@ -329,15 +358,4 @@ fn print_stdout(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");
-}
-
-/// Write through a temporary file and rename, so a failed run leaves nothing half-written.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::Data(format!("{}: {e}", path.display()))
-        })
 }

@@ -9,7 +9,7 @@ mod csv;
 mod digits;
 mod synthetic;
 
-pub use csv::parse_csv;
+pub use self::csv::{CsvTable, MAX_COLUMNS, csv_shape, parse_csv, read_table};
 
 use crate::error::{Error, Result, check_range};
 use serde::{Deserialize, Serialize};
@@ -81,8 +81,10 @@ pub enum DataConfig {
         #[serde(default)]
         seed: u64,
     },
-    /// A CSV text with a header row; the `target` column (default: the last) is y, the
-    /// rest are x, standardised; rows are shuffled and split.
+    /// A numeric CSV table (see [`read_table`] for the syntax and the header rule: the
+    /// first row is a header when none of its cells is a number, otherwise the columns
+    /// are `col1..colN`); the `target` column (default: the last) is y, the rest are x,
+    /// standardised; rows are shuffled and split.
     Csv {
         text: String,
         #[serde(default)]
@@ -207,6 +209,18 @@ impl DataConfig {
             | DataConfig::Digits { train, .. } => *train,
             DataConfig::Inline { x, .. } => x.len(),
             DataConfig::Csv { .. } => MAX_POINTS,
+        }
+    }
+
+    /// Output dimension C of the data set the config makes (one-hot tasks have one
+    /// column per class; inline data as many as its first `y` row).
+    pub fn outputs(&self) -> usize {
+        match self {
+            DataConfig::Spirals { .. } => 2,
+            DataConfig::Digits { classes, .. } if classes.is_empty() => 10,
+            DataConfig::Digits { classes, .. } => classes.len(),
+            DataConfig::Inline { y, .. } => y.first().map_or(1, Vec::len),
+            DataConfig::Teacher { .. } | DataConfig::Sine { .. } | DataConfig::Csv { .. } => 1,
         }
     }
 
@@ -364,7 +378,7 @@ impl DataConfig {
                 target,
                 test_fraction,
                 seed,
-            } => csv::load(text, target.as_deref(), *test_fraction, *seed)?,
+            } => self::csv::load(text, target.as_deref(), *test_fraction, *seed)?,
             DataConfig::Inline {
                 x,
                 y,
@@ -471,6 +485,7 @@ mod tests {
         ];
         for c in cfgs {
             let ds = c.load().unwrap();
+            assert_eq!(c.outputs(), ds.outputs, "{c:?}");
             let k = ds.input_kernel();
             let p = ds.p_train();
             let mean_diag = (0..p).map(|i| k[i * p + i]).sum::<f64>() / p as f64;

@@ -116,7 +116,7 @@ impl CoordCheckConfig {
 
     /// Hidden representations per network (the layers of each cell's statistics).
     fn layers(&self) -> usize {
-        crate::nn::param::num_weight_matrices(self.base.model.arch, self.base.model.depth) - 1
+        self.base.model.arch.weight_matrices(self.base.model.depth) - 1
     }
 }
 
@@ -156,6 +156,7 @@ impl Kind for CoordCheckConfig {
         let result = self.params.len() as f64 * (per_cell * self.widths.len() as f64 + 3.0 * l);
         training_sweep_cost(
             &self.base,
+            crate::budget::data_shape(&self.base),
             (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
             per_cell * self.cells() as f64,
             result,

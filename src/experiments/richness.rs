@@ -180,6 +180,7 @@ impl Kind for RichnessConfig {
         let cells = self.cells() as f64;
         training_sweep_cost(
             &self.base,
+            crate::budget::data_shape(&self.base),
             (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
             per_cell * cells,
             per_cell * cells,

@@ -235,6 +235,7 @@ impl Kind for TransferConfig {
         let result = self.params.len() as f64 * ns * (4.0 * self.lrs.len() as f64 + 3.0);
         training_sweep_cost(
             &self.base,
+            crate::budget::data_shape(&self.base),
             (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
             3.0 * self.cells() as f64,
             result,

@@ -1,5 +1,5 @@
 //! Width convergence: finite networks of growing width N against the DMFT on the same
-//! data and hyperparameters (theory.md section 6, check 4).
+//! data and hyperparameters (docs/theory.md section 6, check 4).
 //!
 //! Cells: one per width (an ensemble of `base.seeds` networks) and one more for the
 //! DMFT solve. Per width the result gives the mean and spread over seeds of the loss
@@ -109,7 +109,7 @@ pub enum WidthCell {
     },
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct WidthConvergenceResult {
     pub widths: Vec<usize>,
@@ -133,6 +133,11 @@ pub struct WidthConvergenceResult {
     pub slope: Option<f64>,
     /// Slope of log `kernel_deviation` against log width.
     pub kernel_slope: Option<f64>,
+    /// Monte Carlo floor of `deviation`: the fitted power law at `N = dmft.samples`
+    /// (the DMFT's S samples of the single-site process fluctuate like a width-S
+    /// network, so deviations below this say nothing about the networks).
+    #[serde(default)]
+    pub dmft_floor: Option<f64>,
     pub diverged: Vec<bool>,
     /// The contrast parameterisations' seed-mean loss curves.
     pub contrast: Vec<ContrastCurves>,
@@ -211,6 +216,9 @@ impl Kind for WidthConvergenceConfig {
         check_range("dmft.damping", self.dmft.damping, 0.0, 1.0)?;
         check_range("contrast (count)", self.contrast.len(), 0, 8)?;
         self.base.validate().map_err(|e| e.within("base"))?;
+        // the networks are compared with the DMFT: it must describe them (muP, centred,
+        // GD, an MLP) and be solvable with these settings
+        crate::theory::limits::dmft_applies(&self.base).map_err(|e| e.within("base"))?;
         check_solvable(&self.base, self.dmft.samples, self.dmft.iterations)
             .map_err(|e| e.within("base"))?;
         let light = self.base.without_data();
@@ -236,7 +244,8 @@ impl Kind for WidthConvergenceConfig {
     /// clone of the base config it runs from.
     fn cost(&self) -> Cost {
         let light = self.base.without_data();
-        let (_, _, p, _) = data_shape(&self.base);
+        let shape = data_shape(&self.base);
+        let (_, _, p, _) = shape;
         let (t, seeds, p) = (
             self.base.steps as f64 + 1.0,
             self.base.seeds as f64,
@@ -248,12 +257,12 @@ impl Kind for WidthConvergenceConfig {
         let result = networks * 2.0 * t + 8.0 * self.widths.len() as f64 + t;
         let nets = training_sweep_cost(
             &self.base,
+            shape,
             (0..self.cells() - 1).map(|k| self.cell_from(light.clone(), k)),
             cell_numbers,
             result,
         );
         let dmft = self.dmft_from(light);
-        let shape = data_shape(&self.base);
         let solve = dmft_cost_shaped(&dmft.train, shape, dmft.samples, dmft.iterations);
         let theory = solve
             .bytes
@@ -356,43 +365,12 @@ impl Sweep for WidthConvergenceConfig {
         else {
             return Err(Error::config("cells", "the DMFT as the last cell"));
         };
+        let nw = self.widths.len();
         let mut out = WidthConvergenceResult {
             widths: self.widths.clone(),
-            steps: vec![],
-            mean_loss: vec![],
-            std_loss: vec![],
-            dmft_loss: vec![],
-            deviation: vec![],
-            loss_rel_error: vec![],
-            kernel_alignment: vec![],
-            kernel_deviation: vec![],
-            slope: None,
-            kernel_slope: None,
-            diverged: vec![],
-            contrast: vec![],
+            contrast: self.contrast_curves(&cells[nw..cells.len() - 1])?,
+            ..Default::default()
         };
-        let nw = self.widths.len();
-        for (ci, p) in self.contrast.iter().enumerate() {
-            let mut curves = ContrastCurves {
-                param: p.name().into(),
-                parameterization: p.clone(),
-                mean_loss: vec![],
-                diverged: vec![],
-            };
-            for cell in &cells[(ci + 1) * nw..(ci + 2) * nw] {
-                let WidthCell::Network { loss, diverged, .. } = cell else {
-                    return Err(Error::config("cells", "a network cell per width"));
-                };
-                let records = loss.first().map_or(0, Vec::len);
-                curves.mean_loss.push(
-                    (0..records)
-                        .map(|t| finite_mean(loss.iter().filter_map(|s| s[t])))
-                        .collect(),
-                );
-                curves.diverged.push(*diverged);
-            }
-            out.contrast.push(curves);
-        }
         for cell in &cells[..nw] {
             let WidthCell::Network {
                 steps,
@@ -407,54 +385,13 @@ impl Sweep for WidthConvergenceConfig {
             if out.steps.len() < steps.len() {
                 out.steps = steps.clone();
             }
-            let dmft: Vec<f64> = steps
-                .iter()
-                .map(|&t| dmft_full.get(t).copied().unwrap_or(f64::NAN))
-                .collect();
-            let records = steps.len();
-            let mean: Vec<Option<f64>> = (0..records)
-                .map(|t| finite_mean(loss.iter().filter_map(|s| s[t])))
-                .collect();
-            let std: Vec<Option<f64>> = (0..records)
-                .map(|t| {
-                    let m = mean[t]?;
-                    let v = finite_mean(loss.iter().filter_map(|s| s[t]).map(|x| (x - m).powi(2)));
-                    v.map(f64::sqrt)
-                })
-                .collect();
-            let dev = finite_mean(loss.iter().flat_map(|s| {
-                s.iter()
-                    .zip(&dmft)
-                    .filter_map(|(l, d)| l.map(|l| (l - d).powi(2)))
-            }));
-            let rel = {
-                let num: f64 = mean
-                    .iter()
-                    .zip(&dmft)
-                    .map(|(m, d)| m.map_or(f64::NAN, |m| (m - d).powi(2)))
-                    .sum();
-                let den: f64 = dmft.iter().map(|d| d * d).sum();
-                finite((num / den).sqrt())
-            };
-            let dnorm = dmft_phi.iter().map(|x| x * x).sum::<f64>();
-            let align = finite_mean(phi.iter().filter(|k| k.len() == dmft_phi.len()).map(|k| {
-                let dot = k.iter().zip(dmft_phi).map(|(a, b)| a * b).sum::<f64>();
-                let kn = k.iter().map(|x| x * x).sum::<f64>();
-                dot / (kn * dnorm).sqrt()
-            }));
-            let kdev = finite_mean(phi.iter().filter(|k| k.len() == dmft_phi.len()).map(|k| {
-                k.iter()
-                    .zip(dmft_phi)
-                    .map(|(a, b)| (a - b).powi(2))
-                    .sum::<f64>()
-                    / dnorm
-            }));
-            out.mean_loss.push(mean);
-            out.std_loss.push(std);
-            out.deviation.push(dev);
-            out.loss_rel_error.push(rel);
-            out.kernel_alignment.push(align);
-            out.kernel_deviation.push(kdev);
+            let w = width_stats(steps, loss, phi, dmft_full, dmft_phi);
+            out.mean_loss.push(w.mean);
+            out.std_loss.push(w.std);
+            out.deviation.push(w.deviation);
+            out.loss_rel_error.push(w.rel_error);
+            out.kernel_alignment.push(w.alignment);
+            out.kernel_deviation.push(w.kernel_deviation);
             out.diverged.push(*diverged);
         }
         out.dmft_loss = out
@@ -462,18 +399,133 @@ impl Sweep for WidthConvergenceConfig {
             .iter()
             .map(|&t| dmft_full.get(t).copied().and_then(finite))
             .collect();
-        let slope_of = |v: &[Option<f64>]| {
-            let (x, y): (Vec<f64>, Vec<f64>) = self
-                .widths
-                .iter()
-                .zip(v)
-                .filter_map(|(&w, d)| d.filter(|d| *d > 0.0).map(|d| ((w as f64).ln(), d.ln())))
-                .unzip();
-            fit_slope(&x, &y)
-        };
-        out.slope = slope_of(&out.deviation);
-        out.kernel_slope = slope_of(&out.kernel_deviation);
+        let fit = self.log_log_fit(&out.deviation);
+        out.slope = fit.map(|f| f.0);
+        // the fitted law at N = S, the DMFT's sample count (see `dmft_floor`)
+        out.dmft_floor = fit.and_then(|(s, mx, my)| {
+            finite((my + s * ((self.dmft.samples as f64).ln() - mx)).exp())
+        });
+        out.kernel_slope = self.log_log_fit(&out.kernel_deviation).map(|f| f.0);
         Ok(out)
+    }
+}
+
+impl WidthConvergenceConfig {
+    /// The contrast parameterisations' seed-mean loss curves from their cells (each
+    /// parameterisation's widths in order).
+    fn contrast_curves(&self, cells: &[WidthCell]) -> Result<Vec<ContrastCurves>> {
+        let nw = self.widths.len();
+        self.contrast
+            .iter()
+            .enumerate()
+            .map(|(ci, p)| {
+                let mut curves = ContrastCurves {
+                    param: p.name().into(),
+                    parameterization: p.clone(),
+                    mean_loss: vec![],
+                    diverged: vec![],
+                };
+                for cell in &cells[ci * nw..(ci + 1) * nw] {
+                    let WidthCell::Network { loss, diverged, .. } = cell else {
+                        return Err(Error::config("cells", "a network cell per width"));
+                    };
+                    curves.mean_loss.push(seed_mean(loss));
+                    curves.diverged.push(*diverged);
+                }
+                Ok(curves)
+            })
+            .collect()
+    }
+
+    /// Least-squares fit of `log v` against `log width` over the positive values:
+    /// `(slope, mean log width, mean log v)`.
+    fn log_log_fit(&self, v: &[Option<f64>]) -> Option<(f64, f64, f64)> {
+        let (x, y): (Vec<f64>, Vec<f64>) = self
+            .widths
+            .iter()
+            .zip(v)
+            .filter_map(|(&w, d)| d.filter(|d| *d > 0.0).map(|d| ((w as f64).ln(), d.ln())))
+            .unzip();
+        let slope = fit_slope(&x, &y)?;
+        let n = x.len() as f64;
+        Some((slope, x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n))
+    }
+}
+
+/// Seed mean at each record of `loss[seed][record]` (finite values only).
+fn seed_mean(loss: &[Vec<Option<f64>>]) -> Vec<Option<f64>> {
+    let records = loss.first().map_or(0, Vec::len);
+    (0..records)
+        .map(|t| finite_mean(loss.iter().filter_map(|s| s[t])))
+        .collect()
+}
+
+/// One width's ensemble against the DMFT.
+struct WidthStats {
+    mean: Vec<Option<f64>>,
+    std: Vec<Option<f64>>,
+    deviation: Option<f64>,
+    rel_error: Option<f64>,
+    alignment: Option<f64>,
+    kernel_deviation: Option<f64>,
+}
+
+/// The statistics of one width's `loss[seed][record]` at `steps` and final kernels
+/// `phi[seed]` against the DMFT's `dmft_loss[t]` and `dmft_phi` (see the module doc).
+fn width_stats(
+    steps: &[usize],
+    loss: &[Vec<Option<f64>>],
+    phi: &[Vec<f64>],
+    dmft_loss: &[f64],
+    dmft_phi: &[f64],
+) -> WidthStats {
+    let dmft: Vec<f64> = steps
+        .iter()
+        .map(|&t| dmft_loss.get(t).copied().unwrap_or(f64::NAN))
+        .collect();
+    let mean = seed_mean(loss);
+    let std: Vec<Option<f64>> = (0..steps.len())
+        .map(|t| {
+            let m = mean[t]?;
+            let v = finite_mean(loss.iter().filter_map(|s| s[t]).map(|x| (x - m).powi(2)));
+            v.map(f64::sqrt)
+        })
+        .collect();
+    let deviation = finite_mean(loss.iter().flat_map(|s| {
+        s.iter()
+            .zip(&dmft)
+            .filter_map(|(l, d)| l.map(|l| (l - d).powi(2)))
+    }));
+    let rel_error = {
+        let num: f64 = mean
+            .iter()
+            .zip(&dmft)
+            .map(|(m, d)| m.map_or(f64::NAN, |m| (m - d).powi(2)))
+            .sum();
+        let den: f64 = dmft.iter().map(|d| d * d).sum();
+        finite((num / den).sqrt())
+    };
+    let dnorm = dmft_phi.iter().map(|x| x * x).sum::<f64>();
+    let comparable = || phi.iter().filter(|k| k.len() == dmft_phi.len());
+    let alignment = finite_mean(comparable().map(|k| {
+        let dot = k.iter().zip(dmft_phi).map(|(a, b)| a * b).sum::<f64>();
+        let kn = k.iter().map(|x| x * x).sum::<f64>();
+        dot / (kn * dnorm).sqrt()
+    }));
+    let kernel_deviation = finite_mean(comparable().map(|k| {
+        k.iter()
+            .zip(dmft_phi)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / dnorm
+    }));
+    WidthStats {
+        mean,
+        std,
+        deviation,
+        rel_error,
+        alignment,
+        kernel_deviation,
     }
 }
 
@@ -526,4 +578,38 @@ pub fn csv(r: &WidthConvergenceResult) -> Vec<(String, String)> {
         out.push(("contrast".into(), c));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_floor_is_the_fitted_law_at_the_sample_count() {
+        let mut c = WidthConvergenceConfig {
+            widths: vec![10, 100, 1000],
+            ..Default::default()
+        };
+        c.dmft.samples = 10_000;
+        // deviation(N) = 1/N exactly: each network sits at sqrt(1/N) above a zero DMFT
+        let mut cells: Vec<WidthCell> = c
+            .widths
+            .iter()
+            .map(|&w| WidthCell::Network {
+                width: w,
+                steps: vec![0, 1],
+                loss: vec![vec![Some((1.0 / w as f64).sqrt()); 2]],
+                phi: vec![],
+                diverged: false,
+            })
+            .collect();
+        cells.push(WidthCell::Dmft {
+            loss: vec![0.0, 0.0],
+            phi: vec![],
+        });
+        let r = c.assemble(&cells).unwrap();
+        assert!((r.slope.unwrap() + 1.0).abs() < 1e-9);
+        let floor = r.dmft_floor.unwrap();
+        assert!((floor - 1e-4).abs() < 1e-12, "{floor}");
+    }
 }

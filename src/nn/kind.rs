@@ -70,7 +70,7 @@ pub fn train_cost_shaped(cfg: &TrainConfig, shape: (u64, u64, u64, u64)) -> Cost
     let (d, c, p, pt) = (d as f64, c as f64, p as f64, pt as f64);
     let n = m.width as f64;
     let s = cfg.seeds as f64;
-    let layers = super::param::num_weight_matrices(m.arch, m.depth) as f64;
+    let layers = m.arch.weight_matrices(m.depth) as f64;
     let hidden = layers - 1.0;
     let weights = n * d + (layers - 2.0) * n * n + c * n;
     let (state, batch) = match cfg.optimizer {

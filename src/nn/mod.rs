@@ -1,6 +1,7 @@
 //! The finite-width training engine: networks, parameterisations, optimisers and
 //! observables, batched over an ensemble of seeds.
 
+pub mod abc_verdict;
 pub mod activation;
 pub mod kind;
 pub mod network;

@@ -10,7 +10,7 @@
 //! with `s_l` the layer's learning-rate scale, so that under full-batch GD the centred
 //! outputs move as `Delta(t+1) = Delta(t) - (eta/P) NTK Delta(t)` to first order, the
 //! form the DMFT uses. The NTK and G use the first output. Layer `i` indexes the hidden
-//! representations `h^{i+1}` of theory.md (i = 0 is the first hidden layer).
+//! representations `h^{i+1}` of docs/theory.md (i = 0 is the first hidden layer).
 
 use super::network::{Ensemble, Workspace};
 use crate::backend::Tensor;
@@ -21,13 +21,13 @@ use serde::{Deserialize, Serialize};
 pub struct KernelSnapshot {
     pub step: usize,
     /// `phi[layer][seed]`.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub phi: Vec<Vec<Vec<f64>>>,
     /// `g[layer][seed]`.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub g: Vec<Vec<Vec<f64>>>,
     /// `ntk[seed]`.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub ntk: Vec<Vec<f64>>,
 }
 
@@ -36,15 +36,15 @@ pub struct KernelSnapshot {
 pub struct CoordSnapshot {
     pub step: usize,
     /// mean_{mu, i} |h^l_{mu i}(t)|
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub mean_abs_h: Vec<Vec<f64>>,
     /// mean_{mu, i} |h^l_{mu i}(t) - h^l_{mu i}(0)|
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub mean_abs_dh: Vec<Vec<f64>>,
     /// mean_{mu, c} |f_{mu c}(t)| and mean |f(t) - f(0)| over training points, per seed.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub mean_abs_f: Vec<f64>,
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub mean_abs_df: Vec<f64>,
 }
 

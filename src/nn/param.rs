@@ -20,7 +20,7 @@
 //! | mup       | 0   | 1/2      | 1         | 0   | 0      | -1 | 0     |
 //! | depth_mup | 0   | 1/2      | 1         | 0   | 0      | -1 | 1/2   |
 //!
-//! So muP is exactly the mean-field network of theory.md section 1:
+//! So muP is exactly the mean-field network of docs/theory.md section 1.1:
 //! `f = w.phi(h^L) / (gamma0 N)`, learning rate `eta gamma0^2 N`.
 //!
 //! Adam with `mup_scaling` uses `gamma0 N^{a_l - 1}` past the input layer and
@@ -30,19 +30,10 @@
 
 use crate::config::{Arch, ModelConfig, Parameterization};
 
-/// Number of weight matrices: `L + 1` for an MLP with `L` hidden layers, `L + 2` for a
-/// ResNet with `L` blocks (input, blocks, readout).
-pub fn num_weight_matrices(arch: Arch, depth: usize) -> usize {
-    match arch {
-        Arch::Mlp => depth + 1,
-        Arch::Resnet => depth + 2,
-    }
-}
-
 /// The abc exponents of a parameterisation for a given architecture:
 /// `(a, b, c, depth_alpha)` with one `a_l`, `b_l` per weight matrix.
 pub fn exponents(p: &Parameterization, arch: Arch, depth: usize) -> (Vec<f64>, Vec<f64>, f64, f64) {
-    let n = num_weight_matrices(arch, depth);
+    let n = arch.weight_matrices(depth);
     let preset = |a_hidden: f64, a_out: f64, b_rest: f64| {
         let mut a = vec![a_hidden; n];
         a[0] = 0.0;

@@ -3,11 +3,14 @@
 //!
 //! Loss `L = (1/2P) sum_mu sum_c (f_mu,c - y_mu,c)^2` per seed (f centred as f - f(0)
 //! when `model.centered`). Step t records the state *before* update t; the last record
-//! is the state after all `steps` updates.
+//! is the state after all `steps` updates. At every record a seed is judged diverged
+//! when any layer of its forward pass on the training set is NaN or infinite, or its
+//! loss is not below the threshold ([`TrainResult::diverged_at`]); the run stops once
+//! every seed has diverged.
 
 use super::network::{Ensemble, Workspace};
 use super::observe::{self, CoordSnapshot, KernelSnapshot};
-use crate::backend::{AdamStep, Device, DeviceChoice, Tensor, select};
+use crate::backend::{AdamStep, BackendReport, Device, DeviceChoice, Tensor, select};
 use crate::config::{OptimizerConfig, TrainConfig};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -20,28 +23,31 @@ use serde::{Deserialize, Serialize};
 /// Everything recorded along one training run of an ensemble.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TrainResult {
-    /// Backend that ran ("cpu", "gpu: <adapter> (Vulkan)", or "cpu (fallback to cpu: why)"
-    /// when a GPU was asked for and could not be used or was lost mid-run).
-    pub backend: String,
+    /// Where the run computed, and why not on a GPU that was asked for or was lost
+    /// mid-run.
+    pub backend: BackendReport,
     /// Steps at which observables were recorded.
     pub steps: Vec<usize>,
     /// `train_loss[record][seed]`.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub train_loss: Vec<Vec<f64>>,
     /// `test_loss[record][seed]` (empty without a test split or if not observed).
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub test_loss: Vec<Vec<f64>>,
     /// `outputs[record][seed]`: f on the training set, `[P x C]` row-major.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub outputs: Vec<Vec<Vec<f64>>>,
     /// Kernels at each record (when observed).
     pub kernels: Vec<KernelSnapshot>,
     /// Coordinate-check statistics at each record (when observed).
     pub coords: Vec<CoordSnapshot>,
     /// Final outputs on the test set, `[seed][P_test x C]`.
-    #[serde(deserialize_with = "crate::nan::null_as_nan")]
+    #[serde(deserialize_with = "crate::json_nan::null_as_nan")]
     pub test_outputs: Vec<Vec<f64>>,
-    /// Per seed: the step at which the loss became NaN, Inf or exceeded the threshold.
+    /// Per seed: the first recorded step at which the network blew up (any hidden
+    /// layer's pre-activations `h^l` or the output `f` NaN or infinite: its loss there is
+    /// NaN, even where ReLU hid the NaN from `f`) or the loss became NaN, Inf or exceeded
+    /// `observe.divergence_threshold`. The seed's later losses are NaN.
     pub diverged_at: Vec<Option<usize>>,
 }
 
@@ -106,8 +112,8 @@ pub fn train_with(
     );
     let sel = select::select(choice, flops);
     let mut res = train_on(sel.device, cfg, data, progress)?;
-    if let Some(note) = sel.note {
-        res.backend = format!("{} ({note})", res.backend);
+    if sel.fallback.is_some() {
+        res.backend.fallback = sel.fallback;
     }
     Ok(res)
 }
@@ -138,7 +144,7 @@ pub async fn train_on_async(
         None => Ok(res),
         Some(why) => {
             let mut res = train_once(Device::Cpu, cfg, data, progress).await?;
-            res.backend = format!("cpu (fallback to cpu: {why})");
+            res.backend = BackendReport::fell_back(why);
             Ok(res)
         }
     }
@@ -206,11 +212,14 @@ struct Trainer<'a> {
     h0: Vec<Vec<f32>>,
     opt: OptState,
     batch_rng: StdRng,
+    /// Per-seed sums of squares `[S]` of the hidden layers, and a scratch `[S]`, for
+    /// [`blown_up`].
+    layer_sums: (Tensor, Tensor),
 }
 
 impl<'a> Trainer<'a> {
     async fn new(net: &'a mut Ensemble, cfg: &'a TrainConfig, data: &'a Dataset) -> Self {
-        let dev = net.device.clone();
+        let dev = &net.device;
         let p = data.p_train();
         let x = dev.upload(&to_f32(&data.x_train));
         let y = dev.upload(&to_f32(&data.y_train));
@@ -267,6 +276,7 @@ impl<'a> Trainer<'a> {
             },
             _ => OptState::Plain,
         };
+        let layer_sums = (dev.zeros(net.seeds), dev.zeros(net.seeds));
         Trainer {
             net,
             cfg,
@@ -284,6 +294,7 @@ impl<'a> Trainer<'a> {
             h0,
             opt,
             batch_rng: stream(cfg.seed, Stream::Batches, 0, 0),
+            layer_sums,
         }
     }
 
@@ -291,7 +302,7 @@ impl<'a> Trainer<'a> {
         let steps = self.cfg.steps;
         let every = self.cfg.observe.every;
         let mut res = TrainResult {
-            backend: self.net.device.name(),
+            backend: BackendReport::of(&self.net.device),
             diverged_at: vec![None; self.net.seeds],
             ..Default::default()
         };
@@ -304,6 +315,11 @@ impl<'a> Trainer<'a> {
             }
             if record {
                 self.record(t, &mut res).await;
+                progress.losses(
+                    t,
+                    &res.train_loss[res.train_loss.len() - 1],
+                    res.test_loss.last().map_or(&[], Vec::as_slice),
+                );
                 if res.diverged_at.iter().all(Option::is_some) {
                     break;
                 }
@@ -345,6 +361,7 @@ impl<'a> Trainer<'a> {
         let (s_count, p, c) = (self.net.seeds, self.ws.p, self.net.outputs);
         let obs = &self.cfg.observe;
         let f = dev.download_async(&self.ws.f).await;
+        let blown = blown_up(&dev, &self.ws, &mut self.layer_sums, &f).await;
         let per = p * c;
         let centred = |s: usize, i: usize| -> f64 {
             let base = if self.cfg.model.centered {
@@ -360,7 +377,7 @@ impl<'a> Trainer<'a> {
                     .map(|i| (centred(s, i) - self.data.y_train[i]).powi(2))
                     .sum::<f64>()
                     / (2.0 * p as f64);
-                if res.diverged_at[s].is_some() {
+                if res.diverged_at[s].is_some() || blown[s] {
                     f64::NAN
                 } else {
                     l
@@ -430,57 +447,18 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// One optimiser update from the current parameters.
+    /// One optimiser update from the current parameters: the gradient `dL/dW` on the
+    /// full batch or a fresh minibatch, then the optimiser's update of every weight
+    /// matrix.
     fn step(&mut self) -> Result<()> {
-        let dev = self.net.device.clone();
-        // Gradient on the full batch or a fresh minibatch.
-        let ws = if let Some((bws, bx, by, bf0)) = &mut self.batch {
-            let b = bws.p;
-            let p = self.data.p_train();
-            let idx = sample(&mut self.batch_rng, p, b).into_vec();
-            let (d, c, s) = (self.data.dim, self.data.outputs, self.net.seeds);
-            let mut xb = Vec::with_capacity(b * d);
-            let mut yb = Vec::with_capacity(b * c);
-            let mut fb = Vec::with_capacity(s * b * c);
-            for &i in &idx {
-                xb.extend(
-                    self.data.x_train[i * d..(i + 1) * d]
-                        .iter()
-                        .map(|&v| v as f32),
-                );
-                yb.extend(
-                    self.data.y_train[i * c..(i + 1) * c]
-                        .iter()
-                        .map(|&v| v as f32),
-                );
-            }
-            if self.f0.is_some() {
-                for si in 0..s {
-                    for &i in &idx {
-                        let off = si * p * c + i * c;
-                        fb.extend_from_slice(&self.f0_host[off..off + c]);
-                    }
-                }
-                dev.write(bf0, &fb);
-            }
-            dev.write(bx, &xb);
-            dev.write(by, &yb);
-            self.net.forward(bx, bws);
-            let f0 = self.f0.as_ref().map(|_| &*bf0);
-            dev.residual(&bws.f, f0, by, 1.0 / b as f32, &mut bws.e);
-            self.net.backward(bx, bws, true);
-            bws
+        if self.batch.is_some() {
+            self.minibatch_gradient();
         } else {
-            let p = self.ws.p;
-            dev.residual(
-                &self.ws.f,
-                self.f0.as_ref(),
-                &self.y,
-                1.0 / p as f32,
-                &mut self.ws.e,
-            );
-            self.net.backward(&self.x, &mut self.ws, true);
-            &mut self.ws
+            self.full_batch_gradient();
+        }
+        let grads = match &self.batch {
+            Some((bws, ..)) => &bws.grads,
+            None => &self.ws.grads,
         };
         let eta = self.cfg.optimizer.lr();
         match (&self.cfg.optimizer, &mut self.opt) {
@@ -494,29 +472,14 @@ impl<'a> Trainer<'a> {
                 },
                 OptState::Adam { m, v, t },
             ) => {
-                *t += 1;
-                let bc1 = 1.0 - beta1.powi(*t);
-                let bc2 = 1.0 - beta2.powi(*t);
-                for l in 0..self.net.weights.len() {
-                    let scale = if *mup_scaling {
-                        self.net.scales.layers[l].adam_scale
-                    } else {
-                        1.0
-                    };
-                    let st = AdamStep {
-                        lr: (eta * scale * bc2.sqrt() / bc1) as f32,
-                        beta1: *beta1 as f32,
-                        beta2: *beta2 as f32,
-                        eps: (*eps * bc2.sqrt()) as f32,
-                    };
-                    dev.adam(
-                        &st,
-                        &ws.grads[l],
-                        &mut m[l],
-                        &mut v[l],
-                        &mut self.net.weights[l],
-                    );
-                }
+                let adam = Adam {
+                    eta,
+                    beta1: *beta1,
+                    beta2: *beta2,
+                    eps: *eps,
+                    mup_scaling: *mup_scaling,
+                };
+                adam.update(self.net, grads, m, v, t);
             }
             (
                 OptimizerConfig::Langevin {
@@ -527,33 +490,190 @@ impl<'a> Trainer<'a> {
                 OptState::Langevin { rngs, xi },
             ) => {
                 let lam = weight_decay.unwrap_or(*temperature);
-                let noise_scale = (2.0 * eta * temperature).sqrt();
-                for l in 0..self.net.weights.len() {
-                    let n = self.net.weights[l].len() / self.net.seeds;
-                    let mut host = Vec::with_capacity(n * self.net.seeds);
-                    for rng in rngs[l].iter_mut() {
-                        host.extend(normals_f32(rng, n, 1.0));
-                    }
-                    dev.write(&mut xi[l], &host);
-                    let lr = (eta * self.net.scales.layers[l].lr_scale) as f32;
-                    dev.langevin(
-                        (eta * lam) as f32,
-                        lr,
-                        noise_scale as f32,
-                        &ws.grads[l],
-                        &xi[l],
-                        &mut self.net.weights[l],
-                    );
-                }
+                langevin_update(self.net, grads, eta, *temperature, lam, rngs, xi);
             }
-            _ => {
-                for l in 0..self.net.weights.len() {
-                    let lr = (eta * self.net.scales.layers[l].lr_scale) as f32;
-                    dev.axpy(-lr, &ws.grads[l], &mut self.net.weights[l]);
-                }
-            }
+            _ => gd_update(self.net, grads, eta),
         }
         Ok(())
+    }
+
+    /// `dL/dW` on the full training set, from the forward pass `run` has just made:
+    /// `e = (f - f0 - y) / P`, then backpropagation.
+    fn full_batch_gradient(&mut self) {
+        let dev = &self.net.device;
+        let p = self.ws.p;
+        dev.residual(
+            &self.ws.f,
+            self.f0.as_ref(),
+            &self.y,
+            1.0 / p as f32,
+            &mut self.ws.e,
+        );
+        self.net.backward(&self.x, &mut self.ws, true);
+    }
+
+    /// `dL/dW` on a fresh minibatch of `B` points drawn without replacement from the
+    /// batch stream: its inputs, targets and (centred runs) initial outputs are copied
+    /// into the batch buffers, then forward, `e = (f - f0 - y) / B`, backpropagation.
+    fn minibatch_gradient(&mut self) {
+        let dev = self.net.device.clone();
+        let Some((bws, bx, by, bf0)) = &mut self.batch else {
+            return;
+        };
+        let b = bws.p;
+        let p = self.data.p_train();
+        let idx = sample(&mut self.batch_rng, p, b).into_vec();
+        let (d, c, s) = (self.data.dim, self.data.outputs, self.net.seeds);
+        let mut xb = Vec::with_capacity(b * d);
+        let mut yb = Vec::with_capacity(b * c);
+        let mut fb = Vec::with_capacity(s * b * c);
+        for &i in &idx {
+            xb.extend(
+                self.data.x_train[i * d..(i + 1) * d]
+                    .iter()
+                    .map(|&v| v as f32),
+            );
+            yb.extend(
+                self.data.y_train[i * c..(i + 1) * c]
+                    .iter()
+                    .map(|&v| v as f32),
+            );
+        }
+        if self.f0.is_some() {
+            for si in 0..s {
+                for &i in &idx {
+                    let off = si * p * c + i * c;
+                    fb.extend_from_slice(&self.f0_host[off..off + c]);
+                }
+            }
+            dev.write(bf0, &fb);
+        }
+        dev.write(bx, &xb);
+        dev.write(by, &yb);
+        self.net.forward(bx, bws);
+        let f0 = self.f0.as_ref().map(|_| &*bf0);
+        dev.residual(&bws.f, f0, by, 1.0 / b as f32, &mut bws.e);
+        self.net.backward(bx, bws, true);
+    }
+}
+
+/// Per seed, whether the forward pass in `ws` blew up: any hidden layer's
+/// pre-activations `h^l` or the output `f` (`f_host`, already read back) NaN or infinite.
+/// The layers are judged on the device, by their per-seed sums of squares accumulated
+/// into `sums.0` (`sums.1` is scratch), and only those S numbers come back. A sum that
+/// is not finite also flags squares beyond f32's range (a layer's RMS above
+/// `~1e19 / sqrt(P N)`), which a network that has not diverged never reaches.
+async fn blown_up(
+    dev: &Device,
+    ws: &Workspace,
+    sums: &mut (Tensor, Tensor),
+    f_host: &[f32],
+) -> Vec<bool> {
+    let (acc, layer) = sums;
+    for (l, h) in ws.h.iter().enumerate() {
+        if l == 0 {
+            dev.sum_sq(h, acc);
+        } else {
+            dev.sum_sq(h, layer);
+            dev.axpy(1.0, layer, acc);
+        }
+    }
+    let seeds = acc.len();
+    let per = f_host.len() / seeds;
+    let acc = dev.download_async(acc).await;
+    (0..seeds)
+        .map(|s| {
+            let f_bad = f_host[s * per..(s + 1) * per]
+                .iter()
+                .any(|v| !v.is_finite());
+            f_bad || !acc[s].is_finite()
+        })
+        .collect()
+}
+
+/// Plain gradient descent (GD and SGD): `W^l -= eta lr_scale_l dL/dW^l`.
+fn gd_update(net: &mut Ensemble, grads: &[Tensor], eta: f64) {
+    let dev = &net.device;
+    for ((w, g), layer) in net.weights.iter_mut().zip(grads).zip(&net.scales.layers) {
+        let lr = (eta * layer.lr_scale) as f32;
+        dev.axpy(-lr, g, w);
+    }
+}
+
+/// Adam's hyperparameters for one step.
+struct Adam {
+    eta: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    /// Per-layer rates `eta adam_scale_l` (muP for Adam) instead of `eta`.
+    mup_scaling: bool,
+}
+
+impl Adam {
+    /// Step `t + 1`: `m = beta1 m + (1 - beta1) g`, `v = beta2 v + (1 - beta2) g^2`,
+    /// `W -= eta_l m_hat / (sqrt(v_hat) + eps)` with the bias corrections
+    /// `m_hat = m / (1 - beta1^t)`, `v_hat = v / (1 - beta2^t)` folded into the rate
+    /// `eta_l sqrt(1 - beta2^t) / (1 - beta1^t)` and `eps sqrt(1 - beta2^t)`.
+    fn update(
+        &self,
+        net: &mut Ensemble,
+        grads: &[Tensor],
+        m: &mut [Tensor],
+        v: &mut [Tensor],
+        t: &mut i32,
+    ) {
+        let dev = &net.device;
+        *t += 1;
+        let bc1 = 1.0 - self.beta1.powi(*t);
+        let bc2 = 1.0 - self.beta2.powi(*t);
+        for l in 0..net.weights.len() {
+            let scale = if self.mup_scaling {
+                net.scales.layers[l].adam_scale
+            } else {
+                1.0
+            };
+            let st = AdamStep {
+                lr: (self.eta * scale * bc2.sqrt() / bc1) as f32,
+                beta1: self.beta1 as f32,
+                beta2: self.beta2 as f32,
+                eps: (self.eps * bc2.sqrt()) as f32,
+            };
+            dev.adam(&st, &grads[l], &mut m[l], &mut v[l], &mut net.weights[l]);
+        }
+    }
+}
+
+/// Langevin dynamics at temperature `T` with weight decay `lambda`:
+/// `W^l = (1 - eta lambda) W^l - eta lr_scale_l dL/dW^l + sqrt(2 eta T) xi`, with fresh
+/// `xi ~ N(0, 1)` from each (seed, layer)'s noise stream, drawn on the host.
+fn langevin_update(
+    net: &mut Ensemble,
+    grads: &[Tensor],
+    eta: f64,
+    temperature: f64,
+    lambda: f64,
+    rngs: &mut [Vec<StdRng>],
+    xi: &mut [Tensor],
+) {
+    let dev = &net.device;
+    let noise_scale = (2.0 * eta * temperature).sqrt();
+    for l in 0..net.weights.len() {
+        let n = net.weights[l].len() / net.seeds;
+        let mut host = Vec::with_capacity(n * net.seeds);
+        for rng in rngs[l].iter_mut() {
+            host.extend(normals_f32(rng, n, 1.0));
+        }
+        dev.write(&mut xi[l], &host);
+        let lr = (eta * net.scales.layers[l].lr_scale) as f32;
+        dev.langevin(
+            (eta * lambda) as f32,
+            lr,
+            noise_scale as f32,
+            &grads[l],
+            &xi[l],
+            &mut net.weights[l],
+        );
     }
 }
 
@@ -571,4 +691,24 @@ pub fn loss_csv(r: &TrainResult) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TrainResult;
+
+    #[test]
+    fn a_diverged_result_round_trips_through_json() {
+        let r = TrainResult {
+            steps: vec![0, 1],
+            train_loss: vec![vec![1.0, 2.0], vec![f64::NAN, 0.5]],
+            diverged_at: vec![Some(1), None],
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&r).unwrap();
+        let back: TrainResult = serde_json::from_str(&json).unwrap();
+        assert!(back.train_loss[1][0].is_nan());
+        assert_eq!(back.train_loss[1][1], 0.5);
+        assert_eq!(back.diverged_at, [Some(1), None]);
+    }
 }

@@ -9,7 +9,6 @@
 //! At `gamma0 = O(1)` the two limits differ: the muP kernel aligns with the target.
 
 use super::langevin::{LangevinConfig, LangevinResult, sample};
-use super::linalg::frobenius;
 use super::nngp_posterior::{GpPosterior, gp_regression, nngp_gram, split_gram};
 use super::saddle::{SaddleConfig, SaddleResult};
 use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
@@ -17,6 +16,7 @@ use crate::config::{Activation, Parameterization};
 use crate::data::{DataConfig, Teacher};
 use crate::error::{Error, Result, check_positive, check_range};
 use crate::kind::{Kind, Sweep, check_len, run_sweep};
+use crate::linalg::frobenius;
 use crate::progress::Progress;
 use crate::theory::kernels::recursion_matrices;
 use serde::{Deserialize, Serialize};
@@ -272,7 +272,12 @@ impl Sweep for BayesConfig {
                 if nngp.outputs == 0 {
                     return Err(Error::config("nngp.outputs", "at least 1"));
                 }
-                check_len("nngp.var_test", nngp.var_test.len() * nngp.outputs, m)?;
+                let per_point = nngp.var_test.len().checked_mul(nngp.outputs);
+                check_len(
+                    "nngp.var_test (times outputs)",
+                    per_point.unwrap_or(usize::MAX),
+                    m,
+                )?;
                 check_len(
                     "saddle.posterior.mean_test",
                     saddle.posterior.mean_test.len(),

@@ -1,4 +1,4 @@
-//! Deep linear muP networks at equilibrium, in closed form (theory.md section 5).
+//! Deep linear muP networks at equilibrium, in closed form (docs/theory.md section 5.4).
 //!
 //! Network: `phi = identity`, `L` hidden layers, the mean-field readout
 //! `f = w . h^L / (gamma0 N)`, whitened inputs (`X X^T / D = I` over the `P` training

@@ -33,10 +33,10 @@
 //! `P` stiff directions that the loss pins, is O(eta) on fluctuations that are themselves
 //! O(1/N) under muP.
 //!
-//! # Mapping to theory.md section 5
+//! # Mapping to docs/theory.md section 5.1
 //!
-//! theory.md writes the Gibbs measure `exp(-beta gamma^2 L_sum - |W|^2/2)` with the summed
-//! loss `L_sum = (1/2) sum_mu (f_mu - y_mu)^2 = P L` and the output scale `gamma`
+//! docs/theory.md writes the Gibbs measure `exp(-beta gamma^2 L_sum - |W|^2/2)` with the
+//! summed loss `L_sum = (1/2) sum_mu (f_mu - y_mu)^2 = P L` and the output scale `gamma`
 //! (`f = w . phi / (gamma sqrt N)`):
 //! - muP (`Mup { gamma0 }`): `f = w . phi / (gamma0 N)`, so `gamma = gamma0 sqrt N` and
 //!   `s = gamma0^2 N = gamma^2`;
@@ -84,7 +84,7 @@ pub struct LangevinConfig {
     pub activation: Activation,
     /// `Mup { gamma0 }` (gamma = gamma0 sqrt N) or `Ntk { gamma0 }` (gamma = gamma0).
     pub param: Parameterization,
-    /// Inverse temperature beta of the summed loss (theory.md section 5).
+    /// Inverse temperature beta of the summed loss (docs/theory.md section 5.1).
     pub beta: f64,
     /// Base learning rate eta (the Langevin time step).
     pub lr: f64,

@@ -1,4 +1,4 @@
-//! Statics: Bayesian networks at equilibrium (theory.md section 5).
+//! Statics: Bayesian networks at equilibrium (docs/theory.md section 5).
 //!
 //! Add weight decay and noise to training and let `t -> infinity` first: the network
 //! samples a Gibbs posterior whose infinite-width limit depends on the
@@ -13,7 +13,6 @@
 pub mod bayes;
 pub mod deep_linear;
 pub mod langevin;
-pub mod linalg;
 pub mod nngp_posterior;
 pub mod saddle;
 

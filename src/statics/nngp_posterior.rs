@@ -2,9 +2,9 @@
 //! kernel at the temperature of the Gibbs measure.
 //!
 //! With the readout `f = w . phi(h^L) / (gamma sqrt N)` and the Gibbs measure
-//! `p(W) ∝ exp(-beta gamma^2 (1/2) sum_mu (f_mu - y_mu)^2 - |W|^2 / 2)` (theory.md
-//! section 5), the prior of `f` at `N -> infinity` and fixed `gamma` is a GP with
-//! covariance `Sigma / gamma^2` (`Sigma` the NNGP kernel of theory.md section 2 with
+//! `p(W) ∝ exp(-beta gamma^2 (1/2) sum_mu (f_mu - y_mu)^2 - |W|^2 / 2)` (docs/theory.md
+//! section 5.1), the prior of `f` at `N -> infinity` and fixed `gamma` is a GP with
+//! covariance `Sigma / gamma^2` (`Sigma` the NNGP kernel of docs/theory.md section 2.2 with
 //! `sigma_w = 1`) and the likelihood is Gaussian with variance `1 / (beta gamma^2)`.
 //! The posterior of `f` at test points is therefore Gaussian with
 //!
@@ -18,10 +18,10 @@
 //! `(1/2P) sum (f - y)^2` the matching value is `beta = 1 / (T P)` (see
 //! [`super::langevin`]).
 
-use super::linalg::{cholesky, cholesky_solve};
 use crate::config::Activation;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::linalg::{cholesky, cholesky_solve, cholesky_solve_columns};
 use serde::{Deserialize, Serialize};
 
 /// Posterior mean and variance of `f` on training and test points.
@@ -73,12 +73,7 @@ pub fn gp_regression(
         Err(_) => factor(1e-10 * mean_diag.abs().max(1e-300))?,
     };
     // alpha_c = (K + ridge)^{-1} y_c per output.
-    let alphas: Vec<Vec<f64>> = (0..outputs)
-        .map(|c| {
-            let yc: Vec<f64> = (0..p).map(|mu| y[mu * outputs + c]).collect();
-            cholesky_solve(&l, p, &yc)
-        })
-        .collect();
+    let alphas = cholesky_solve_columns(&l, p, y, outputs);
     let predict = |rows: &[f64], n: usize| -> Vec<f64> {
         let mut out = vec![0.0; n * outputs];
         for i in 0..n {
@@ -110,8 +105,8 @@ pub fn gp_regression(
     })
 }
 
-/// The NNGP kernel (theory.md section 2, `sigma_w = 1`, `hidden_layers` hidden layers)
-/// of the training points followed by the test points: `[n x n]`, `n = P + P_test`.
+/// The NNGP kernel (docs/theory.md section 2.2, `sigma_w = 1`, `hidden_layers` hidden
+/// layers) of the training points followed by the test points: `[n x n]`, `n = P + P_test`.
 pub fn nngp_gram(act: Activation, hidden_layers: usize, data: &Dataset) -> Result<Vec<f64>> {
     let mut x = data.x_train.clone();
     x.extend_from_slice(&data.x_test);

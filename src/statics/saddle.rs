@@ -1,5 +1,5 @@
 //! The muP (mean-field) limit of a Bayesian two-layer network: the kernel saddle point
-//! of Lauditi, Bordelon & Pehlevan (2025), theory.md section 5.
+//! of Lauditi, Bordelon & Pehlevan (2025), docs/theory.md section 5.3.
 //!
 //! Network `h = W x / sqrt(D)`, `f = w . phi(h) / (gamma0 N)`, Gibbs measure
 //! `exp(-beta gamma0^2 N (1/2) sum_mu (f_mu - y_mu)^2 - |W|^2/2 - |w|^2/2)`.
@@ -65,11 +65,14 @@
 //! the stage's `gamma0`, the relative residual `|T(Phi) - Phi| / |Phi|`, the action `S`
 //! and the effective sample size `1 / sum w_i^2`.
 
-use super::linalg::{cholesky, cholesky_solve, frobenius, psd_factor};
 use super::nngp_posterior::{GpPosterior, gp_regression};
 use crate::config::Activation;
 use crate::data::{Dataset, gram};
 use crate::error::{Error, Result, check_positive, check_range};
+use crate::linalg::{
+    cholesky, cholesky_logdet, cholesky_solve, cholesky_solve_columns, forward_substitute,
+    frobenius, identity, psd_factor,
+};
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals, stream};
 use serde::{Deserialize, Serialize};
@@ -231,12 +234,7 @@ fn solve_targets(
         m[i * p + i] += ridge;
     }
     let l = cholesky(&m, p)?;
-    Ok((0..outputs)
-        .map(|c| {
-            let yc: Vec<f64> = (0..p).map(|mu| y[mu * outputs + c]).collect();
-            cholesky_solve(&l, p, &yc)
-        })
-        .collect())
+    Ok(cholesky_solve_columns(&l, p, y, outputs))
 }
 
 /// The Monte-Carlo machinery: fields over all points, the proposal and its samples.
@@ -275,12 +273,62 @@ struct Eval {
     action: f64,
 }
 
+impl<'a> Sampler<'a> {
+    /// The fields `h = A z` over training then test points (`A A^T = X X^T / D`, rank
+    /// `r`), `m = samples` standardised draws `xi` from the seed's stream, and the
+    /// samples of the standard normal proposal.
+    fn new(
+        act: Activation,
+        data: &'a Dataset,
+        base: Option<&'a [f64]>,
+        cfg: &SaddleConfig,
+        ridge: f64,
+    ) -> Result<Self> {
+        let (p, pt, d) = (data.p_train(), data.p_test(), data.dim);
+        let n = p + pt;
+        let mut x_all = data.x_train.clone();
+        x_all.extend_from_slice(&data.x_test);
+        let c_full = gram(&x_all, &x_all, d);
+        let (a_mat, r) = psd_factor(&c_full, n, 1e-12);
+        if r == 0 {
+            return Err(Error::Data("all inputs are zero".into()));
+        }
+        let m = cfg.samples;
+        let mut xi = normals(&mut stream(cfg.seed, Stream::Theory, 0x5add1e, 0), m * r);
+        standardise(&mut xi, m, r)?;
+        let mut sampler = Sampler {
+            act,
+            p,
+            pt,
+            n,
+            r,
+            m,
+            a_mat,
+            xi,
+            base,
+            y: &data.y_train,
+            outputs: data.outputs,
+            ridge,
+            mu: vec![0.0; r],
+            cov: identity(r),
+            z: vec![0.0; m * r],
+            phis: vec![0.0; m * n],
+            lw0: vec![0.0; m],
+            cv_rows: vec![],
+            cv_diag: vec![],
+        };
+        sampler.resample()?;
+        Ok(sampler)
+    }
+}
+
 impl Sampler<'_> {
     /// Draw the samples of the current proposal.
     fn resample(&mut self) -> Result<()> {
         let (r, n, m) = (self.r, self.n, self.m);
         let lq = cholesky(&self.cov, r)?;
-        let logdet_l: f64 = (0..r).map(|i| lq[i * r + i].ln()).sum();
+        // log det L = (1/2) log det (L L^T)
+        let logdet_l = 0.5 * cholesky_logdet(&lq, r);
         for s in 0..m {
             let xs = &self.xi[s * r..(s + 1) * r];
             let zs = &mut self.z[s * r..(s + 1) * r];
@@ -425,54 +473,46 @@ pub fn solve_once(
     if beta.is_nan() || beta <= 0.0 {
         return Err(Error::config("beta", "a positive number or infinity"));
     }
-    let (p, pt, d) = (data.p_train(), data.p_test(), data.dim);
-    let n = p + pt;
+    let n = data.p_train() + data.p_test();
     if let Some(b) = base
         && b.len() != n * n
     {
         return Err(Error::Data("base kernel has the wrong shape".into()));
     }
-    let mut x_all = data.x_train.clone();
-    x_all.extend_from_slice(&data.x_test);
-    let c_full = gram(&x_all, &x_all, d);
-    let (a_mat, r) = psd_factor(&c_full, n, 1e-12);
-    if r == 0 {
-        return Err(Error::Data("all inputs are zero".into()));
-    }
-    let m = cfg.samples;
-    let mut xi = normals(&mut stream(cfg.seed, Stream::Theory, 0x5add1e, 0), m * r);
-    standardise(&mut xi, m, r)?;
-    let mut cov = vec![0.0; r * r];
-    for i in 0..r {
-        cov[i * r + i] = 1.0;
-    }
-    let mut sampler = Sampler {
-        act,
-        p,
-        pt,
-        n,
-        r,
-        m,
-        a_mat,
-        xi,
-        base: if cfg.control_variate { base } else { None },
-        y: &data.y_train,
-        outputs: data.outputs,
-        ridge: 1.0 / beta,
-        mu: vec![0.0; r],
-        cov,
-        z: vec![0.0; m * r],
-        phis: vec![0.0; m * n],
-        lw0: vec![0.0; m],
-        cv_rows: vec![],
-        cv_diag: vec![],
-    };
-    sampler.resample()?;
+    let base = if cfg.control_variate { base } else { None };
+    let mut sampler = Sampler::new(act, data, base, cfg, 1.0 / beta)?;
+    let solved = continuation(&mut sampler, gamma0, cfg, progress)?;
+    solution(data, gamma0, beta, solved)
+}
 
-    // Start from the untilted kernel: at g = 0 the map does not depend on Phi: one evaluation gives the untilted kernel.
+/// The fixed point at the target `gamma0` and what led there.
+struct Solved {
+    /// The training block of `Phi` `[P x P]`.
+    phi: Vec<f64>,
+    /// The map evaluated at `phi` (its test rows and diagonal give `Phi(x, X)`).
+    last: Eval,
+    history: Vec<SaddleStep>,
+    converged: bool,
+}
+
+/// Continuation in `gamma0` (module doc): from the untilted kernel (at `g = 0` the map
+/// does not depend on `Phi`: one evaluation gives it), stage `k` of `stages` solves at
+/// `g = gamma0 k / stages` with [`anderson`], starting from the previous stage's
+/// solution. With `adaptive`, each stage then refits the proposal to its tilted law and
+/// solves again (six times at the target). Intermediate fits are widened further
+/// (variance x 1.3) so the next stage's stronger tilt stays covered, and intermediate
+/// solves only need to be good starting points (`tol` at least `1e-6`). Stops early once
+/// `iterations` evaluations are spent; converged if the last solve reached `tol` at the
+/// target.
+fn continuation(
+    sampler: &mut Sampler,
+    gamma0: f64,
+    cfg: &SaddleConfig,
+    progress: &dyn Progress,
+) -> Result<Solved> {
+    let p = sampler.p;
     let mut last = sampler.eval(&identity(p), 0.0)?;
     let mut phi: Vec<f64> = last.rows[..p * p].to_vec();
-
     let mut history = Vec::new();
     let mut converged = false;
     let mut evals = 0usize;
@@ -484,10 +524,6 @@ pub fn solve_once(
             (true, false) => 1,
             (true, true) => 6,
         };
-        // Solve with the proposal fitted to the previous stage, then refit the proposal
-        // to this stage's tilted law and solve again. Intermediate fits are widened
-        // further (variance x 1.3) so the next stage's stronger tilt stays covered, and
-        // intermediate solves only need to be good starting points.
         let loose = cfg.tol.max(1e-6);
         let tol = if adapts == 0 && last_stage {
             cfg.tol
@@ -495,7 +531,7 @@ pub fn solve_once(
             loose
         };
         let (x, e, ok) = anderson(
-            &sampler,
+            sampler,
             &phi,
             g,
             tol,
@@ -520,7 +556,7 @@ pub fn solve_once(
             };
             sampler.adapt(&last.weights, widen)?;
             let (x, e, ok) = anderson(
-                &sampler,
+                sampler,
                 &phi,
                 g,
                 tol,
@@ -538,7 +574,25 @@ pub fn solve_once(
         }
     }
     converged = converged && history.last().is_some_and(|h| h.gamma0 == gamma0);
+    Ok(Solved {
+        phi,
+        last,
+        history,
+        converged,
+    })
+}
 
+/// The result at the solved kernel: `PhiHat = -(gamma0^2/2) sum_c a_c a_c^T` with
+/// `a_c = (Phi + I/beta)^{-1} y_c`, and the predictor `Phi(x, X) (Phi + I/beta)^{-1} y`
+/// with variances scaled by `1 / gamma0^2`.
+fn solution(data: &Dataset, gamma0: f64, beta: f64, solved: Solved) -> Result<SaddleResult> {
+    let (p, pt) = (data.p_train(), data.p_test());
+    let Solved {
+        phi,
+        last,
+        history,
+        converged,
+    } = solved;
     let ridge = 1.0 / beta;
     let a = solve_targets(&phi, p, ridge, &data.y_train, data.outputs)?;
     let mut phi_hat = vec![0.0; p * p];
@@ -631,14 +685,6 @@ pub fn solve(
         mean_test_se,
         ..first
     })
-}
-
-fn identity(p: usize) -> Vec<f64> {
-    let mut m = vec![0.0; p * p];
-    for i in 0..p {
-        m[i * p + i] = 1.0;
-    }
-    m
 }
 
 /// Anderson-accelerated fixed-point iteration `Phi = T(Phi)` at richness `g` from
@@ -830,16 +876,9 @@ fn standardise(xi: &mut [f64], m: usize, r: usize) -> Result<()> {
         }
     }
     let l = cholesky(&c, r)?;
-    // xi <- L^{-1} xi (forward substitution per draw).
-    for s in 0..m {
-        let row = &mut xi[s * r..(s + 1) * r];
-        for i in 0..r {
-            let mut v = row[i];
-            for k in 0..i {
-                v -= l[i * r + k] * row[k];
-            }
-            row[i] = v / l[i * r + i];
-        }
+    // xi <- L^{-1} xi, draw by draw.
+    for row in xi.chunks_mut(r) {
+        forward_substitute(&l, r, row);
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The large-depth limit at initialisation (theory.md section 4): with 1/sqrt(L)
+//! The large-depth limit at initialisation (docs/theory.md section 4): with 1/sqrt(L)
 //! residual branches, `tau = l / L` becomes a continuous layer time and the
 //! pre-activation kernel obeys an ODE.
 //!
@@ -137,9 +137,8 @@ impl Kind for DepthLimitConfig {
         for &d in &self.depths {
             check_range("depths[]", d, 1, 1 << 16)?;
         }
-        check_range("x (rows)", self.x.len(), 0, 256)?;
         if !self.x.is_empty() {
-            super::kernels::rows(&self.x)?;
+            super::kernels::check_rows("x", &self.x, 256)?;
         }
         Ok(())
     }

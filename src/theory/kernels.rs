@@ -1,5 +1,5 @@
 //! NNGP and NTK kernels of infinitely wide MLPs and 1/sqrt(L) residual networks at
-//! initialisation (theory.md section 2).
+//! initialisation (docs/theory.md section 2).
 //!
 //! Gaussian expectations of the activation over a 2x2 covariance
 //! `[[k11, k12], [k12, k22]]`, with `theta = arccos(k12 / sqrt(k11 k22))`:
@@ -253,6 +253,26 @@ pub fn rows(x: &[Vec<f64>]) -> Result<(Vec<f64>, usize)> {
     Ok((flat, d))
 }
 
+/// Check input rows as a config field: 1 to `max_rows` rows of equal length `D` (1 to
+/// [`crate::data::MAX_DIM`]) with finite numbers; errors name the row (`x[3]`).
+pub fn check_rows(field: &str, x: &[Vec<f64>], max_rows: usize) -> Result<()> {
+    check_range(&format!("{field} (rows)"), x.len(), 1, max_rows)?;
+    let d = x[0].len();
+    check_range(&format!("{field}[0] (columns)"), d, 1, crate::data::MAX_DIM)?;
+    for (i, r) in x.iter().enumerate() {
+        if r.len() != d {
+            return Err(Error::config(
+                format!("{field}[{i}]"),
+                format!("{d} values like {field}[0], got {}", r.len()),
+            ));
+        }
+        if r.iter().any(|v| !v.is_finite()) {
+            return Err(Error::config(format!("{field}[{i}]"), "finite numbers"));
+        }
+    }
+    Ok(())
+}
+
 fn to_rows(k: &[f64], p: usize) -> Vec<Vec<f64>> {
     k.chunks(p).map(<[f64]>::to_vec).collect()
 }
@@ -379,12 +399,12 @@ impl Kind for KernelConfig {
     fn validate(&self) -> Result<()> {
         check_range("hidden_layers", self.hidden_layers, 0, MAX_DEPTH)?;
         check_range("sigma_w", self.sigma_w, 0.0, 100.0)?;
-        check_range("x (rows)", self.x.len(), 1, 4096)?;
+        check_rows("x", &self.x, 4096)?;
         if let Some(b) = self.resnet_beta {
             check_range("resnet_beta", b, 0.0, 100.0)?;
             check_range("hidden_layers", self.hidden_layers, 1, MAX_DEPTH)?;
         }
-        rows(&self.x).map(|_| ())
+        Ok(())
     }
 
     fn cost(&self) -> Cost {

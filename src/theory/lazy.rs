@@ -12,13 +12,16 @@
 //! with raw weights N(0, 1) it is the `sigma_w = 1` recursion of [`super::kernels`]
 //! (the same for the NTK parameterisation); for a ResNet, the depth-muP kernel of
 //! [`super::kernels::resnet_kernels`]. Cost `O(T P (P + P_test))`.
+//!
+//! [`validate_lazy`] refuses the settings of a [`TrainConfig`] this does not model.
 
 use super::kernels::{mlp_layer_kernels, recursion_matrices, resnet_kernels};
 use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
-use crate::config::{Arch, TrainConfig};
+use crate::config::{Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::data::{Dataset, gram};
 use crate::error::{Error, Result};
 use crate::kind::Kind;
+use crate::linalg::dot;
 use crate::progress::{Progress, tick};
 use serde::{Deserialize, Serialize};
 
@@ -144,10 +147,6 @@ pub fn kernel_regression(
     Ok(res)
 }
 
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 /// The `lazy` kind: kernel regression under full-batch GD of a training setup (its
 /// data, model, learning rate, steps and `observe.every`), serialised as the
 /// [`TrainConfig`] itself.
@@ -159,7 +158,8 @@ impl Kind for LazyConfig {
     type Output = LazyResult;
 
     fn validate(&self) -> Result<()> {
-        self.0.validate()
+        self.0.validate()?;
+        validate_lazy(&self.0)
     }
 
     fn cost(&self) -> Cost {
@@ -212,9 +212,92 @@ pub fn lazy_csv(r: &LazyResult) -> Vec<(String, String)> {
     vec![("lazy_loss".into(), s)]
 }
 
+/// Refuse what the lazy dynamics do not model, naming the field (paths as in a `lazy`
+/// config, whose training fields sit at the top level). Modelled:
+/// - `optimizer`: full-batch GD only (not SGD's minibatches, Adam's normalised steps or
+///   Langevin's noise and weight decay);
+/// - `param` and `model.arch`: an MLP under `mup` or `ntk`, a ResNet under `depth_mup`
+///   (or `abc` with exactly those exponents). Their NTK, learning-rate weighted, is the
+///   `sigma_w = 1` recursion (MLP) or the depth-muP one (ResNet), whatever gamma0, which
+///   cancels between the readout multiplier 1/gamma0 and the rate factor gamma0^2. `sp`
+///   has a learning-rate weighted NTK that grows with N (no limit), a ResNet under
+///   `mup`/`ntk` has branches scaled 1/sqrt(N) rather than 1/sqrt(N L);
+/// - `model.centered`: the dynamics are those of f(t) - f(0); an uncentred network has
+///   the same limit only where f(0) vanishes with width (`mup`, `depth_mup`), not under
+///   `ntk`, where f(0) is an O(1/gamma0) Gaussian process sample;
+/// - `data`: one output (the lazy solver regresses the first target; spirals and digits
+///   have one-hot targets, inline data may have several columns).
+///
+/// Ignored because they do not change the limit: `model.width`, `seeds`, `seed`,
+/// `observe` flags other than `every`.
+pub fn validate_lazy(cfg: &TrainConfig) -> Result<()> {
+    if !matches!(cfg.optimizer, OptimizerConfig::Gd { .. }) {
+        return Err(Error::config(
+            "optimizer.kind",
+            format!(
+                "gd (lazy dynamics describe full-batch gradient descent), got {}",
+                cfg.optimizer.name()
+            ),
+        ));
+    }
+    let (arch, depth) = (cfg.model.arch, cfg.model.depth);
+    let modelled = |p: &Parameterization| match arch {
+        Arch::Mlp => matches!(
+            p,
+            Parameterization::Mup { .. } | Parameterization::Ntk { .. }
+        ),
+        Arch::Resnet => matches!(p, Parameterization::DepthMup { .. }),
+    };
+    // an abc parameterisation is modelled when its exponents are those of a modelled preset
+    let like = match &cfg.param {
+        Parameterization::Abc { gamma0, .. } => {
+            let exps = crate::nn::param::exponents(&cfg.param, arch, depth);
+            [
+                Parameterization::Mup { gamma0: *gamma0 },
+                Parameterization::Ntk { gamma0: *gamma0 },
+                Parameterization::DepthMup { gamma0: *gamma0 },
+            ]
+            .into_iter()
+            .find(|p| modelled(p) && crate::nn::param::exponents(p, arch, depth) == exps)
+        }
+        p => Some(p.clone()).filter(modelled),
+    };
+    let Some(like) = like else {
+        let want = match arch {
+            Arch::Mlp => "mup or ntk for an MLP",
+            Arch::Resnet => "depth_mup for a ResNet",
+        };
+        return Err(Error::config(
+            "param.kind",
+            format!(
+                "{want} (or abc with their exponents): the lazy kernel of {} is not modelled",
+                cfg.param.name()
+            ),
+        ));
+    };
+    if matches!(like, Parameterization::Ntk { .. }) && !cfg.model.centered {
+        return Err(Error::config(
+            "model.centered",
+            "true under the NTK parameterisation: lazy dynamics model f(t) - f(0), and f(0) \
+             does not vanish with width there",
+        ));
+    }
+    let outputs = cfg.data.outputs();
+    if outputs != 1 {
+        return Err(Error::config(
+            "data",
+            format!(
+                "a task with one output (lazy dynamics regress a scalar target), got {outputs}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Lazy dynamics of the setup `cfg` (data, model, GD learning rate, steps).
 pub fn solve(cfg: &TrainConfig, progress: &dyn Progress) -> Result<LazyResult> {
     cfg.validate()?;
+    validate_lazy(cfg)?;
     let data = cfg.data.load()?;
     let (k, kt) = lazy_ntk(cfg, &data)?;
     let y = data.y_scalar();
@@ -229,4 +312,112 @@ pub fn solve(cfg: &TrainConfig, progress: &dyn Progress) -> Result<LazyResult> {
         cfg.observe.every,
         progress,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ModelConfig;
+    use crate::data::DataConfig;
+    use crate::progress::Silent;
+
+    fn field(cfg: &TrainConfig) -> String {
+        match validate_lazy(cfg) {
+            Err(Error::Config { field, .. }) => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_model_naming_the_field() {
+        let base = TrainConfig {
+            steps: 3,
+            ..Default::default()
+        };
+        validate_lazy(&base).unwrap();
+        for optimizer in [
+            OptimizerConfig::Sgd {
+                lr: 0.1,
+                batch_size: 4,
+            },
+            OptimizerConfig::Adam {
+                lr: 0.1,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                mup_scaling: true,
+            },
+            OptimizerConfig::Langevin {
+                lr: 0.1,
+                temperature: 0.01,
+                weight_decay: None,
+            },
+        ] {
+            let c = TrainConfig {
+                optimizer,
+                ..base.clone()
+            };
+            assert_eq!(field(&c), "optimizer.kind");
+            assert_eq!(
+                solve(&c, &Silent).unwrap_err(),
+                validate_lazy(&c).unwrap_err()
+            );
+        }
+        let with = |param: Parameterization, arch: Arch, centered: bool| TrainConfig {
+            param,
+            model: ModelConfig {
+                arch,
+                centered,
+                depth: 2,
+                ..Default::default()
+            },
+            ..base.clone()
+        };
+        let abc = |a: Vec<f64>, c: f64| Parameterization::Abc {
+            a,
+            b: vec![0.0; 3],
+            c,
+            gamma0: 1.0,
+            depth_alpha: 0.0,
+        };
+        assert_eq!(
+            field(&with(Parameterization::Sp, Arch::Mlp, true)),
+            "param.kind"
+        );
+        let mup = Parameterization::Mup { gamma0: 0.1 };
+        assert_eq!(field(&with(mup.clone(), Arch::Resnet, true)), "param.kind");
+        assert_eq!(
+            field(&with(abc(vec![0.0, 0.5, 0.7], -1.0), Arch::Mlp, true)),
+            "param.kind"
+        );
+        let ntk = Parameterization::Ntk { gamma0: 2.0 };
+        assert_eq!(
+            field(&with(ntk.clone(), Arch::Mlp, false)),
+            "model.centered"
+        );
+        // modelled: MLP under mup (centred or not) or ntk (centred), abc with muP's
+        // exponents, ResNet under depth_mup
+        for ok in [
+            with(mup.clone(), Arch::Mlp, false),
+            with(ntk, Arch::Mlp, true),
+            with(abc(vec![0.0, 0.5, 1.0], -1.0), Arch::Mlp, false),
+            with(
+                Parameterization::DepthMup { gamma0: 1.0 },
+                Arch::Resnet,
+                false,
+            ),
+        ] {
+            validate_lazy(&ok).unwrap_or_else(|e| panic!("{:?}: {e}", ok.param));
+        }
+        let spirals = TrainConfig {
+            data: DataConfig::Spirals {
+                train: 8,
+                test: 0,
+                noise: 0.0,
+                seed: 0,
+            },
+            ..base
+        };
+        assert_eq!(field(&spirals), "data");
+    }
 }

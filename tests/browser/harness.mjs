@@ -54,14 +54,16 @@ export async function launch(extra = []) {
   return { browser };
 }
 
-/** A fresh page with logs: console errors, page errors, dialogs and every request URL. */
+/** A fresh page with logs: console errors, page errors (uncaught exceptions and
+ * rejections), dialogs and every request URL. `log.allow` lists patterns of errors a
+ * test expects; the runner fails a test on any other. */
 export async function openPage(browser, opts = {}) {
   const context = await browser.newContext({
     viewport: opts.viewport || { width: 1200, height: 900 },
     acceptDownloads: true,
   });
   const page = await context.newPage();
-  const log = { errors: [], requests: [], dialogs: [] };
+  const log = { errors: [], requests: [], dialogs: [], allow: [] };
   page.on("console", (m) => { if (m.type() === "error") log.errors.push(m.text()); });
   page.on("pageerror", (e) => log.errors.push(String(e)));
   page.on("dialog", (d) => { log.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
@@ -70,7 +72,8 @@ export async function openPage(browser, opts = {}) {
   return { context, page, log };
 }
 
-/** Wait until the page is idle after a run (status says Done/Cancelled/Failed). */
+/** Wait until the page is idle after a run (status says Done/Cancelled/Failed). The
+ * page never says Done while anything still computes. */
 export async function waitDone(page, timeout = 120_000) {
   await page.waitForFunction(() => {
     const s = document.getElementById("status").textContent;
@@ -83,7 +86,9 @@ export function assert(cond, msg) {
   if (!cond) throw new Error("assertion failed: " + msg);
 }
 
-export function shot(page, name) {
+/** Screenshot into test-artifacts/ (the whole page, or with `fullPage` false what the
+ * viewport shows: the first screen). */
+export function shot(page, name, fullPage = true) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
 }

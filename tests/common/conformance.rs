@@ -1,4 +1,4 @@
-//! The backend conformance cases, shared by the native suite (`tests/backend_conformance.rs`,
+//! The backend conformance cases, shared by the native suite (`tests/backend/kernels.rs`,
 //! Vulkan: Mesa lavapipe in CI) and the browser suite (`tests/webgpu_conformance.rs`,
 //! WebGPU: SwiftShader in headless Chromium). Every case runs an op on the CPU oracle and
 //! on the device under test with the same inputs and compares all outputs (f32, relative
@@ -7,7 +7,7 @@
 //! driver blocks on them.
 #![allow(dead_code)]
 
-use scaling_playground::backend::{AdamStep, Device, Gemm, Gpu, Tensor};
+use scaling_playground::backend::{AdamStep, Device, DeviceKind, Gemm, Gpu, Tensor};
 use scaling_playground::config::{
     Activation, Arch, ModelConfig, ObserveConfig, OptimizerConfig, Parameterization, TrainConfig,
 };
@@ -338,7 +338,7 @@ pub async fn training_parity(g: &Gpu) {
         let gpu = train_on_async(Device::Gpu(g.clone()), &cfg, &data, &Silent)
             .await
             .unwrap();
-        assert!(gpu.backend.starts_with("gpu"), "{}", gpu.backend);
+        assert_eq!(gpu.backend.device, DeviceKind::Gpu, "{:?}", gpu.backend);
         assert_eq!(cpu.steps, gpu.steps);
         let (first, last) = (&cpu.train_loss[0][0], &cpu.train_loss.last().unwrap()[0]);
         assert!(last < first, "the run should learn: {first} -> {last}");
@@ -370,8 +370,15 @@ pub async fn device_loss_falls_back(g: &Gpu) {
         .await
         .unwrap();
     assert!(g.lost().is_some());
-    assert!(res.backend.contains("fallback to cpu"), "{}", res.backend);
-    assert!(res.backend.contains("simulated"), "{}", res.backend);
+    assert_eq!(res.backend.device, DeviceKind::Cpu, "{:?}", res.backend);
+    assert!(
+        res.backend
+            .fallback
+            .as_deref()
+            .is_some_and(|w| w.contains("simulated")),
+        "{:?}",
+        res.backend
+    );
     let cpu = train_on_async(Device::Cpu, &cfg, &data, &Silent)
         .await
         .unwrap();

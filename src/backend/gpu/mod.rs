@@ -250,6 +250,11 @@ impl Gpu {
         format!("gpu: {} ({:?})", self.ctx.info.name, self.ctx.info.backend)
     }
 
+    /// The GPU API the adapter runs on ("Vulkan", "BrowserWebGpu").
+    pub fn api_name(&self) -> String {
+        format!("{:?}", self.ctx.info.backend)
+    }
+
     /// The adapter's name as the platform reports it ("llvmpipe ...", "SwiftShader ...");
     /// browsers may report an empty description.
     pub fn adapter_name(&self) -> String {

@@ -35,21 +35,21 @@
 //!
 //! Checks: against finite ensembles (depth-3 tanh, N = 2048, gamma0 = 2, T = 16) the
 //! loss is within about 3%; at T = 40 (default data, gamma0 = 1, N = 1024) within 6%
-//! at every recorded step (tests/theory_deep_dmft_long.rs). The earlier solver
-//! (pivoted sampling factors, Stein regression on the population kernel) drifted
-//! from about t = 20 on and did not converge: the pivoted factors made early samples
-//! depend on late-step kernels (no causal settling), and the population-kernel
-//! regression left response noise of relative size `sqrt(t P / S)` that adds a
-//! variance bias of order `t P / S` to the next layer's fields.
+//! at every recorded step (tests/theory/deep_dmft_long.rs). Both choices of steps 1
+//! and 3 are needed for long horizons: a pivoted sampling factor makes early samples
+//! depend on late-step kernels (no causal settling, see [`Layers::sources`]), and a
+//! regression on the population kernel leaves response noise of relative size
+//! `sqrt(t P / S)`, a variance bias of order `t P / S` in the next layer's fields
+//! ([`stein`]).
 
-use super::linear::{finish, lazy_delta, mix, rel_change};
+use super::linear::{finish, lazy_delta, mix, rel_change, tile};
 use super::products::Products;
 use super::{DmftResult, Problem};
 use crate::error::{Error, Result};
+use crate::linalg::{Layout, cholesky_psd, cholesky_psd_ordered, gemm, rm};
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals, stream};
 use crate::theory::kernels::mlp_layer_kernels;
-use crate::theory::linalg::{Layout, cholesky_psd, cholesky_psd_ordered, gemm, rm};
 
 /// Relative change per iteration below which the solve counts as converged.
 pub const TOLERANCE: f64 = 1e-3;
@@ -79,10 +79,102 @@ pub fn marching_work(
     depth as f64 * per_iteration
 }
 
+/// The `(step, point)` grid an iteration works on: `P` points, steps `0..tt`,
+/// `n = P tt` coordinates, row index `i = t P + mu`.
 struct Grid {
     p: usize,
     n: usize,
     tt: usize,
+}
+
+/// The order parameters on a grid of `n = P (h + 1)` coordinates (the full trajectory,
+/// or the leading block up to an iteration's horizon `h`): `[n x n]` each.
+struct Kernels {
+    /// `Phi^0 = X X^T / D`, the same at every pair of steps (constant).
+    phi0: Vec<f64>,
+    /// `Phi^l`, `l = 1..L` (index `l - 1`).
+    phi: Vec<Vec<f64>>,
+    /// `G^l`, `l = 1..L` (index `l - 1`).
+    g: Vec<Vec<f64>>,
+    /// `R^l`, `l = 1..L-1` (index `l - 1`).
+    resp_r: Vec<Vec<f64>>,
+    /// `B^l`, `l = 1..L-1` (index `l - 1`).
+    resp_b: Vec<Vec<f64>>,
+    /// `Delta(t) = y - f(t)`, `[n]`.
+    delta: Vec<f64>,
+}
+
+impl Kernels {
+    /// The lazy start on the full grid: the initialisation kernels `Phi^l, G^l` of
+    /// [`mlp_layer_kernels`] held constant in time, no responses, and the kernel
+    /// regression `Delta(t)` of [`lazy_delta`].
+    fn lazy(pr: &Problem, kx: &[f64]) -> Result<Self> {
+        let (p, depth) = (pr.p, pr.depth);
+        let n = p * (pr.steps + 1);
+        let init = mlp_layer_kernels(pr.act, depth, 1.0, kx, p)?;
+        Ok(Kernels {
+            phi0: tile(kx, p, n),
+            phi: init.phi.iter().map(|m| tile(m, p, n)).collect(),
+            g: init.g.iter().map(|m| tile(m, p, n)).collect(),
+            resp_r: vec![vec![0.0; n * n]; depth - 1],
+            resp_b: vec![vec![0.0; n * n]; depth - 1],
+            delta: lazy_delta(pr, kx, depth),
+        })
+    }
+
+    /// Coordinates of the grid.
+    fn n(&self) -> usize {
+        self.delta.len()
+    }
+
+    /// The leading `[n x n]` blocks (steps up to a horizon).
+    fn lead(&self, n: usize) -> Kernels {
+        let n_all = self.n();
+        let lead = |m: &[f64]| -> Vec<f64> {
+            let mut out = vec![0.0; n * n];
+            for i in 0..n {
+                out[i * n..(i + 1) * n].copy_from_slice(&m[i * n_all..i * n_all + n]);
+            }
+            out
+        };
+        let leads = |ms: &[Vec<f64>]| -> Vec<Vec<f64>> { ms.iter().map(|m| lead(m)).collect() };
+        Kernels {
+            phi0: lead(&self.phi0),
+            phi: leads(&self.phi),
+            g: leads(&self.g),
+            resp_r: leads(&self.resp_r),
+            resp_b: leads(&self.resp_b),
+            delta: self.delta[..n].to_vec(),
+        }
+    }
+
+    /// Write a window's blocks back as the leading blocks. Steps past the window's
+    /// horizon start from the horizon's kernels ([`hold`]: a positive semidefinite
+    /// extension, unlike the stale lazy blocks next to fresh ones); their responses stay.
+    fn store(&mut self, win: &Kernels, p: usize) {
+        let (n_all, n) = (self.n(), win.n());
+        let put = |dst: &mut [f64], src: &[f64]| {
+            for i in 0..n {
+                dst[i * n_all..i * n_all + n].copy_from_slice(&src[i * n..(i + 1) * n]);
+            }
+        };
+        for (dst, src) in self
+            .phi
+            .iter_mut()
+            .chain(self.g.iter_mut())
+            .zip(win.phi.iter().chain(&win.g))
+        {
+            put(dst, src);
+            hold(dst, n_all, n, p);
+        }
+        for (dst, src) in self.resp_r.iter_mut().zip(&win.resp_r) {
+            put(dst, src);
+        }
+        for (dst, src) in self.resp_b.iter_mut().zip(&win.resp_b) {
+            put(dst, src);
+        }
+        self.delta[..n].copy_from_slice(&win.delta);
+    }
 }
 
 /// Solve a deep DMFT.
@@ -93,34 +185,18 @@ pub(crate) fn solve(
     dev: &mut Products,
     progress: &dyn Progress,
 ) -> Result<DmftResult> {
-    let (p, tt, depth, s) = (pr.p, pr.steps + 1, pr.depth, pr.samples);
-    let n = p * tt;
+    let (p, depth) = (pr.p, pr.depth);
+    let n = p * (pr.steps + 1);
     if n > super::MAX_PT {
         return Err(Error::Budget(format!(
             "deep DMFT needs P (T + 1) <= {}, got {n}",
             super::MAX_PT
         )));
     }
-    let work = marching_work(p, pr.steps, s, depth, pr.iterations);
+    let work = marching_work(p, pr.steps, pr.samples, depth, pr.iterations);
     pr.budget("deep DMFT", work)?;
-    let n_all = n;
     let kx = pr.kx();
-    let init = mlp_layer_kernels(pr.act, depth, 1.0, &kx, p)?;
-    let tile = |m: &[f64]| {
-        let mut out = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                out[i * n + j] = m[(i % p) * p + j % p];
-            }
-        }
-        out
-    };
-    let phi0_all = tile(&kx);
-    let mut phi_all: Vec<Vec<f64>> = init.phi.iter().map(|m| tile(m)).collect();
-    let mut g_all: Vec<Vec<f64>> = init.g.iter().map(|m| tile(m)).collect();
-    let mut resp_r_all = vec![vec![0.0; n * n]; depth - 1];
-    let mut resp_b_all = vec![vec![0.0; n * n]; depth - 1];
-    let mut delta_all = lazy_delta(pr, &kx, depth);
+    let mut all = Kernels::lazy(pr, &kx)?;
     let chol_x = cholesky_psd(&kx, p, "input kernel X X^T / D")?;
     let mut res = DmftResult {
         warnings: pr.warnings.clone(),
@@ -131,227 +207,51 @@ pub(crate) fn solve(
     // first step whose kernels or Delta still moved by more than TOLERANCE
     let mut settled = 0;
     for it in 0..pr.iterations {
-        // Causal marching: the iteration works on the steps up to a horizon a few steps
-        // past the settled ones (the later steps cannot settle before those have), which
-        // gives the same iterates on those steps as the full grid at a fraction of the
-        // cost; the horizon reaches T after about T / settle-rate iterations.
-        // (and at least a linear ramp to T by the last iteration, so that a short
-        // iteration budget still updates every step, if unconverged)
-        let ramp = (pr.steps * (it + 1)).div_ceil(pr.iterations);
-        let hz = (settled + WINDOW).max(ramp).min(pr.steps);
-        let (tt, n) = (hz + 1, p * (hz + 1));
-        let grid = Grid { p, n, tt };
-        let lead = |m: &[f64]| -> Vec<f64> {
-            let mut out = vec![0.0; n * n];
-            for i in 0..n {
-                out[i * n..(i + 1) * n].copy_from_slice(&m[i * n_all..i * n_all + n]);
-            }
-            out
+        let hz = horizon(pr, it, settled);
+        let grid = Grid {
+            p,
+            n: p * (hz + 1),
+            tt: hz + 1,
         };
-        let phi0 = lead(&phi0_all);
-        let mut phi: Vec<Vec<f64>> = phi_all.iter().map(|m| lead(m)).collect();
-        let mut g: Vec<Vec<f64>> = g_all.iter().map(|m| lead(m)).collect();
-        let mut resp_r: Vec<Vec<f64>> = resp_r_all.iter().map(|m| lead(m)).collect();
-        let mut resp_b: Vec<Vec<f64>> = resp_b_all.iter().map(|m| lead(m)).collect();
-        let mut delta = delta_all[..n].to_vec();
-        // The sampling factors eliminate in time order (row i = t P + mu), never
-        // pivoted: then the sources of step t are drawn from the kernels' entries up to t
-        // alone, and with common random numbers one iteration is a causal map (step t of
-        // the new iterate depends on steps <= t of the old one), so its fixed point is
-        // reached step by step. A pivoted factor (largest diagonal first: late steps)
-        // made every sample of early steps depend on the late-step kernels, so the
-        // errors of the not yet converged late steps fed back into the early ones and
-        // the iteration did not settle.
-        let natural: Vec<usize> = (0..n).collect();
-        let mut change = 0.0f64;
-        let mut steps_change = vec![0.0f64; tt];
-        let mut new_delta = delta.clone();
-        for l in 0..depth {
-            tick(progress, "dmft", (it * depth + l) as u64, total)?;
-            let last = l + 1 == depth;
-            // Gaussian sources [n x S]
-            let mut h = vec![0.0; n * s];
-            if l == 0 {
-                let e = normals(&mut stream(pr.seed, Stream::Theory, 10, 0), p * s);
-                let mut u = vec![0.0; p * s];
-                dev.gemm(p, p, s, 1.0, &chol_x, rm(p), &e, rm(s), 0.0, &mut u, rm(s));
-                for t in 0..tt {
-                    h[t * p * s..(t + 1) * p * s].copy_from_slice(&u);
-                }
-            } else {
-                let (c, o) = sampling_factor(
-                    &phi[l - 1],
-                    n,
-                    &format!("Phi^{l}"),
-                    Some(&natural),
-                    dev.single_precision(),
-                )?;
-                repivoted |= o != natural;
-                let e = normals(
-                    &mut stream(pr.seed, Stream::Theory, 10 + l as u64, 0),
-                    n * s,
-                );
-                dev.gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut h, rm(s));
-            }
-            let mut z = vec![0.0; n * s];
-            if last {
-                let r = normals(&mut stream(pr.seed, Stream::Theory, 100, 0), s);
-                for row in z.chunks_mut(s) {
-                    row.copy_from_slice(&r);
-                }
-            } else {
-                let (c, o) = sampling_factor(
-                    &g[l + 1],
-                    n,
-                    &format!("G^{}", l + 2),
-                    Some(&natural),
-                    dev.single_precision(),
-                )?;
-                repivoted |= o != natural;
-                let e = normals(
-                    &mut stream(pr.seed, Stream::Theory, 100 + l as u64 + 1, 0),
-                    n * s,
-                );
-                dev.gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut z, rm(s));
-            }
-            let ones;
-            let phi_prev = if l == 0 { &phi0 } else { &phi[l - 1] };
-            let g_next = if last {
-                ones = vec![1.0; n * n];
-                &ones
-            } else {
-                &g[l + 1]
-            };
-            let sweep = Sweep {
-                grid: &grid,
-                pr,
-                phi_prev,
-                r_prev: if l == 0 { None } else { Some(&resp_r[l - 1]) },
-                g_next,
-                b_here: if last { None } else { Some(&resp_b[l]) },
-            };
-            let delta_in = if last {
-                &mut new_delta
-            } else {
-                &mut delta.clone()
-            };
-            // sources, kept for the responses
-            let (u_src, r_src) = (h.clone(), z.clone());
-            let out = sweep.run(&mut h, &mut z, s, delta_in, last)?;
-            if out.nonfinite {
-                return Err(Error::Numerical(format!(
-                    "DMFT fields of layer {} are not finite (eta * gamma0 too large?)",
-                    l + 1
-                )));
-            }
-            // responses by Gaussian integration by parts, with antithetic sweeps that
-            // flip one source and read this iteration's Delta
-            let delta_now = if last { &new_delta } else { &delta };
-            let jr = if last {
-                None
-            } else {
-                let mut h2 = u_src.clone();
-                let mut z2: Vec<f64> = r_src.iter().map(|v| -v).collect();
-                let o2 = sweep.run(&mut h2, &mut z2, s, &mut delta_now.clone(), false)?;
-                let diff: Vec<f64> = out.phi.iter().zip(&o2.phi).map(|(a, b)| a - b).collect();
-                let what = format!("G^{}", l + 2);
-                Some(stein(dev, &diff, &r_src, p, 0, s, &what)?)
-            };
-            let jb = if l == 0 {
-                None
-            } else {
-                let mut h3: Vec<f64> = u_src.iter().map(|v| -v).collect();
-                let mut z3 = r_src.clone();
-                let o3 = sweep.run(&mut h3, &mut z3, s, &mut delta_now.clone(), false)?;
-                let diff: Vec<f64> = out.g.iter().zip(&o3.g).map(|(a, b)| a - b).collect();
-                Some(stein(dev, &diff, &u_src, p, 1, s, &format!("Phi^{l}"))?)
-            };
-            // kernels, by compensated products (near f64 on a GPU too): the next
-            // iteration factors them in time order, where the pivot of step t is its
-            // variance given the earlier steps, small on a slow trajectory; plain f32
-            // estimates (rounding ~1e-7 of the entries, mostly from the f32 sums) moved
-            // those pivots enough that GPU and CPU loss curves differed by 1e-3.
-            let inv = 1.0 / s as f64;
-            let mut new_phi = vec![0.0; n * n];
-            dev.gemm_compensated(
-                n,
-                s,
-                n,
-                inv,
-                &out.phi,
-                rm(s),
-                &out.phi,
-                Layout { rs: 1, cs: s },
-                0.0,
-                &mut new_phi,
-                rm(n),
-            );
-            let mut new_g = vec![0.0; n * n];
-            dev.gemm_compensated(
-                n,
-                s,
-                n,
-                inv,
-                &out.g,
-                rm(s),
-                &out.g,
-                Layout { rs: 1, cs: s },
-                0.0,
-                &mut new_g,
-                rm(n),
-            );
-            change = change
-                .max(rel_change(&phi[l], &new_phi))
-                .max(rel_change(&g[l], &new_g));
-            step_changes(&mut steps_change, &phi[l], &new_phi, p);
-            step_changes(&mut steps_change, &g[l], &new_g, p);
-            mix(&mut phi[l], &new_phi, pr.damping);
-            mix(&mut g[l], &new_g, pr.damping);
-            if let Some(jr) = jr {
-                mix(&mut resp_r[l], &jr, pr.damping);
-            }
-            if let Some(jb) = jb {
-                mix(&mut resp_b[l - 1], &jb, pr.damping);
-            }
-        }
-        change = change.max(rel_change(&delta, &new_delta));
-        for (t, c) in steps_change.iter_mut().enumerate() {
-            let d = rel_change(&delta[t * p..(t + 1) * p], &new_delta[t * p..(t + 1) * p]);
-            *c = c.max(d);
-        }
+        let mut win = all.lead(grid.n);
+        let mut layers = Layers {
+            pr,
+            grid: &grid,
+            chol_x: &chol_x,
+            repivoted: &mut repivoted,
+        };
+        let ticks = |l: usize| tick(progress, "dmft", (it * depth + l) as u64, total);
+        let (change, steps_change) = layers.iterate(dev, &mut win, ticks)?;
         settled = steps_change
             .iter()
             .position(|&c| c > TOLERANCE)
-            .unwrap_or(tt);
-        delta = new_delta;
-        let put = |dst: &mut [f64], src: &[f64]| {
-            for i in 0..n {
-                dst[i * n_all..i * n_all + n].copy_from_slice(&src[i * n..(i + 1) * n]);
-            }
-        };
-        // steps past the horizon start from the horizon's kernels (held constant: a
-        // positive semidefinite extension, unlike the stale lazy blocks next to fresh ones)
-        for (dst, src) in phi_all
-            .iter_mut()
-            .chain(g_all.iter_mut())
-            .zip(phi.iter().chain(&g))
-        {
-            put(dst, src);
-            hold(dst, n_all, n, p);
-        }
-        for (dst, src) in resp_r_all.iter_mut().zip(&resp_r) {
-            put(dst, src);
-        }
-        for (dst, src) in resp_b_all.iter_mut().zip(&resp_b) {
-            put(dst, src);
-        }
-        delta_all[..n].copy_from_slice(&delta);
+            .unwrap_or(grid.tt);
+        all.store(&win, p);
         res.history.push(change);
         if hz == pr.steps && change < 0.1 * TOLERANCE {
             break;
         }
     }
-    let (delta, phi, g) = (delta_all, phi_all, g_all);
+    convergence_warnings(&mut res, settled, repivoted);
+    finish(pr, &mut res, &all.delta, &all.phi, &all.g, &kx);
+    tick(progress, "dmft", total, total)?;
+    Ok(res)
+}
+
+/// The last step iteration `it` works on. Causal marching: the steps up to a horizon
+/// [`WINDOW`] steps past the settled ones (the later steps cannot settle before those
+/// have), which gives the same iterates on those steps as the full grid at a fraction of
+/// the cost; the horizon reaches T after about T / settle-rate iterations. At least a
+/// linear ramp to T by the last iteration, so that a short iteration budget still
+/// updates every step, if unconverged.
+fn horizon(pr: &Problem, it: usize, settled: usize) -> usize {
+    let ramp = (pr.steps * (it + 1)).div_ceil(pr.iterations);
+    (settled + WINDOW).max(ramp).min(pr.steps)
+}
+
+/// The warnings of an unconverged solve (`settled`: the first step that still moved)
+/// and of a sampling factor that had to be re-pivoted.
+fn convergence_warnings(res: &mut DmftResult, settled: usize, repivoted: bool) {
     if let Some(&last) = res.history.last()
         && last > TOLERANCE
     {
@@ -369,9 +269,254 @@ pub(crate) fn solve(
                 .into(),
         );
     }
-    finish(pr, &mut res, &delta, &phi, &g, &kx);
-    tick(progress, "dmft", total, total)?;
-    Ok(res)
+}
+
+/// One iteration's pass over the layers (steps 1-4 of the module doc) on one grid.
+struct Layers<'a> {
+    pr: &'a Problem,
+    grid: &'a Grid,
+    /// Cholesky factor of the input kernel `X X^T / D` `[P x P]` (layer 1's sources).
+    chol_x: &'a [f64],
+    /// Set when a sampling factor could not keep the time order.
+    repivoted: &'a mut bool,
+}
+
+/// A layer's new estimates, before mixing: `Phi^l`, `G^l`, and the responses `R^l`
+/// (all but the last layer) and `B^{l-1}` (all but the first).
+struct LayerUpdate {
+    phi: Vec<f64>,
+    g: Vec<f64>,
+    resp_r: Option<Vec<f64>>,
+    resp_b: Option<Vec<f64>>,
+}
+
+impl Layers<'_> {
+    /// Update every layer in order (Gauss-Seidel: layer `l` sees this iteration's
+    /// `Phi^{l-1}, R^{l-1}` and the last iteration's `G^{l+1}, B^l`), mixing each new
+    /// estimate with `damping`; `Delta` comes from the last layer's sweep. Returns the
+    /// largest relative change of any kernel or of `Delta`, and per step t the largest
+    /// change of the causal part of block row t ([`step_changes`]).
+    fn iterate(
+        &mut self,
+        dev: &mut Products,
+        win: &mut Kernels,
+        mut ticks: impl FnMut(usize) -> Result<()>,
+    ) -> Result<(f64, Vec<f64>)> {
+        let (p, damping) = (self.grid.p, self.pr.damping);
+        let mut change = 0.0f64;
+        let mut steps_change = vec![0.0f64; self.grid.tt];
+        let mut new_delta = win.delta.clone();
+        for l in 0..self.pr.depth {
+            ticks(l)?;
+            let up = self.update(dev, win, l, &mut new_delta)?;
+            change = change
+                .max(rel_change(&win.phi[l], &up.phi))
+                .max(rel_change(&win.g[l], &up.g));
+            step_changes(&mut steps_change, &win.phi[l], &up.phi, p);
+            step_changes(&mut steps_change, &win.g[l], &up.g, p);
+            mix(&mut win.phi[l], &up.phi, damping);
+            mix(&mut win.g[l], &up.g, damping);
+            if let Some(jr) = up.resp_r {
+                mix(&mut win.resp_r[l], &jr, damping);
+            }
+            if let Some(jb) = up.resp_b {
+                mix(&mut win.resp_b[l - 1], &jb, damping);
+            }
+        }
+        change = change.max(rel_change(&win.delta, &new_delta));
+        for (t, c) in steps_change.iter_mut().enumerate() {
+            let d = rel_change(
+                &win.delta[t * p..(t + 1) * p],
+                &new_delta[t * p..(t + 1) * p],
+            );
+            *c = c.max(d);
+        }
+        win.delta = new_delta;
+        Ok((change, steps_change))
+    }
+
+    /// Layer `l` (0-based): sample its sources (step 1), sweep (step 2), estimate the
+    /// kernels and responses (step 3). The last layer writes `y - f(t)` into `new_delta`;
+    /// the others read `win.delta`.
+    fn update(
+        &mut self,
+        dev: &mut Products,
+        win: &Kernels,
+        l: usize,
+        new_delta: &mut [f64],
+    ) -> Result<LayerUpdate> {
+        let (n, s) = (self.grid.n, self.pr.samples);
+        let last = l + 1 == self.pr.depth;
+        let (mut h, mut z) = self.sources(dev, win, l)?;
+        let ones;
+        let g_next = if last {
+            ones = vec![1.0; n * n];
+            &ones
+        } else {
+            &win.g[l + 1]
+        };
+        let sweep = Sweep {
+            grid: self.grid,
+            pr: self.pr,
+            phi_prev: if l == 0 { &win.phi0 } else { &win.phi[l - 1] },
+            r_prev: if l == 0 {
+                None
+            } else {
+                Some(&win.resp_r[l - 1])
+            },
+            g_next,
+            b_here: if last { None } else { Some(&win.resp_b[l]) },
+        };
+        // sources, kept for the responses
+        let (u_src, r_src) = (h.clone(), z.clone());
+        let out = if last {
+            sweep.run(&mut h, &mut z, s, new_delta, true)?
+        } else {
+            sweep.run(&mut h, &mut z, s, &mut win.delta.clone(), false)?
+        };
+        if out.nonfinite {
+            return Err(Error::Numerical(format!(
+                "DMFT fields of layer {} are not finite (eta * gamma0 too large?)",
+                l + 1
+            )));
+        }
+        let delta_now: &[f64] = if last { new_delta } else { &win.delta };
+        let src = Sources {
+            u: &u_src,
+            r: &r_src,
+        };
+        let (resp_r, resp_b) = responses(dev, &sweep, &out, &src, delta_now, l, last)?;
+        Ok(LayerUpdate {
+            phi: kernel_estimate(dev, &out.phi, n, s),
+            g: kernel_estimate(dev, &out.g, n, s),
+            resp_r,
+            resp_b,
+        })
+    }
+
+    /// Step 1: the Gaussian sources `u ~ N(0, Phi^{l-1})` and `r ~ N(0, G^{l+1})`
+    /// `[n x S]` of layer `l`, `u = chol(Phi^{l-1}) eps`, `r = chol(G^{l+1}) eps'` with
+    /// fixed streams `eps` (common random numbers). Layer 1's `u ~ N(0, Phi^0)` is the
+    /// same at every step and the last layer's `r ~ N(0, 1)` the same at every point
+    /// and step. The factors eliminate in time order (row i = t P + mu), never pivoted:
+    /// then the sources of step t are drawn from the kernels' entries up to t alone, and
+    /// one iteration is a causal map (step t of the new iterate depends on steps <= t of
+    /// the old one), so its fixed point is reached step by step. A pivoted factor
+    /// (largest diagonal first: late steps) made every sample of early steps depend on
+    /// the late-step kernels, so the errors of the not yet converged late steps fed back
+    /// into the early ones and the iteration did not settle.
+    fn sources(
+        &mut self,
+        dev: &mut Products,
+        win: &Kernels,
+        l: usize,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let (p, n, tt, s) = (self.grid.p, self.grid.n, self.grid.tt, self.pr.samples);
+        let seed = self.pr.seed;
+        let natural: Vec<usize> = (0..n).collect();
+        let mut h = vec![0.0; n * s];
+        if l == 0 {
+            let e = normals(&mut stream(seed, Stream::Theory, 10, 0), p * s);
+            let mut u = vec![0.0; p * s];
+            dev.gemm(
+                p,
+                p,
+                s,
+                1.0,
+                self.chol_x,
+                rm(p),
+                &e,
+                rm(s),
+                0.0,
+                &mut u,
+                rm(s),
+            );
+            for t in 0..tt {
+                h[t * p * s..(t + 1) * p * s].copy_from_slice(&u);
+            }
+        } else {
+            let what = format!("Phi^{l}");
+            let single = dev.single_precision();
+            let (c, o) = sampling_factor(&win.phi[l - 1], n, &what, Some(&natural), single)?;
+            *self.repivoted |= o != natural;
+            let stream_id = 10 + l as u64;
+            let e = normals(&mut stream(seed, Stream::Theory, stream_id, 0), n * s);
+            dev.gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut h, rm(s));
+        }
+        let mut z = vec![0.0; n * s];
+        if l + 1 == self.pr.depth {
+            let r = normals(&mut stream(seed, Stream::Theory, 100, 0), s);
+            for row in z.chunks_mut(s) {
+                row.copy_from_slice(&r);
+            }
+        } else {
+            let what = format!("G^{}", l + 2);
+            let single = dev.single_precision();
+            let (c, o) = sampling_factor(&win.g[l + 1], n, &what, Some(&natural), single)?;
+            *self.repivoted |= o != natural;
+            let stream_id = 100 + l as u64 + 1;
+            let e = normals(&mut stream(seed, Stream::Theory, stream_id, 0), n * s);
+            dev.gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut z, rm(s));
+        }
+        Ok((h, z))
+    }
+}
+
+/// A layer's Gaussian sources `u`, `r` `[n x S]` as sampled, before the sweep.
+struct Sources<'a> {
+    u: &'a [f64],
+    r: &'a [f64],
+}
+
+/// A layer's new responses `(R^l, B^{l-1})`, each absent where the layer has none.
+type Responses = (Option<Vec<f64>>, Option<Vec<f64>>);
+
+/// Step 3, responses: `R^l = <d phi / d r>` (all but the last layer) and
+/// `B^{l-1} = <d g / d u>` (all but the first) by Gaussian integration by parts
+/// ([`stein`]) on antithetic differences: the sweep run again with `r` (resp. `u`)
+/// flipped, reading this iteration's `Delta` (`delta_now`).
+fn responses(
+    dev: &mut Products,
+    sweep: &Sweep,
+    out: &SweepOut,
+    src: &Sources,
+    delta_now: &[f64],
+    l: usize,
+    last: bool,
+) -> Result<Responses> {
+    let (p, s) = (sweep.grid.p, sweep.pr.samples);
+    let jr = if last {
+        None
+    } else {
+        let mut h2 = src.u.to_vec();
+        let mut z2: Vec<f64> = src.r.iter().map(|v| -v).collect();
+        let o2 = sweep.run(&mut h2, &mut z2, s, &mut delta_now.to_vec(), false)?;
+        let diff: Vec<f64> = out.phi.iter().zip(&o2.phi).map(|(a, b)| a - b).collect();
+        let what = format!("G^{}", l + 2);
+        Some(stein(dev, &diff, src.r, p, 0, s, &what)?)
+    };
+    let jb = if l == 0 {
+        None
+    } else {
+        let mut h3: Vec<f64> = src.u.iter().map(|v| -v).collect();
+        let mut z3 = src.r.to_vec();
+        let o3 = sweep.run(&mut h3, &mut z3, s, &mut delta_now.to_vec(), false)?;
+        let diff: Vec<f64> = out.g.iter().zip(&o3.g).map(|(a, b)| a - b).collect();
+        Some(stein(dev, &diff, src.u, p, 1, s, &format!("Phi^{l}"))?)
+    };
+    Ok((jr, jb))
+}
+
+/// Step 3, kernels: `K = <x x^T> = x x^T / S` for fields `x [n x S]`, by a compensated
+/// product (near f64 on a GPU too): the next iteration factors them in time order,
+/// where the pivot of step t is its variance given the earlier steps, small on a slow
+/// trajectory; plain f32 estimates (rounding ~1e-7 of the entries, mostly from the f32
+/// sums) moved those pivots enough that GPU and CPU loss curves differed by 1e-3.
+fn kernel_estimate(dev: &mut Products, x: &[f64], n: usize, s: usize) -> Vec<f64> {
+    let mut k = vec![0.0; n * n];
+    let xt = Layout { rs: 1, cs: s };
+    dev.gemm_compensated(n, s, n, 1.0 / s as f64, x, rm(s), x, xt, 0.0, &mut k, rm(n));
+    k
 }
 
 /// Fill the entries of `[n_all x n_all]` `k` outside its leading `n x n` block by

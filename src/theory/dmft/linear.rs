@@ -24,8 +24,8 @@
 
 use super::{DmftResult, Problem};
 use crate::error::{Error, Result};
+use crate::linalg::{dot, identity, matmul, matmul_nt, solve, transpose};
 use crate::progress::{Progress, tick};
-use crate::theory::linalg::{matmul, matmul_nt, solve, transpose};
 
 /// Two-layer linear network, exact recursion.
 pub(crate) fn two_layer(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> {
@@ -33,10 +33,7 @@ pub(crate) fn two_layer(pr: &Problem, progress: &dyn Progress) -> Result<DmftRes
     pr.budget("linear DMFT", 8.0 * pr.steps as f64 * (n * n) as f64)?;
     let kx = &pr.kx_all;
     let k = pr.eta * pr.gamma0 / p as f64;
-    let mut a = vec![0.0; n * n];
-    for i in 0..n {
-        a[i * n + i] = 1.0;
-    }
+    let mut a = identity(n);
     let mut b = vec![0.0; n];
     let mut c = vec![0.0; n];
     let mut d = 1.0f64;
@@ -107,10 +104,6 @@ pub(crate) fn two_layer(pr: &Problem, progress: &dyn Progress) -> Result<DmftRes
     Ok(res)
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 /// Deep linear network (L >= 2), closed-form kernels iterated to a fixed point.
 pub(crate) fn deep(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> {
     let (p, tt, l_count) = (pr.p, pr.steps + 1, pr.depth);
@@ -127,18 +120,8 @@ pub(crate) fn deep(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> 
         12.0 * nf.powi(3) * (l_count * pr.iterations) as f64,
     )?;
     let kx = pr.kx();
-    let k = pr.eta * pr.gamma0 / p as f64;
     // Static input kernel tiled over steps, lazy kernels Phi^l = Phi^0, G^l = 1 at init.
-    let tile = |m: &[f64]| {
-        let mut out = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                out[i * n + j] = m[(i % p) * p + j % p];
-            }
-        }
-        out
-    };
-    let phi0 = tile(&kx);
+    let phi0 = tile(&kx, p, n);
     let mut phi = vec![phi0.clone(); l_count];
     let mut g = vec![vec![1.0; n * n]; l_count + 1]; // g[l] = G^{l+1}; g[L] = 1
     let mut resp_r = vec![vec![0.0; n * n]; l_count]; // R^l (l = 1..L-1 at index l-1)
@@ -148,89 +131,30 @@ pub(crate) fn deep(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> 
         warnings: pr.warnings.clone(),
         ..Default::default()
     };
-    let causal = |t: usize, s: usize| s < t;
     for it in 0..pr.iterations {
         let mut change = 0.0f64;
         let delta_start = delta_all.clone();
         for l in 0..l_count {
-            let last = l + 1 == l_count;
-            // the last layer forms Delta from its own fields: Picard sweeps over the
-            // trajectory, exact after at most T + 1 (causality)
-            let inner = if last { pr.steps + 2 } else { 1 };
-            let mut sweep = 0;
-            let (new_phi, new_g, mch, czm) = loop {
-                sweep += 1;
-                let phi_prev = if l == 0 { &phi0 } else { &phi[l - 1] };
-                let g_next = &g[l + 1];
-                let mut ch = vec![0.0; n * n];
-                let mut cz = vec![0.0; n * n];
-                for i in 0..n {
-                    let (t, _) = (i / p, i % p);
-                    for j in 0..n {
-                        let (s, nu) = (j / p, j % p);
-                        let dl = delta_all[s * p + nu];
-                        if causal(t, s) {
-                            let rr = if l > 0 { resp_r[l - 1][i * n + j] } else { 0.0 };
-                            ch[i * n + j] = rr + k * phi_prev[i * n + j] * dl;
-                            cz[i * n + j] = k * g_next[i * n + j] * dl;
-                        }
-                        if s <= t && l + 1 < l_count {
-                            cz[i * n + j] += resp_b[l][i * n + j];
-                        }
-                    }
-                }
-                // M = (I - C_h C_z)^{-1}
-                let mut a = matmul(&ch, &cz, n, n, n);
-                a.iter_mut().for_each(|v| *v = -*v);
-                for i in 0..n {
-                    a[i * n + i] += 1.0;
-                }
-                let mut eye = vec![0.0; n * n];
-                for i in 0..n {
-                    eye[i * n + i] = 1.0;
-                }
-                let m = solve(&a, &eye, n, n, "I - C_h C_z")?;
-                let mch = matmul(&m, &ch, n, n, n); // R^l = M C_h
-                let czm = matmul(&cz, &m, n, n, n); // B^{l-1} = C_z M
-                // Phi^l = M Phi^{l-1} M^T + (M C_h) G (M C_h)^T
-                let mp = matmul(&m, phi_prev, n, n, n);
-                let mut new_phi = matmul_nt(&mp, &m, n, n, n);
-                let x = matmul(&mch, g_next, n, n, n); // X = M C_h G^{l+1}
-                let xx = matmul_nt(&x, &mch, n, n, n);
-                add(&mut new_phi, &xx, 1.0);
-                // G^l = G^{l+1} + C_z X + X^T C_z^T + C_z Phi^l C_z^T
-                let czx = matmul(&cz, &x, n, n, n);
-                let mut new_g = g_next.clone();
-                add(&mut new_g, &czx, 1.0);
-                add(&mut new_g, &transpose(&czx, n, n), 1.0);
-                let czp = matmul(&cz, &new_phi, n, n, n);
-                add(&mut new_g, &matmul_nt(&czp, &cz, n, n, n), 1.0);
-                if last {
-                    let mut new_delta = delta_all.clone();
-                    for i in 0..n {
-                        // Cov(z, h) = X^T + C_z Phi^L; f = its diagonal / gamma0
-                        let v = x[i * n + i] + czp[i * n + i];
-                        new_delta[i] = pr.y[i % p] - v / pr.gamma0;
-                    }
-                    let dc = rel_change(&delta_all, &new_delta);
-                    delta_all = new_delta;
-                    if dc > 1e-13 && sweep < inner {
-                        continue;
-                    }
-                }
-                break (new_phi, new_g, mch, czm);
+            let layer = LinearLayer {
+                pr,
+                n,
+                phi_prev: if l == 0 { &phi0 } else { &phi[l - 1] },
+                g_next: &g[l + 1],
+                r_prev: (l > 0).then(|| resp_r[l - 1].as_slice()),
+                b_here: (l + 1 < l_count).then(|| resp_b[l].as_slice()),
             };
+            let up = layer.solve(&mut delta_all, l + 1 == l_count)?;
             change = change
-                .max(rel_change(&phi[l], &new_phi))
-                .max(rel_change(&g[l], &new_g));
+                .max(rel_change(&phi[l], &up.phi))
+                .max(rel_change(&g[l], &up.g));
             let a_mix = pr.damping;
-            mix(&mut phi[l], &new_phi, a_mix);
-            mix(&mut g[l], &new_g, a_mix);
+            mix(&mut phi[l], &up.phi, a_mix);
+            mix(&mut g[l], &up.g, a_mix);
             if l + 1 < l_count {
-                mix(&mut resp_r[l], &mch, a_mix);
+                mix(&mut resp_r[l], &up.mch, a_mix);
             }
             if l > 0 {
-                mix(&mut resp_b[l - 1], &czm, a_mix);
+                mix(&mut resp_b[l - 1], &up.czm, a_mix);
             }
         }
         change = change.max(rel_change(&delta_start, &delta_all));
@@ -242,6 +166,135 @@ pub(crate) fn deep(pr: &Problem, progress: &dyn Progress) -> Result<DmftResult> 
     }
     finish(pr, &mut res, &delta_all, &phi, &g, &kx);
     Ok(res)
+}
+
+/// One layer of the deep linear network on the `n = P (T + 1)` grid, with the kernels
+/// it reads: `Phi^{l-1}`, `G^{l+1}`, and the responses `R^{l-1}` (absent in the first
+/// layer) and `B^l` (absent in the last).
+struct LinearLayer<'a> {
+    pr: &'a Problem,
+    n: usize,
+    phi_prev: &'a [f64],
+    g_next: &'a [f64],
+    r_prev: Option<&'a [f64]>,
+    b_here: Option<&'a [f64]>,
+}
+
+/// A layer's closed form: `Phi^l`, `G^l`, `R^l = M C_h` and `B^{l-1} = C_z M`, and for
+/// the output `X = M C_h G^{l+1}` and `C_z Phi^l`.
+struct LinearUpdate {
+    phi: Vec<f64>,
+    g: Vec<f64>,
+    mch: Vec<f64>,
+    czm: Vec<f64>,
+    x: Vec<f64>,
+    czp: Vec<f64>,
+}
+
+impl LinearLayer<'_> {
+    /// The layer's new kernels (module doc). The last layer also forms `Delta` from its
+    /// own fields, `f(t) = [X^T + C_z Phi^L](t, t) / gamma0`: Picard sweeps over the
+    /// trajectory, each re-reading `Delta` into `C_h, C_z`, exact after at most T + 1
+    /// (causality); `delta` is overwritten by each sweep's.
+    fn solve(&self, delta: &mut Vec<f64>, last: bool) -> Result<LinearUpdate> {
+        let (n, p, pr) = (self.n, self.pr.p, self.pr);
+        let inner = if last { pr.steps + 2 } else { 1 };
+        let mut sweep = 0;
+        loop {
+            sweep += 1;
+            let (ch, cz) = self.causal_operators(delta);
+            let up = self.closed_form(&ch, &cz)?;
+            if last {
+                let mut new_delta = delta.clone();
+                for (i, d) in new_delta.iter_mut().enumerate() {
+                    // Cov(z, h) = X^T + C_z Phi^L; f = its diagonal / gamma0
+                    let v = up.x[i * n + i] + up.czp[i * n + i];
+                    *d = pr.y[i % p] - v / pr.gamma0;
+                }
+                let dc = rel_change(delta, &new_delta);
+                *delta = new_delta;
+                if dc > 1e-13 && sweep < inner {
+                    continue;
+                }
+            }
+            return Ok(up);
+        }
+    }
+
+    /// The causal operators `C_h = R^{l-1} + k Phi^{l-1} Delta` (steps `s < t`) and
+    /// `C_z = B^l + k G^{l+1} Delta` (`B^l` for `s <= t`, the `Delta` term for `s < t`),
+    /// `k = eta gamma0 / P`, `[n x n]` each.
+    fn causal_operators(&self, delta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let (n, p) = (self.n, self.pr.p);
+        let k = self.pr.eta * self.pr.gamma0 / p as f64;
+        let mut ch = vec![0.0; n * n];
+        let mut cz = vec![0.0; n * n];
+        for i in 0..n {
+            let t = i / p;
+            for j in 0..n {
+                let (s, nu) = (j / p, j % p);
+                let dl = delta[s * p + nu];
+                if s < t {
+                    let rr = self.r_prev.map_or(0.0, |r| r[i * n + j]);
+                    ch[i * n + j] = rr + k * self.phi_prev[i * n + j] * dl;
+                    cz[i * n + j] = k * self.g_next[i * n + j] * dl;
+                }
+                if s <= t
+                    && let Some(b) = self.b_here
+                {
+                    cz[i * n + j] += b[i * n + j];
+                }
+            }
+        }
+        (ch, cz)
+    }
+
+    /// `M = (I - C_h C_z)^{-1}`, `Phi^l = M Phi^{l-1} M^T + X (M C_h)^T` and
+    /// `G^l = G^{l+1} + C_z X + X^T C_z^T + C_z Phi^l C_z^T`, `X = M C_h G^{l+1}`.
+    fn closed_form(&self, ch: &[f64], cz: &[f64]) -> Result<LinearUpdate> {
+        let n = self.n;
+        let mut a = matmul(ch, cz, n, n, n);
+        a.iter_mut().for_each(|v| *v = -*v);
+        for i in 0..n {
+            a[i * n + i] += 1.0;
+        }
+        let m = solve(&a, &identity(n), n, n, "I - C_h C_z")?;
+        let mch = matmul(&m, ch, n, n, n); // R^l = M C_h
+        let czm = matmul(cz, &m, n, n, n); // B^{l-1} = C_z M
+        // Phi^l = M Phi^{l-1} M^T + (M C_h) G (M C_h)^T
+        let mp = matmul(&m, self.phi_prev, n, n, n);
+        let mut phi = matmul_nt(&mp, &m, n, n, n);
+        let x = matmul(&mch, self.g_next, n, n, n); // X = M C_h G^{l+1}
+        let xx = matmul_nt(&x, &mch, n, n, n);
+        add(&mut phi, &xx, 1.0);
+        // G^l = G^{l+1} + C_z X + X^T C_z^T + C_z Phi^l C_z^T
+        let czx = matmul(cz, &x, n, n, n);
+        let mut g = self.g_next.to_vec();
+        add(&mut g, &czx, 1.0);
+        add(&mut g, &transpose(&czx, n, n), 1.0);
+        let czp = matmul(cz, &phi, n, n, n);
+        add(&mut g, &matmul_nt(&czp, cz, n, n, n), 1.0);
+        Ok(LinearUpdate {
+            phi,
+            g,
+            mch,
+            czm,
+            x,
+            czp,
+        })
+    }
+}
+
+/// A kernel on the points `[P x P]` held constant in time: `[n x n]` on the grid of
+/// `n = P (T + 1)` (step, point) coordinates, `K(t P + mu, s P + nu) = m(mu, nu)`.
+pub(crate) fn tile(m: &[f64], p: usize, n: usize) -> Vec<f64> {
+    let mut out = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            out[i * n + j] = m[(i % p) * p + j % p];
+        }
+    }
+    out
 }
 
 /// Lazy Delta(t) (kernel regression with the NTK `sum_l G^l o Phi^{l-1}`), `[(T+1) P]`.

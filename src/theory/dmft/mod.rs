@@ -1,4 +1,4 @@
-//! Discrete-time DMFT of full-batch GD in the mean-field / muP network (theory.md
+//! Discrete-time DMFT of full-batch GD in the mean-field / muP network (docs/theory.md
 //! section 3): the N -> infinity limit of the finite engine's `param = mup`,
 //! `model.centered = true`, `optimizer = gd` runs, step for step.
 //!
@@ -15,15 +15,15 @@
 //! ```
 //!
 //! (`Delta(s)` acts as a diagonal matrix on the point index.) The responses are those of
-//! theory.md with the discrete-time factor absorbed: `R = (eta gamma0 / P) A`,
-//! `B = (eta gamma0 / P) B_theory`. `B^l` has an equal-time part
+//! docs/theory.md section 3.2: the papers' factor `eta gamma0 / P` in front of the
+//! responses is part of `R` and `B` here. `B^l` has an equal-time part
 //! `B^l(t,t) = diag < phi''(h^{l+1}(t)) z^{l+1}(t) >`: the backward pass at step t sees
 //! the same weights as the forward pass, which gradient independence would drop.
 //!
 //! The output is read from the fields, which is exact in discrete time; integrating
 //! `Delta(t+1) = Delta(t) - (eta/P) NTK(t) Delta(t)` is only first order in eta, and
 //! with ReLU (whose phi'' is a delta at the kink) that error is what made the NTK form
-//! disagree with finite networks (theory.md's pitfall). `NTK(t) = G^1(t,t) o Phi^0 +
+//! disagree with finite networks (docs/theory.md section 3.6). `NTK(t) = G^1(t,t) o Phi^0 +
 //! sum_l G^{l+1}(t,t) o Phi^l(t,t)` is still reported.
 //!
 //! Solvers: [`two_layer`] (L = 1, any activation, one causal sweep), [`deep`] (L >= 2,
@@ -35,7 +35,7 @@ pub mod linear;
 pub mod products;
 pub mod two_layer;
 
-use crate::backend::{Device, DeviceChoice};
+use crate::backend::{BackendReport, Device, DeviceChoice};
 use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_range};
@@ -297,10 +297,10 @@ pub struct DmftResult {
     pub warnings: Vec<String>,
     /// Final centred `f(T)` on the test points (two-layer solvers; empty otherwise).
     pub test_outputs: Vec<f64>,
-    /// Where the Monte Carlo products ran ("cpu", "gpu: <adapter> (Vulkan)", or
-    /// "cpu (fallback to cpu: why)"); empty for the closed forms.
+    /// Where the Monte Carlo products ran, and why not on a GPU that was asked for or
+    /// failed mid-solve (the closed forms run on the CPU).
     #[serde(default)]
-    pub backend: String,
+    pub backend: BackendReport,
     /// Kernel estimates (and Stein covariances) of the deep solver computed on a GPU, by
     /// compensated products ([`products`] module); 0 on the CPU.
     #[serde(default, skip_serializing_if = "is_zero")]

@@ -23,8 +23,8 @@
 //! A GPU that fails (lost device, a failed readback) is dropped for the rest of the
 //! solve: the product is redone on the CPU and a warning says so.
 
-use crate::backend::{Device, DeviceChoice, Gemm, select};
-use crate::theory::linalg::{self, Layout};
+use crate::backend::{BackendReport, Device, DeviceChoice, Gemm, select};
+use crate::linalg::{self, Layout};
 
 /// Largest number of terms one f32 sum on the device adds.
 pub const CHUNK: usize = 256;
@@ -35,8 +35,10 @@ const MAX_BINDING_BYTES: usize = 128 << 20;
 /// The device the heavy products run on, and what happened to it.
 pub(crate) struct Products {
     device: Device,
-    /// Non-fatal notes for `DmftResult::warnings` (device fallbacks).
+    /// Non-fatal notes for `DmftResult::warnings`.
     pub warnings: Vec<String>,
+    /// Why the GPU asked for was not used, or was dropped mid-solve.
+    pub fallback: Option<String>,
     /// Products computed on the device (for tests and the report).
     pub on_device: usize,
     /// Of those, products by [`Products::gemm_compensated`].
@@ -49,6 +51,7 @@ impl Products {
         Products {
             device: device_for_solver(device),
             warnings: vec![],
+            fallback: None,
             on_device: 0,
             compensated_on_device: 0,
         }
@@ -57,15 +60,12 @@ impl Products {
     /// Products on the device [`select`] picks for `choice` and a solve whose largest
     /// product costs `flops` (the same threshold as a training step: the work between
     /// two host synchronisations).
+    /// In the browser the solver cannot wait for readbacks, so the policy keeps it on
+    /// the CPU there.
     pub fn select(choice: DeviceChoice, flops: f64) -> Self {
-        if cfg!(target_arch = "wasm32") {
-            // no blocking readback in the browser: do not even acquire a GPU there
-            return Products::on(Device::Cpu);
-        }
         let sel = select::select(choice, flops);
         let mut p = Products::on(sel.device);
-        p.warnings
-            .extend(sel.note.map(|n| format!("DMFT products: {n}")));
+        p.fallback = sel.fallback;
         p
     }
 
@@ -74,12 +74,12 @@ impl Products {
         matches!(self.device, Device::Gpu(_)) || self.on_device > 0
     }
 
-    /// Where the products ran: the device in use, and why the GPU was dropped if it was.
-    pub fn backend(&self) -> String {
-        let name = self.device.name();
-        match self.warnings.iter().find(|w| w.contains("fallback to cpu")) {
-            Some(w) => format!("{name} ({})", w.trim_start_matches("DMFT products: ")),
-            None => name,
+    /// Where the products ran: the device in use, and why the GPU was not used or was
+    /// dropped, if it was.
+    pub fn backend(&self) -> BackendReport {
+        BackendReport {
+            fallback: self.fallback.clone(),
+            ..BackendReport::of(&self.device)
         }
     }
 
@@ -122,15 +122,13 @@ impl Products {
     /// are added in f64 on the host. With `2b + log2 c <= 24` (`b = 8` at `c = 256`)
     /// every partial sum of `ah bh` is an integer `<= 2^24`: that sum is exact in f32.
     ///
-    /// Measured (lavapipe, the Gram `[54 x 1500] [1500 x 54]` of correlated tanh fields in
-    /// the tests below): relative error `4.6e-11` (Frobenius; entries at most `3.8e-10`
-    /// of `sqrt(C_ii C_jj)`) against the f64 product, where the plain f32 `gemm` gives
-    /// `1.2e-7`. The deep DMFT's loss curves on Cpu and Gpu then agree to `5e-7`
-    /// (tests/dmft_device.rs; `2.5e-6` at T = 16) where plain f32 kernel estimates gave
-    /// `1e-3`. Emulated on the CPU, the f32 sums of the chunks were the cause, not the
-    /// rounding of operands and products: f32 operands and products summed in f64 gave
-    /// `1.4e-6`, chunks of 8 to 256 terms `1e-3`, and an `ah, al` split without the
-    /// `al bl` term `2.4e-3`. The host packs `3 k (m + n)` entries (plain: a third).
+    /// On a Gram matrix of correlated fields the result is within `5e-10` of the f64
+    /// product (relative, Frobenius), where the plain f32 `gemm` is off by more than
+    /// `1e-8` (the tests below assert both); with it the deep DMFT's loss curves on the
+    /// CPU and a GPU agree far inside the `1e-4` that tests/backend/dmft.rs asserts. What
+    /// limits plain f32 products here is the f32 sum over `k`, not the rounding of
+    /// operands and products (bench/README.md has the measurements). The host packs
+    /// `3 k (m + n)` entries (plain: a third).
     #[allow(clippy::too_many_arguments)]
     pub fn gemm_compensated(
         &mut self,
@@ -189,8 +187,10 @@ impl Products {
                     return;
                 }
                 Err(Some(why)) => {
-                    self.warnings
-                        .push(format!("DMFT products: fallback to cpu: {why}"));
+                    self.warnings.push(format!(
+                        "DMFT products: the GPU failed, finished on the CPU: {why}"
+                    ));
+                    self.fallback = Some(why);
                     self.device = Device::Cpu;
                 }
                 // too large for one binding: this product only on the CPU
@@ -445,7 +445,7 @@ fn device_for_solver(device: Device) -> Device {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::theory::linalg::{rm, tr};
+    use crate::linalg::{rm, tr};
 
     #[test]
     fn cpu_products_are_linalg_gemm() {

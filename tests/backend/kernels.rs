@@ -1,0 +1,79 @@
+//! One conformance suite for every backend, native driver: the cases of
+//! `tests/common/conformance.rs` run on every device available here against the CPU
+//! backend as oracle (f32, relative tolerance 1e-4; shapes include non-multiples of the
+//! 64 x 64 GPU tile). Without a GPU adapter the GPU cases print why and pass. Natively in
+//! CI the GPU is Mesa lavapipe (software Vulkan); the browser driver of the same cases is
+//! `tests/webgpu_conformance.rs`.
+#![cfg(not(target_arch = "wasm32"))]
+
+use crate::common::gpu;
+use crate::conformance;
+use pollster::block_on;
+use scaling_playground::backend::{Device, DeviceChoice, Gpu, GpuOptions, select};
+
+/// Every non-CPU device available here.
+fn devices() -> Vec<Device> {
+    gpu("the GPU conformance cases")
+        .into_iter()
+        .map(Device::Gpu)
+        .collect()
+}
+
+#[test]
+fn gemm_matches_cpu_for_all_transposes_strides_and_ragged_shapes() {
+    for dev in devices() {
+        assert_eq!(block_on(conformance::gemm_cases(&dev)), 128);
+    }
+}
+
+#[test]
+fn elementwise_ops_match_cpu() {
+    for dev in devices() {
+        assert_eq!(block_on(conformance::elementwise_cases(&dev)), 13);
+    }
+}
+
+#[test]
+fn training_loss_curves_agree_on_cpu_and_gpu() {
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
+    block_on(conformance::training_parity(&g));
+}
+
+#[test]
+fn simulated_device_loss_mid_run_falls_back_to_cpu_and_completes() {
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
+    block_on(conformance::device_loss_falls_back(&g));
+}
+
+#[test]
+fn the_blocking_readback_is_the_async_one_polled() {
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
+    let dev = Device::Gpu(g);
+    let v = conformance::values(1000, 30);
+    let t = dev.upload(&v);
+    assert_eq!(dev.download(&t), v);
+    assert_eq!(block_on(dev.download_async(&t)), v);
+}
+
+#[test]
+fn broken_shader_and_forced_cpu_choices_end_on_the_cpu() {
+    if gpu("the GPU conformance cases").is_some() {
+        let e = Gpu::acquire(&GpuOptions {
+            allow_software: true,
+            break_shader: true,
+        })
+        .unwrap_err();
+        assert!(e.contains("shader"), "{e}");
+    }
+    let s = select::select(DeviceChoice::Cpu, 1e12);
+    assert!(matches!(s.device, Device::Cpu) && s.fallback.is_none());
+    // small problems stay on the CPU under Auto
+    let s = select::select(DeviceChoice::Auto, 1e3);
+    assert!(matches!(s.device, Device::Cpu));
+}

@@ -1,0 +1,8 @@
+//! Bayesian statics: Langevin networks, the NNGP posterior, the muP saddle point and deep linear closed forms.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bayes;
+mod deep_linear;
+mod two_layer;

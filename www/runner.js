@@ -1,0 +1,63 @@
+// Running configs on the worker pool for the panels: every job counts towards the
+// session's progress bar and ETA; a sweep kind of the core is split into shards across
+// the workers and merged; train runs can stream their loss records as they train.
+import { Cancelled } from "./pool.js";
+import { session } from "./ui.js";
+
+/** The pool and the main thread's core, set once by the app at start-up. */
+export const env = { pool: null, core: null, onBackend: null };
+
+/**
+ * Run many jobs on the pool; `onEach(i, record)` as each finishes. A job is a RunConfig,
+ * or `{config, shard: [i, n]}` for a slice of a sweep. With `onLosses(i, batch)` train
+ * runs stream `{steps, train, test}` batches of per-seed losses while they train.
+ * Every config is checked against the page's memory budget before anything starts
+ * (throws the core's message, naming the limit).
+ */
+export async function runJobs(jobs, onEach, { onLosses } = {}) {
+  const configs = jobs.map((j) => (j.shard ? j.config : j));
+  for (const c of configs) env.core.check_budget(JSON.stringify(c));
+  const s = session();
+  let failed = null;
+  await Promise.all(configs.map((c, i) => {
+    const tick = s ? s.job() : () => {};
+    const stream = onLosses && !jobs[i].shard ? (batch) => onLosses(i, batch) : null;
+    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream)
+      .then((rec) => {
+        tick(1);
+        // the backend note tells where training ran (theory and sweeps stay on the CPU)
+        if (rec.config.kind === "train" && rec.result.backend && env.onBackend) env.onBackend(rec.result.backend);
+        if (!failed) onEach(i, rec);
+      })
+      .catch((e) => { if (!failed || (failed instanceof Cancelled && !(e instanceof Cancelled))) failed = e; });
+  }));
+  if (failed) throw failed;
+}
+
+/** Run one config; a sweep is split into shards across the workers and merged (the
+ * core guarantees the merge equals the unsharded run). */
+export async function runSplit(cfg) {
+  const text = JSON.stringify(cfg);
+  const cells = env.core.cells(text);
+  const n = Math.min(env.pool.size, cells);
+  if (n < 2) {
+    let out;
+    await runJobs([cfg], (_, rec) => { out = rec; });
+    return out;
+  }
+  const parts = new Array(n);
+  await runJobs([...Array(n).keys()].map((i) => ({ config: cfg, shard: [i, n] })), (i, rec) => { parts[i] = rec; });
+  const json = env.core.merge(JSON.stringify(parts.map(({ __json, ...r }) => r)));
+  const rec = JSON.parse(json);
+  rec.__json = json;
+  return rec;
+}
+
+/** True if this build's core has run kind `kind`. */
+const kinds = {};
+export function hasKind(kind) {
+  if (!(kind in kinds)) {
+    try { env.core.default_config(kind); kinds[kind] = true; } catch { kinds[kind] = false; }
+  }
+  return kinds[kind];
+}

@@ -1,0 +1,73 @@
+// Words for people: how the page says what ran where, durations and numbers. Pure
+// functions (no DOM), so the wording lives in one place and is easy to change.
+
+/**
+ * The backend note. `ran`: the core's typed report of where the last train record ran
+ * (`{device: "cpu" | "gpu", adapter?, api?, software?, fallback?}`), or null before any
+ * run; `gpu`: the WebGPU adapter the workers see ("" if none); `workers`: the pool size.
+ * Returns `{text, detail}`: a sentence for everyone and the technical detail (tooltip).
+ */
+export function backendWords(ran, gpu, workers) {
+  const cpu = `the CPU (${workers} worker${workers > 1 ? "s" : ""})`;
+  if (ran && ran.device === "gpu") {
+    const name = ran.adapter || "unnamed adapter";
+    return { text: `GPU: this run trained on the GPU (WebGPU, ${name})`, detail: `adapter: ${name}; API: ${ran.api || "?"}${ran.software ? " (a software adapter)" : ""}` };
+  }
+  const why = ran && ran.fallback;
+  if (why && !gpu) return { text: `GPU: not available in this browser, running on ${cpu}`, detail: why };
+  if (why) return { text: `GPU: could not be used, running on ${cpu}`, detail: why };
+  if (gpu) {
+    return {
+      text: `GPU: available (WebGPU, ${gpu}); training uses it when Device is GPU, or Auto for large problems; running on ${cpu}`,
+      detail: `WebGPU adapter: ${gpu}. Sweeps and theory always run on the CPU (wasm SIMD).`,
+    };
+  }
+  return {
+    text: `GPU: not available in this browser, running on ${cpu}`,
+    detail: "navigator.gpu gave no WebGPU adapter; everything runs in WebAssembly (SIMD) on the CPU.",
+  };
+}
+
+/** "1 min 05 s", "12 s", "0.4 s". */
+export function duration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return "?";
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
+  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min ${String(s).padStart(2, "0")} s`;
+}
+
+/** A number in a sentence: 3 significant digits, exponent form when tiny or huge. */
+export function num(v, digits = 3) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "n/a";
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(digits - 1).replace("e+", "e");
+  return String(+v.toPrecision(digits));
+}
+
+/** A slope with its sign as a minus sign: "−0.98". */
+export function slope(v) {
+  return Number.isFinite(v) ? v.toFixed(2).replace("-", "−") : "n/a";
+}
+
+/** Least-squares slope of log y against log x over the finite positive pairs. */
+export function logSlope(xs, ys) {
+  const pts = xs.map((x, i) => [x, ys[i]]).filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y));
+  if (pts.length < 2) return NaN;
+  const lx = pts.map(([x]) => Math.log(x)), ly = pts.map(([, y]) => Math.log(y));
+  const mx = lx.reduce((a, b) => a + b, 0) / lx.length, my = ly.reduce((a, b) => a + b, 0) / ly.length;
+  const sxx = lx.reduce((s, x) => s + (x - mx) ** 2, 0);
+  return sxx > 0 ? lx.reduce((s, x, i) => s + (x - mx) * (ly[i] - my), 0) / sxx : NaN;
+}
+
+/** Mean of the finite entries (NaN if none). */
+export function mean(v) {
+  let s = 0, n = 0;
+  for (const x of v) if (Number.isFinite(x)) { s += x; n++; }
+  return n ? s / n : NaN;
+}
+
+/** The parameterisation's name for people. */
+export function paramName(p) {
+  return { sp: "SP", ntk: "NTK", mup: "µP", depth_mup: "depth-µP", abc: "abc" }[p?.kind] || String(p?.kind);
+}

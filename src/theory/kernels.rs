@@ -418,6 +418,7 @@ impl Kind for KernelConfig {
         cost.json_bytes = cost
             .json_bytes
             .saturating_add(saturate(crate::budget::rows_json_bytes(&self.x)));
+        cost.flops = kernel_work(self.activation, self.x.len(), self.hidden_layers + 1);
         cost
     }
 
@@ -486,6 +487,19 @@ pub fn recursion_matrices(layers: usize, resnet: bool) -> f64 {
 /// NNGP/NTK of the `p` rows of `x` (`d` values each) through `layers` layers of an MLP
 /// or a ResNet: the rows flattened, the recursion's `[P x P]` matrices
 /// ([`recursion_matrices`]), and the two `[P x P]` results and their JSON.
+/// Flops of the kernel recursion over `n` points and `layers` layers: each of the
+/// `n (n + 1) / 2` entries per layer is one Gaussian expectation, a closed form for ReLU,
+/// erf and linear (~50 flops), a 2-D Gauss-Hermite sum over [`DEFAULT_NODES`]^2 nodes for
+/// tanh and GELU (~10 flops a node: the part that dominates a large tanh kernel).
+pub fn kernel_work(act: Activation, n: usize, layers: usize) -> f64 {
+    let per_entry = match act {
+        Activation::Relu | Activation::Erf | Activation::Linear => 50.0,
+        Activation::Tanh | Activation::Gelu => 10.0 * (DEFAULT_NODES * DEFAULT_NODES) as f64,
+    };
+    let entries = (n as f64) * (n as f64 + 1.0) / 2.0;
+    per_entry * entries * layers.max(1) as f64
+}
+
 pub fn kernel_cost(p: usize, d: usize, layers: usize, resnet: bool) -> Cost {
     let p2 = (p * p) as f64;
     Cost {

@@ -198,7 +198,8 @@ pub fn lazy_cost(cfg: &TrainConfig) -> Cost {
         json_bytes: saturate(
             JSON_BYTES_PER_NUMBER * result + crate::budget::payload_json_bytes(&cfg.data),
         ),
-        flops: t * (p * p + pt * p) + 1e3 * n * n * cfg.model.depth as f64,
+        flops: t * (p * p + pt * p)
+            + super::kernels::kernel_work(cfg.model.activation, n as usize, cfg.model.depth),
     }
 }
 

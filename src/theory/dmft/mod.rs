@@ -150,8 +150,8 @@ pub fn check_solvable(train: &TrainConfig, samples: usize, iterations: usize) ->
     Ok(())
 }
 
-/// Estimated flops of the solver that takes this setup (the same estimates the solvers
-/// check against [`MAX_WORK`]).
+/// Estimated flops of the solver that takes this setup, the initial kernels by
+/// quadrature included (the same estimates the solvers check against [`MAX_WORK`]).
 pub fn solve_work(
     act: Activation,
     depth: usize,
@@ -163,7 +163,8 @@ pub fn solve_work(
 ) -> f64 {
     let n_all = (p + pt) as f64;
     let n_deep = (p * (steps + 1)) as f64;
-    match (depth, act == Activation::Linear) {
+    let init = crate::theory::kernels::kernel_work(act, p + pt, depth);
+    init + match (depth, act == Activation::Linear) {
         (1, true) => 8.0 * steps as f64 * n_all * n_all,
         (1, false) => 6.0 * samples as f64 * steps as f64 * (n_all * p as f64 + n_all),
         (_, true) => 12.0 * n_deep.powi(3) * (depth * iterations) as f64,

@@ -164,11 +164,14 @@ export const TESTS = {
   },
 
   async page_numbers_equal_cli_numbers(ctx) {
-    const bin = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
-      .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).find((f) => fs.existsSync(f));
-    let help = "";
-    try { help = bin ? execFileSync(bin, ["run", "--help"], { encoding: "utf8" }) : ""; } catch { help = ""; }
-    if (!bin || !help.includes("--link")) ctx.skip("the CLI has no `run --link` yet");
+    // the newest CLI binary of this checkout's target directory (make test's `cargo test`
+    // builds target/debug/scaling-playground): a missing one fails, it is never skipped
+    const bins = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
+      .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).filter((f) => fs.existsSync(f));
+    const bin = bins.sort((x, y) => fs.statSync(y).mtimeMs - fs.statSync(x).mtimeMs)[0];
+    assert(bin, "no CLI binary under target/ (run `cargo build` first)");
+    const help = execFileSync(bin, ["run", "--help"], { encoding: "utf8" });
+    assert(help.includes("--link"), "the CLI runs links");
     const { page } = await ctx.open();
     await page.goto(ctx.base);
     await waitDone(page);

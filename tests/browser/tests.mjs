@@ -406,6 +406,35 @@ export const TESTS = {
     assert(!log.errors.some((e) => /out of memory|RangeError/i.test(e)), "no allocation failure");
   },
 
+  async runs_that_fit_alone_but_not_together_are_refused(ctx) {
+    // two widths whose runs each fit the page's budget but not both at once in 2 workers
+    const { page } = await ctx.open();
+    await page.goto(ctx.base + "?workers=2");
+    await waitDone(page);
+    const seeds = await page.evaluate(() => {
+      const core = window.__app.core;
+      const limit = JSON.parse(core.limits()).page_memory_bytes;
+      const cfg = structuredClone(window.__app.base);
+      cfg.model.width = 2048; cfg.model.depth = 3; cfg.steps = 10;
+      for (let s = 1; s <= 256; s++) {
+        cfg.seeds = s;
+        const peak = core.check_budget(JSON.stringify(cfg));
+        if (peak > 0.55 * limit) return peak < 0.95 * limit ? s : null;
+      }
+      return null;
+    });
+    assert(seeds, "a seed count whose run fits alone but not twice");
+    await setField(page, "f-depth", "3");
+    await setField(page, "f-steps", "10");
+    await setField(page, "f-seeds", String(seeds));
+    await setField(page, "f-widths", "2000, 2048");
+    await page.click("#run");
+    await page.waitForFunction(() => /^(Failed|Done)/.test(document.getElementById("status").textContent));
+    const err = await page.textContent("#errors");
+    assert(/over budget: these 2 runs need about .* with 2 at once/.test(err), `refused, naming the runs in flight: ${err}`);
+    assert(await page.evaluate(() => window.__app.pool.busyCount()) === 0, "nothing started");
+  },
+
   async every_panel_runs_and_draws(ctx) {
     const { page, log } = await ctx.open();
     await page.goto(ctx.base);

@@ -495,8 +495,10 @@ impl Kind for ScalingConfig {
         } else {
             0.0
         };
-        let nodes = self.spectrum().nodes().len() as f64;
-        let theory = 8.0 * (40.0 * nodes * 2.0 + 20.0 * 40.0 * 4.0 + nodes * 8.0)
+        // the laws' untruncated task has the most nodes: 256 modes and 3 per bin
+        let nodes =
+            256.0 + 3.0 * ((self.modes.max(LAW_MODES) as f64 / 256.0).ln() / 1.1f64.ln()).ceil();
+        let theory = 8.0 * (40.0 * nodes * 2.0 + 20.0 * 40.0 * 4.0 + nodes * 8.0) * 1.5
             + if self.gamma0s.iter().any(|&g| g > 0.0) {
                 8.0 * 4.0 * nodes * nodes
             } else {
@@ -781,7 +783,7 @@ fn laws(cfg: &ScalingConfig, times: &[f64], curves: &[ScalingCurve], tl: TheoryL
         })
         .flatten();
     let data = Law {
-        predicted: pred.width,
+        predicted: pred.data,
         theory: tl.data_sweep.as_ref().and_then(upper),
         finite: data_fit,
         finite_from: by_data

@@ -1,17 +1,21 @@
 //! The scaling laws read off loss curves (docs/theory.md section 7.4): power-law fits,
 //! the predicted bottleneck exponents, and the compute-optimal envelope over `C = N t`.
 //!
-//! With `L ~ t^-r_t` (time bottleneck) and `L ~ N^-r_N`, `L ~ P^-r_N` (model and data
-//! bottlenecks),
+//! With `L ~ t^-r_t` (time bottleneck), `L ~ N^-r_N` (model bottleneck) and `L ~ P^-r_P`
+//! (data bottleneck),
 //!
 //! ```text
 //! r_t = beta                          (random features; feature learning with beta >= 1)
 //! r_t = 2 beta / (1 + beta)           (feature learning, beta < 1: hard tasks)
-//! r_N = alpha min(beta, 2)
+//! r_N = alpha min(beta, 1)            r_P = alpha min(beta, 2)
 //! ```
 //!
-//! and at fixed compute `C = N t` the two terms balance: `N* ~ C^(r_t / (r_t + r_N))`,
-//! `L* ~ C^-(r_t r_N / (r_t + r_N))`.
+//! For a hard task the loss is `~ t^-r_t + N^-r_N` and at fixed compute `C = N t` the
+//! two terms balance: `N* ~ C^(r_t / (r_t + r_N))`, `L* ~ C^-(r_t r_N / (r_t + r_N))`.
+//! For an easy task (`beta >= 1`) a third term, `N^-1 t^-(1 - 1/alpha)` (the finite
+//! projection's variance while it trains), outlasts `N^-alpha` on the frontier, which
+//! balances it against `t^-beta` instead: `L* ~ C^-(alpha beta / (alpha beta + 1))`,
+//! `N* ~ C^((alpha beta - alpha + 1) / (alpha beta + 1))`, reached only at large `C`.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,8 +86,10 @@ pub fn power_fit_within(xs: &[f64], ys: &[f64], lo: f64, hi: f64) -> Option<Fit>
 pub struct Predicted {
     /// `L ~ t^-time` (time bottleneck).
     pub time: f64,
-    /// `L ~ N^-width` (model bottleneck), and the same for `P` (data bottleneck).
+    /// `L ~ N^-width` (model bottleneck, `t, P -> infinity`).
     pub width: f64,
+    /// `L ~ P^-data` (data bottleneck, `t, N -> infinity`).
+    pub data: f64,
     /// `L* ~ C^-compute_loss` on the compute-optimal frontier.
     pub compute_loss: f64,
     /// `N* ~ C^compute_width`.
@@ -98,12 +104,20 @@ pub fn predicted(alpha: f64, beta: f64, gamma0: f64) -> Predicted {
     } else {
         beta
     };
-    let width = alpha * beta.min(2.0);
+    let width = alpha * beta.min(1.0);
+    let data = alpha * beta.min(2.0);
+    let (compute_loss, compute_width) = if beta < 1.0 {
+        (time * width / (time + width), time / (time + width))
+    } else {
+        let ab = alpha * beta;
+        (ab / (ab + 1.0), (ab - alpha + 1.0) / (ab + 1.0))
+    };
     Predicted {
         time,
         width,
-        compute_loss: time * width / (time + width),
-        compute_width: time / (time + width),
+        data,
+        compute_loss,
+        compute_width,
     }
 }
 
@@ -206,6 +220,12 @@ mod tests {
         assert!((rich.time - 2.0 / 3.0).abs() < 1e-12);
         assert!((rich.compute_loss - 2.0 * a * b / (a * (1.0 + b) + 2.0)).abs() < 1e-12);
         assert_eq!(predicted(a, 1.5, 1.0).time, 1.5);
+        // an easy task: the model bottleneck saturates at alpha, the data one at 2 alpha
+        let easy = predicted(2.0, 1.5, 0.0);
+        assert_eq!((easy.width, easy.data), (2.0, 3.0));
+        assert!(
+            (easy.compute_loss - 0.75).abs() < 1e-12 && (easy.compute_width - 0.5).abs() < 1e-12
+        );
     }
 
     /// The envelope of `L_N(t) = t^-1 + N^-2` follows the balance of the two terms:

@@ -152,7 +152,9 @@ pub struct SizeSweep {
 pub struct Laws {
     pub gamma0: f64,
     pub predicted: Predicted,
-    /// `L ~ t^-e` at `N = P = infinity` (fitted over `[t_max / 100, t_max]`).
+    /// `L ~ t^-e` at `N = P = infinity` (theory: fitted over `[t_max / 100, t_max]`;
+    /// finite: the largest model, from t = 10 until its loss comes within a factor 3 of
+    /// its final value).
     pub time: Law,
     /// `L(t = infinity) ~ N^-e` at `P = infinity`.
     pub width: Law,
@@ -697,6 +699,23 @@ fn stats(runs: &[&FiniteRecord]) -> Option<FiniteStats> {
     })
 }
 
+/// The time law of a finite model over its time-limited stretch: from t = 10 to where the
+/// loss comes within a factor 3 of its final value (the model or data bottleneck); at
+/// least half a decade, else none.
+fn time_limited_fit(times: &[f64], f: &FiniteStats) -> Option<Fit> {
+    let floor = 3.0 * f.test_final.unwrap_or(0.0).max(0.0);
+    let end = times
+        .iter()
+        .zip(&f.test)
+        .take_while(|(_, l)| **l > floor)
+        .map(|(t, _)| *t)
+        .last()?;
+    if end < 10.0 * 10f64.sqrt() {
+        return None;
+    }
+    power_fit_within(times, &f.test, 10.0, end)
+}
+
 fn size_word(v: Option<usize>) -> String {
     v.map_or("inf".to_string(), |x| x.to_string())
 }
@@ -727,8 +746,7 @@ fn laws(cfg: &ScalingConfig, times: &[f64], curves: &[ScalingCurve], tl: TheoryL
     let time = Law {
         predicted: pred.time,
         theory: power_fit_within(times, &tl.reference, window.0, window.1),
-        finite: biggest
-            .and_then(|c| power_fit_within(times, &finite_of(c).test, window.0, window.1)),
+        finite: biggest.and_then(|c| time_limited_fit(times, finite_of(c))),
         finite_from: biggest.map(describe).unwrap_or_default(),
     };
     let final_of = |c: &ScalingCurve| {

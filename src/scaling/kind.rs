@@ -484,9 +484,10 @@ impl Kind for ScalingConfig {
         Ok(())
     }
 
-    /// Memory: the largest finite model's draws and kernels (per cell in flight), the
-    /// theory's nodes and tables, and the result (`~8 records` numbers per curve and
-    /// seed); work: the products that form the kernels and their decompositions.
+    /// Memory: the largest cell (a finite model's draws and kernels, or a theory solve's
+    /// nodes and tables), per cell in flight, and the result (`~8 records` numbers per
+    /// curve and seed); work: the products that form the kernels and their
+    /// decompositions, and the theory's sums over nodes.
     fn cost(&self) -> Cost {
         let grid = self.grid();
         let r = self.records as f64;
@@ -500,12 +501,15 @@ impl Kind for ScalingConfig {
         // the laws' untruncated task has the most nodes: 256 modes and 3 per bin
         let nodes =
             256.0 + 3.0 * ((self.modes.max(LAW_MODES) as f64 / 256.0).ln() / 1.1f64.ln()).ceil();
-        let theory = 8.0 * (40.0 * nodes * 2.0 + 20.0 * 40.0 * 4.0 + nodes * 8.0) * 1.5
-            + if self.gamma0s.iter().any(|&g| g > 0.0) {
-                8.0 * 4.0 * nodes * nodes
-            } else {
-                0.0
-            };
+        // a Laplace-domain solve: per contour node its H_k and sums, the pair table; the
+        // feature-learning solve: three copies of J [nodes x nodes] during a step
+        let laplace = 8.0 * (40.0 * nodes * 2.0 + 20.0 * 40.0 * 4.0 + nodes * 8.0) * 1.5;
+        let rich = if self.gamma0s.iter().any(|&g| g > 0.0) {
+            8.0 * 3.0 * nodes * nodes
+        } else {
+            0.0
+        };
+        let cell = per_finite.max(laplace).max(rich);
         let curves = grid.len() as f64;
         let finite_cells =
             (grid.iter().filter(|p| Self::has_finite(p)).count() * self.seeds) as f64;
@@ -531,8 +535,8 @@ impl Kind for ScalingConfig {
             .sum::<f64>()
             + curves * r * 20.0 * nodes * 50.0;
         Cost {
-            bytes: saturate(per_finite + theory + 8.0 * numbers * 2.0),
-            cell_bytes: saturate(per_finite + theory),
+            bytes: saturate(cell + 8.0 * numbers * 2.0),
+            cell_bytes: saturate(cell),
             json_bytes: saturate(JSON_BYTES_PER_NUMBER * numbers + 300.0),
             flops,
         }

@@ -7,6 +7,7 @@ pub mod feature;
 pub mod finite;
 pub mod kind;
 pub mod laws;
+pub mod result;
 pub mod spectrum;
 pub mod talbot;
 pub mod theory;

@@ -7,7 +7,8 @@ use scaling_playground::kind::Kind;
 use scaling_playground::progress::Silent;
 use scaling_playground::scaling::feature::{infinite_width_losses, simulate_rich};
 use scaling_playground::scaling::finite::simulate;
-use scaling_playground::scaling::kind::{Law, ScalingConfig, ScalingResult};
+use scaling_playground::scaling::kind::ScalingConfig;
+use scaling_playground::scaling::result::{Law, ScalingResult};
 use scaling_playground::scaling::spectrum::Spectrum;
 use scaling_playground::scaling::theory::{Sizes, final_losses, losses};
 

@@ -6,6 +6,7 @@
 
 use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::data::{DataConfig, Teacher};
+use crate::experiments::landscape::{LandscapeConfig, log_grid};
 use crate::experiments::richness::{AlignedKernel, RichnessConfig};
 use crate::experiments::transfer::{TransferAxis, TransferConfig, lr_grid};
 use crate::experiments::{CoordCheckConfig, WidthConvergenceConfig};
@@ -58,6 +59,11 @@ pub const PRESETS: &[Preset] = &[
         name: "bayes",
         claim: "Langevin-sampled networks approach the muP saddle point at fixed gamma0 and the NNGP posterior at fixed gamma (talk: 'New Results on muP/MF Statics')",
         config: || RunConfig::Bayes(BayesConfig::default()),
+    },
+    Preset {
+        name: "lr-landscape",
+        claim: "The optimal learning rate is flat in gamma0 when lazy (gamma0 << 1) and falls as gamma0^(2/(L+1) - 2) when rich (gamma0 >> 1), for L = 1, 2, 3 hidden ReLU layers; at large gamma0 the loss plateaus, then drops (Atanasov, Meterez, Simon & Pehlevan, ICLR 2025)",
+        config: || RunConfig::Landscape(lr_landscape()),
     },
     Preset {
         name: "train-mlp",
@@ -179,6 +185,27 @@ fn lazy_vs_rich() -> RichnessConfig {
         gamma0s: vec![0.01, 0.1, 0.3, 1.0, 3.0],
         kernel: AlignedKernel::Phi,
         records: 40,
+    }
+}
+
+/// The (gamma0, eta) landscape: width 128, 64 points, 500 GD steps, gamma0 from 1e-3
+/// to 1e2 (four per decade), learning rates 2^-12..2^8, 1, 2 and 3 hidden ReLU layers.
+fn lr_landscape() -> LandscapeConfig {
+    LandscapeConfig {
+        data: task(64, 16, 0),
+        width: 128,
+        depths: vec![1, 2, 3],
+        gamma0s: log_grid(1e-3, 1e2, 21),
+        lrs: lr_grid(1.0 / 4096.0, 2.0, 21),
+        steps: 500,
+        threshold: 0.05,
+        divergence: 100.0,
+        below_best: 2,
+        batch: 6,
+        records: 60,
+        lazy_max: 0.1,
+        rich_min: 3.0,
+        ..Default::default()
     }
 }
 

@@ -207,6 +207,8 @@ kinds! {
         Richness(crate::experiments::RichnessConfig) = "richness",
         /// Bayesian networks: Langevin sampling against the NNGP and muP saddle point.
         Bayes(crate::statics::BayesConfig) = "bayes",
+        /// The optimal learning rate across gamma0, lazy to ultra-rich, per depth.
+        Landscape(crate::experiments::LandscapeConfig) = "landscape",
     }
 }
 

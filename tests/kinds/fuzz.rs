@@ -277,8 +277,18 @@ fn shard_corpus() -> &'static Vec<Vec<Value>> {
         b.saddle.samples = 200;
         b.saddle.stages = 1;
         b.saddle.iterations = 4;
+        let l = scaling_playground::experiments::LandscapeConfig {
+            width: 4,
+            steps: 5,
+            gamma0s: vec![0.1, 10.0],
+            lrs: vec![0.5, 1.0, 2.0],
+            batch: 2,
+            records: 3,
+            ..Default::default()
+        };
         let mut sets = vec![];
         for cfg in [
+            RunConfig::Landscape(l),
             RunConfig::Bayes(b),
             RunConfig::Transfer(t),
             RunConfig::CoordCheck(c),

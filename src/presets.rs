@@ -12,6 +12,7 @@ use crate::experiments::transfer::{TransferAxis, TransferConfig, lr_grid};
 use crate::experiments::{CoordCheckConfig, WidthConvergenceConfig};
 use crate::run::RunConfig;
 use crate::statics::BayesConfig;
+use crate::statics::deep_linear::{DeepLinearConfig, FiniteWidthConfig};
 use crate::theory::depth::DepthLimitConfig;
 
 /// A named config and the claim it reproduces.
@@ -64,6 +65,16 @@ pub const PRESETS: &[Preset] = &[
         name: "lr-landscape",
         claim: "The optimal learning rate is flat in gamma0 when lazy (gamma0 << 1) and falls as gamma0^(2/(L+1) - 2) when rich (gamma0 >> 1), for L = 1, 2, 3 hidden ReLU layers; at large gamma0 the loss plateaus, then drops (Atanasov, Meterez, Simon & Pehlevan, ICLR 2025)",
         config: || RunConfig::Landscape(lr_landscape()),
+    },
+    Preset {
+        name: "deep-linear-statics",
+        claim: "Bayesian deep linear muP networks amplify only the target direction: the layer overlaps c_l = (1 - chi)^l of the closed form grow with gamma0 and depth, and Langevin-sampled networks (N = 128) land on them (Lauditi, Bordelon & Pehlevan 2025; talk: 'New Results on muP/MF Statics')",
+        config: || RunConfig::DeepLinear(deep_linear_statics()),
+    },
+    Preset {
+        name: "finite-width-statics",
+        claim: "At fixed gamma the kernels of Bayesian deep linear networks deviate from the NNGP by (l/N)[gamma^2/(1+r)^2 - 1/(1+r)] along the target, and with P = alpha N they renormalise by c(alpha) (talk: 'Weak Feature Expansion', 'Proportional Limit')",
+        config: || RunConfig::FiniteWidth(finite_width_statics()),
     },
     Preset {
         name: "train-mlp",
@@ -205,6 +216,48 @@ fn lr_landscape() -> LandscapeConfig {
         records: 60,
         lazy_max: 0.1,
         rich_min: 3.0,
+        ..Default::default()
+    }
+}
+
+/// Deep linear muP statics: depths 1-3 at beta = 10, Langevin networks of width 128 at
+/// gamma0 = 0.5, 1, 2.
+fn deep_linear_statics() -> DeepLinearConfig {
+    DeepLinearConfig {
+        depths: vec![1, 2, 3],
+        betas: vec![10.0],
+        gamma0s: (0..=30).map(|k| k as f64 * 0.1).collect(),
+        sample_gamma0s: vec![0.5, 1.0, 2.0],
+        width: 128,
+        points: 4,
+        lr: 0.2,
+        burn_in: 500,
+        steps: 2000,
+        seeds: 8,
+        ..Default::default()
+    }
+}
+
+/// Finite-width corrections: NTK (gamma = 2) and muP (gamma0 = 1) networks of two
+/// hidden layers at N = 8..64, beta = 1; the proportional limit at N = 64, alpha = 0.25,
+/// 0.5, 1.
+fn finite_width_statics() -> FiniteWidthConfig {
+    FiniteWidthConfig {
+        depth: 2,
+        beta: 1.0,
+        params: vec![
+            Parameterization::Ntk { gamma0: 2.0 },
+            Parameterization::Mup { gamma0: 1.0 },
+        ],
+        widths: vec![8, 16, 32, 64],
+        points: 4,
+        alphas: vec![0.25, 0.5, 1.0],
+        alpha_width: 64,
+        alpha_lr: 0.25,
+        lr: 0.1,
+        burn_in: 1000,
+        steps: 5000,
+        seeds: 16,
         ..Default::default()
     }
 }

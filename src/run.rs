@@ -209,6 +209,10 @@ kinds! {
         Bayes(crate::statics::BayesConfig) = "bayes",
         /// The optimal learning rate across gamma0, lazy to ultra-rich, per depth.
         Landscape(crate::experiments::LandscapeConfig) = "landscape",
+        /// Deep linear muP statics at any depth: closed form against Langevin networks.
+        DeepLinear(crate::statics::deep_linear::DeepLinearConfig) = "deep_linear",
+        /// Finite-width and proportional-limit corrections of deep linear statics.
+        FiniteWidth(crate::statics::deep_linear::FiniteWidthConfig) = "finite_width",
     }
 }
 

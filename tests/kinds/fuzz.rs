@@ -286,8 +286,31 @@ fn shard_corpus() -> &'static Vec<Vec<Value>> {
             records: 3,
             ..Default::default()
         };
+        let dl = scaling_playground::statics::deep_linear::DeepLinearConfig {
+            depths: vec![1, 2],
+            gamma0s: vec![0.0, 1.0],
+            sample_gamma0s: vec![1.0],
+            width: 4,
+            burn_in: 2,
+            steps: 6,
+            every: 2,
+            seeds: 2,
+            ..Default::default()
+        };
+        let fw = scaling_playground::statics::deep_linear::FiniteWidthConfig {
+            widths: vec![4, 8],
+            alphas: vec![0.5],
+            alpha_width: 4,
+            burn_in: 2,
+            steps: 6,
+            every: 2,
+            seeds: 2,
+            ..Default::default()
+        };
         let mut sets = vec![];
         for cfg in [
+            RunConfig::DeepLinear(dl),
+            RunConfig::FiniteWidth(fw),
             RunConfig::Landscape(l),
             RunConfig::Bayes(b),
             RunConfig::Transfer(t),

@@ -5,4 +5,5 @@ mod common;
 
 mod bayes;
 mod deep_linear;
+mod finite_width;
 mod two_layer;

@@ -59,7 +59,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "bayes",
         claim: "Langevin-sampled networks approach the muP saddle point at fixed gamma0 and the NNGP posterior at fixed gamma (talk: 'New Results on muP/MF Statics')",
-        config: || RunConfig::Bayes(BayesConfig::default()),
+        config: || RunConfig::Bayes(bayes()),
     },
     Preset {
         name: "lr-landscape",
@@ -273,6 +273,18 @@ fn depth_limit() -> RunConfig {
         ode_steps: 200,
         x: vec![],
     })
+}
+
+/// Langevin networks at widths 32, 128 and 512, 16 chains of 2000 steps each: enough
+/// samples that the kernel distance to each limit falls with width (about 0.07, 0.02,
+/// 0.01) instead of sitting on the sampling noise, which shorter chains make flat.
+fn bayes() -> BayesConfig {
+    BayesConfig {
+        widths: vec![32, 128, 512],
+        steps: 2000,
+        seeds: 16,
+        ..Default::default()
+    }
 }
 
 /// A muP tanh MLP on a linear teacher, four seeds.

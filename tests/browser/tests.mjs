@@ -164,11 +164,14 @@ export const TESTS = {
   },
 
   async page_numbers_equal_cli_numbers(ctx) {
-    const bin = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
-      .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).find((f) => fs.existsSync(f));
-    let help = "";
-    try { help = bin ? execFileSync(bin, ["run", "--help"], { encoding: "utf8" }) : ""; } catch { help = ""; }
-    if (!bin || !help.includes("--link")) ctx.skip("the CLI has no `run --link` yet");
+    // the newest CLI binary of this checkout's target directory (make test's `cargo test`
+    // builds target/debug/scaling-playground): a missing one fails, it is never skipped
+    const bins = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
+      .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).filter((f) => fs.existsSync(f));
+    const bin = bins.sort((x, y) => fs.statSync(y).mtimeMs - fs.statSync(x).mtimeMs)[0];
+    assert(bin, "no CLI binary under target/ (run `cargo build` first)");
+    const help = execFileSync(bin, ["run", "--help"], { encoding: "utf8" });
+    assert(help.includes("--link"), "the CLI runs links");
     const { page } = await ctx.open();
     await page.goto(ctx.base);
     await waitDone(page);
@@ -401,6 +404,35 @@ export const TESTS = {
     assert(await p2.evaluate(() => document.getElementById("status").textContent.startsWith("Failed")), "status says it failed");
     await shot(p2, "oversized-refused");
     assert(!log.errors.some((e) => /out of memory|RangeError/i.test(e)), "no allocation failure");
+  },
+
+  async runs_that_fit_alone_but_not_together_are_refused(ctx) {
+    // two widths whose runs each fit the page's budget but not both at once in 2 workers
+    const { page } = await ctx.open();
+    await page.goto(ctx.base + "?workers=2");
+    await waitDone(page);
+    const seeds = await page.evaluate(() => {
+      const core = window.__app.core;
+      const limit = JSON.parse(core.limits()).page_memory_bytes;
+      const cfg = structuredClone(window.__app.base);
+      cfg.model.width = 2048; cfg.model.depth = 3; cfg.steps = 10;
+      for (let s = 1; s <= 256; s++) {
+        cfg.seeds = s;
+        const peak = core.check_budget(JSON.stringify(cfg));
+        if (peak > 0.55 * limit) return peak < 0.95 * limit ? s : null;
+      }
+      return null;
+    });
+    assert(seeds, "a seed count whose run fits alone but not twice");
+    await setField(page, "f-depth", "3");
+    await setField(page, "f-steps", "10");
+    await setField(page, "f-seeds", String(seeds));
+    await setField(page, "f-widths", "2000, 2048");
+    await page.click("#run");
+    await page.waitForFunction(() => /^(Failed|Done)/.test(document.getElementById("status").textContent));
+    const err = await page.textContent("#errors");
+    assert(/over budget: these 2 runs need about .* with 2 at once/.test(err), `refused, naming the runs in flight: ${err}`);
+    assert(await page.evaluate(() => window.__app.pool.busyCount()) === 0, "nothing started");
   },
 
   async every_panel_runs_and_draws(ctx) {

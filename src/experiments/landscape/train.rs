@@ -188,9 +188,10 @@ fn retain(net: &mut Ensemble, keep: &[usize]) {
     net.seeds = keep.len();
 }
 
-/// Bytes one batched run holds: weights, gradients and the weights' host copy while
-/// members are removed (f32), the four activation buffers of each hidden layer, the
-/// outputs and residuals, and the per-member loss traces (f64).
+/// Bytes one batched run holds at its peak, when members that diverged are removed:
+/// weights, gradients, the weights' host copy and the kept part of it (f32); the old and
+/// the new activation buffers (four per hidden layer); outputs and residuals; and the
+/// per-member loss traces (f64).
 pub fn batch_bytes(
     members: usize,
     width: usize,
@@ -209,5 +210,7 @@ pub fn batch_bytes(
     );
     let params = n * d + (depth as f64 - 1.0) * n * n + c * n;
     let activations = 4.0 * depth as f64 * n * p;
-    4.0 * m * (3.0 * params + activations + 6.0 * p * c) + 8.0 * m * (steps as f64 + 1.0 + p * c)
+    4.0 * m * (4.0 * params + 2.0 * activations + 6.0 * p * c)
+        + 8.0 * m * (steps as f64 + 1.0 + p * c)
+        + 4.0 * p * d
 }

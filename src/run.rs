@@ -213,6 +213,8 @@ kinds! {
         DeepLinear(crate::statics::deep_linear::DeepLinearConfig) = "deep_linear",
         /// Finite-width and proportional-limit corrections of deep linear statics.
         FiniteWidth(crate::statics::deep_linear::FiniteWidthConfig) = "finite_width",
+        /// The NNGP posterior, muP saddle points and Langevin networks scored on real data.
+        BayesData(crate::statics::benchmark::BayesDataConfig) = "bayes_data",
     }
 }
 

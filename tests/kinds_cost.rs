@@ -506,6 +506,20 @@ fn sweeps(threads: usize) -> Vec<(String, Value, usize)> {
                "every": 5, "seeds": 4}),
     );
     add(
+        "bayes_data digits P100+200 C10 saddle 4000 N128",
+        json!({"kind": "bayes_data",
+               "data": {"task": "digits", "train": 100, "test": 200},
+               "gamma0s": [1.0], "saddle_gamma0s": [0.3], "width": 128,
+               "burn_in": 20, "steps": 40, "seeds": 4,
+               "saddle": {"samples": 4000, "iterations": 10, "stages": 1}}),
+    );
+    add(
+        "bayes_data csv 300x8 N64 S4",
+        json!({"kind": "bayes_data", "data": csv(300, 8, 0.5),
+               "gamma0s": [0.3, 1.0], "saddle_gamma0s": [], "width": 64,
+               "burn_in": 20, "steps": 40, "seeds": 4}),
+    );
+    add(
         "N256 P32+32 saddle 20000",
         json!({"kind": "bayes", "data": teacher(16, 32, 32), "widths": [256],
                "burn_in": 20, "steps": 40, "every": 2, "seeds": 4,

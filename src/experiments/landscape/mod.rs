@@ -281,19 +281,11 @@ impl Kind for LandscapeConfig {
     /// held until they are assembled, and the result holds three numbers per grid
     /// point plus the curves.
     fn cost(&self) -> Cost {
-        let shape = crate::budget::data_shape(&crate::config::TrainConfig {
-            data: self.data.clone(),
-            ..Default::default()
-        });
-        let (d, c, p, pt) = (
-            shape.0 as usize,
-            shape.1 as usize,
-            shape.2 as usize,
-            shape.3,
-        );
+        let shape = crate::budget::shape_of(&self.data);
+        let (d, c, p) = (shape.0 as usize, shape.1 as usize, shape.2 as usize);
         let depth = self.depths.iter().copied().max().unwrap_or(1);
         let members = self.batch.min(self.lrs.len()) * self.seeds;
-        let data = 8.0 * (p as f64 + pt as f64) * (d + c) as f64;
+        let data = crate::budget::dataset_bytes(shape);
         let traces = 8.0 * (self.lrs.len() * (self.steps + 1)) as f64;
         let cell = batch_bytes(members, self.width, depth, d, c, p, self.steps) + traces + data;
         let grid = (self.cells() * self.lrs.len()) as f64;
@@ -308,7 +300,9 @@ impl Kind for LandscapeConfig {
         Cost {
             bytes: saturate(cell + held),
             cell_bytes: saturate(cell),
-            json_bytes: saturate(JSON_BYTES_PER_NUMBER * result),
+            json_bytes: saturate(
+                JSON_BYTES_PER_NUMBER * result + crate::budget::payload_json_bytes(&self.data),
+            ),
             flops: 6.0 * self.steps as f64 * runs * p as f64 * params,
         }
     }

@@ -215,6 +215,8 @@ kinds! {
         FiniteWidth(crate::statics::deep_linear::FiniteWidthConfig) = "finite_width",
         /// The NNGP posterior, muP saddle points and Langevin networks scored on real data.
         BayesData(crate::statics::benchmark::BayesDataConfig) = "bayes_data",
+        /// The solvable model of neural scaling laws: theory and finite models over N, P, gamma0.
+        ScalingLaw(crate::scaling::kind::ScalingConfig) = "scaling_law",
     }
 }
 

@@ -525,6 +525,31 @@ fn sweeps(threads: usize) -> Vec<(String, Value, usize)> {
                "burn_in": 20, "steps": 40, "every": 2, "seeds": 4,
                "saddle": {"samples": 20000, "iterations": 10, "stages": 1}}),
     );
+    add(
+        "N64,256 P=inf M4096 S2",
+        json!({"kind": "scaling_law", "widths": [64, 256], "samples": [0], "modes": 4096,
+               "seeds": 2}),
+    );
+    add(
+        "N=inf P128,384 M4096 S2 (kernel)",
+        json!({"kind": "scaling_law", "widths": [0], "samples": [128, 384], "modes": 4096,
+               "seeds": 2}),
+    );
+    add(
+        "N192 P96,384 M2048 S1",
+        json!({"kind": "scaling_law", "widths": [192], "samples": [96, 384], "modes": 2048,
+               "seeds": 1}),
+    );
+    add(
+        "rich g0 1 N96 P=inf M4096 S1 t100",
+        json!({"kind": "scaling_law", "widths": [96], "samples": [0], "gamma0s": [1.0],
+               "modes": 4096, "seeds": 1, "t_max": 100.0}),
+    );
+    add(
+        "theory only N16..1024 P=inf,256",
+        json!({"kind": "scaling_law", "widths": [16, 64, 256, 1024], "samples": [0, 256],
+               "seeds": 0}),
+    );
     v
 }
 

@@ -739,6 +739,69 @@ export const TESTS = {
     }
   },
 
+  async scaling_laws_panel_theory_live_finite_runs_and_links(ctx) {
+    const { page, log } = await ctx.open({ viewport: { width: 1366, height: 900 } });
+    await page.goto(ctx.base);
+    await waitDone(page);
+    await page.click("#tab-scaling");
+    // the panel's defaults are the compute-optimal figure: theory and 24 finite models
+    const t0 = Date.now();
+    await page.click("#run");
+    const status = await waitDone(page, 300_000);
+    ctx.metrics.scaling_compute_optimal_seconds = (Date.now() - t0) / 1000;
+    console.log(`      compute-optimal preset in the page: ${ctx.metrics.scaling_compute_optimal_seconds.toFixed(1)} s`);
+    assert(status.startsWith("Done"), `${status} ${await page.textContent("#errors")}`);
+    for (const name of ["scaling", "scaling-compute", "scaling-sizes", "scaling-width"]) {
+      const spec = await figureSpec(page, name);
+      assert(spec && spec.series.some((x) => x.y.some(Number.isFinite)), `${name} holds data`);
+      assert(spec.title.length > 20 && /predicted/.test(spec.measured) && /\d/.test(spec.measured), `${name} states its claim and numbers: ${spec.title} / ${spec.measured}`);
+    }
+    const main = await figureSpec(page, "scaling");
+    assert(main.series.some((x) => /finite/.test(x.label) && x.err) && main.series.some((x) => /theory/.test(x.label) && x.dash), "finite models (error bars) over dashed theory curves");
+    const compute = await figureSpec(page, "scaling-compute");
+    ctx.metrics.scaling_compute_measured = compute.measured;
+    // the frontier's fitted exponents, read back from the figure, near the prediction
+    const m = compute.measured.match(/L\* ∝ C\^−x, x: theory ([\d.]+), finite ([\d.]+) \(predicted ([\d.]+)\)/);
+    assert(m && Math.abs(m[1] - m[3]) < 0.03 && Math.abs(m[2] - m[3]) < 0.05, `frontier exponents near the prediction: ${compute.measured}`);
+    const rows = await page.$$eval("#scaling-laws tr", (rs) => rs.length);
+    assert(rows === 6, `the laws table has five laws: ${rows}`);
+    await shot(page, "panel-scaling-compute-optimal");
+    // exports: the CSV holds every plotted point
+    const csv = (await captureDownload(page, '[data-figure="scaling-compute"] [data-export=csv]')).bytes.toString("utf8");
+    assert(csv.split("\n").length > 100 && /frontier/.test(csv), "the compute figure's CSV");
+    // a slider redraws the theory live (no Run): beta 0.5 -> 1.5
+    await page.evaluate(() => { const e = document.getElementById("v-scaling-beta"); e.value = "1.5"; e.dispatchEvent(new Event("input", { bubbles: true })); });
+    await page.waitForFunction(() => /Theory redrawn/.test(document.getElementById("scaling-live").textContent), null, { timeout: 60_000 });
+    const live = await figureSpec(page, "scaling");
+    assert(/β = 1.5/.test(live.title) && /theory only/.test(live.measured), `the live theory for beta 1.5: ${live.title} / ${live.measured}`);
+    ctx.metrics.scaling_live_note = await page.textContent("#scaling-live");
+    // the feature-learning figure: a hard task, lazy against rich
+    await page.selectOption("#scaling-preset", "feature-learning");
+    const t1 = Date.now();
+    await page.click("#run");
+    assert((await waitDone(page, 300_000)).startsWith("Done"), "feature-learning ran");
+    ctx.metrics.scaling_feature_learning_seconds = (Date.now() - t1) / 1000;
+    const fl = await figureSpec(page, "scaling");
+    assert(/speeds up a hard task/.test(fl.title) && /γ0=1: L ∝ t\^−x, x: theory 0\.6/.test(fl.measured), `rich: ${fl.title} / ${fl.measured}`);
+    await shot(page, "panel-scaling-feature-learning");
+    // a copied link restores the panel and its values
+    await page.click("#copy-link");
+    const url = await page.inputValue("#share-text");
+    const { page: p2 } = await ctx.open();
+    await p2.goto(url);
+    await waitDone(p2, 300_000);
+    assert(await p2.isVisible("#panel-scaling") && await p2.inputValue("#v-scaling-gamma0s") === "0,1", "the link restores the panel values");
+    // an embed of the main figure fits 700 x 450
+    const frag = url.split("#")[1].replace(/&v=[^&]*/, "&v=" + encodeURIComponent(JSON.stringify({ "scaling-widths": "16,64", "scaling-seeds": "1", "scaling-modes": "1024", "scaling-tmax": "3" })));
+    const { page: p3 } = await ctx.open({ viewport: { width: 700, height: 450 } });
+    await p3.goto(`${ctx.base}?embed=scaling#${frag}`);
+    await waitDone(p3, 120_000);
+    const r = await p3.evaluate(() => ({ w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight, link: !!document.querySelector(".embed-target .open-playground") }));
+    assert(r.w <= 700 && r.h <= 450 && r.link, `the embed fits with a link back: ${JSON.stringify(r)}`);
+    await shot(p3, "embed-scaling-700x450", false);
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
+
   async diverged_runs_are_named(ctx) {
     const { page } = await ctx.open();
     await page.goto(ctx.base);

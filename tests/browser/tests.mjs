@@ -776,6 +776,17 @@ export const TESTS = {
     await shot(page, "richness-landscape");
     const csv = (await captureDownload(page, '[data-figure="engine"] [data-export=csv]')).bytes.toString("utf8");
     assert(/log10 steps/.test(csv) && csv.split("\n").length > 400, "the heatmap's CSV holds the grid");
+    // the heatmap embeds in 700 x 450 with its colour bar and a link back
+    const { page: pe } = await ctx.open({ viewport: { width: 700, height: 450 } });
+    await pe.goto(`${ctx.base}?embed=engine#${await linkFor(page, land)}`);
+    await waitDone(pe, 300_000);
+    const emb = await pe.evaluate(() => ({
+      w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,
+      bar: document.querySelector(".embed-target .colorbar")?.getBoundingClientRect().bottom ?? -1,
+      link: !!document.querySelector(".embed-target .open-playground"),
+    }));
+    assert(emb.w <= 700 && emb.h <= 450 && emb.bar > 0 && emb.bar <= 450 && emb.link, `the landscape embed fits: ${JSON.stringify(emb)}`);
+    await shot(pe, "embed-landscape-700x450", false);
     // 2. deep linear statics: Langevin networks on the closed form
     await runLink(defaults[0]);
     const dl = await figureSpec(page, "engine");

@@ -352,6 +352,23 @@ export const TESTS = {
         assert(specs[0] && /saddle point/.test(specs[0].title) && specs[0].series.some((x) => x.err), `bayes: predictions per test point with error bars: ${specs[0]?.title}`);
         assert(specs[1] && /NNGP/.test(specs[1].title) && specs[1].xlog, `bayes: kernel distance against width: ${specs[1]?.title}`);
       }
+      if (name === "lr-landscape") {
+        // the preset's claim in the page: both regimes' exponents within 0.5 of the
+        // predictions for 1, 2 and 3 hidden layers
+        const specs = await page.evaluate(() => ["engine", "engine-2", "engine-3"].map((n) => window.__app.figures[n]?.spec));
+        const slopes = specs.map((sp) => {
+          const m = sp?.measured.match(/lazy (−?[\d.]+) ± [\d.]+ \(predicted 0\.00\); rich (−?[\d.]+) ± [\d.]+ \(predicted (−[\d.]+)\)/);
+          assert(m && sp.grid, `lr-landscape: a heatmap with both fits: ${sp?.measured}`);
+          return m.slice(1).map((v) => Number(v.replace("−", "-")));
+        });
+        slopes.forEach(([lazy, rich, want], i) => assert(Math.abs(lazy) < 0.5 && Math.abs(rich - want) < 0.5 && Math.abs(want - (2 / (i + 2) - 2)) < 0.01, `L = ${i + 1}: lazy ${lazy}, rich ${rich} vs ${want}`));
+        ctx.metrics.landscape_preset_slopes = slopes;
+      }
+      if (name === "bayes-digits") {
+        const spec = await page.evaluate(() => window.__app.figures.engine?.spec);
+        assert(/µP networks (beat|match|do worse than) the NNGP/.test(spec.title) && /NNGP 0\.1\d/.test(spec.measured), `bayes-digits: the verdict and the NNGP's test loss: ${spec.title} / ${spec.measured}`);
+        ctx.metrics.bayes_digits = [spec.title, spec.measured];
+      }
       await shot(page, `preset-${name}`);
     }
     ctx.metrics.preset_seconds = seconds;

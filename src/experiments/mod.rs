@@ -1,6 +1,7 @@
 //! Experiments that put the finite-width engine and the theory side by side, as in the
 //! talk: hyperparameter transfer across width and depth ([`transfer`]), coordinate
-//! checks ([`coord_check`]), the lazy-to-rich sweep ([`richness`]) and convergence of
+//! checks ([`coord_check`]), the lazy-to-rich sweep ([`richness`]), the (gamma0, eta)
+//! landscape ([`landscape`]) and convergence of
 //! finite networks to the DMFT ([`width_convergence`]).
 //!
 //! Each is a [`crate::kind::Sweep`]: independent cells (one training run of an
@@ -9,12 +10,14 @@
 //! worker pool, with the same result.
 
 pub mod coord_check;
+pub mod landscape;
 pub mod richness;
 pub mod stats;
 pub mod transfer;
 pub mod width_convergence;
 
 pub use coord_check::{CoordCheckConfig, CoordCheckResult};
+pub use landscape::{LandscapeConfig, LandscapeResult};
 pub use richness::{RichnessConfig, RichnessResult};
 pub use transfer::{TransferAxis, TransferConfig, TransferResult};
 pub use width_convergence::{WidthConvergenceConfig, WidthConvergenceResult};

@@ -32,6 +32,7 @@ pub mod rng;
 pub mod run;
 pub mod statics;
 pub mod theory;
+pub mod transformer;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

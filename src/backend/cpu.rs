@@ -17,6 +17,7 @@
 //! products, axpys or an outer product. Single-threaded; parallelism lives at the level
 //! of sweep cells.
 
+use super::seq::{self, Attention, Norm, SeqLoss};
 use super::{AdamStep, Backend, Gemm};
 use crate::config::Activation;
 
@@ -166,6 +167,71 @@ impl Backend for Cpu {
             }
             *o = sum_squares(xs);
         }
+    }
+
+    fn attention(&self, a: &Attention, qkv: &[f32], probs: &mut [f32], out: &mut [f32]) {
+        seq::attention(a, qkv, probs, out);
+    }
+
+    fn attention_backward(
+        &self,
+        a: &Attention,
+        qkv: &[f32],
+        probs: &[f32],
+        dout: &[f32],
+        ds: &mut [f32],
+        dqkv: &mut [f32],
+    ) {
+        seq::attention_backward(a, qkv, probs, dout, ds, dqkv);
+    }
+
+    fn norm(
+        &self,
+        n: &Norm,
+        x: &[f32],
+        gain: &[f32],
+        y: &mut [f32],
+        xhat: &mut [f32],
+        rstd: &mut [f32],
+    ) {
+        seq::norm(n, x, gain, y, xhat, rstd);
+    }
+
+    fn norm_backward(
+        &self,
+        n: &Norm,
+        dy: &[f32],
+        xhat: &[f32],
+        rstd: &[f32],
+        gain: &[f32],
+        dx: &mut [f32],
+        dgain: &mut [f32],
+    ) {
+        seq::norm_backward(n, dy, xhat, rstd, gain, dx, dgain);
+    }
+
+    fn seq_loss(
+        &self,
+        l: &SeqLoss,
+        logits: &[f32],
+        targets: &[f32],
+        scale: f32,
+        dlogits: &mut [f32],
+        loss: &mut [f32],
+    ) {
+        seq::seq_loss(l, logits, targets, scale, dlogits, loss);
+    }
+
+    fn adam_members(
+        &self,
+        s: &AdamStep,
+        member_lr: &[f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        w: &mut [f32],
+    ) {
+        seq::adam_members(s, member_lr, g, m, v, w);
     }
 }
 

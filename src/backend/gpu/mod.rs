@@ -175,6 +175,8 @@ impl Gpu {
         let limits = wgpu::Limits {
             max_storage_buffer_binding_size: al.max_storage_buffer_binding_size,
             max_buffer_size: al.max_buffer_size,
+            // WebGPU's default (the transformer's kernels bind up to five)
+            max_storage_buffers_per_shader_stage: al.max_storage_buffers_per_shader_stage.min(8),
             ..wgpu::Limits::downlevel_defaults()
         };
         let (device, queue) = adapter

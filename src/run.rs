@@ -195,6 +195,8 @@ kinds! {
         Dmft(crate::theory::dmft::DmftConfig) = "dmft",
         /// Layer-time limit of deep ResNets at initialisation.
         DepthLimit(crate::theory::depth::DepthLimitConfig) = "depth_limit",
+        /// Train a decoder-only transformer (an ensemble of seeds).
+        Transformer(crate::transformer::TransformerConfig) = "transformer",
     }
     sweep {
         /// Finite networks of growing width against the DMFT.
@@ -207,6 +209,12 @@ kinds! {
         Richness(crate::experiments::RichnessConfig) = "richness",
         /// Bayesian networks: Langevin sampling against the NNGP and muP saddle point.
         Bayes(crate::statics::BayesConfig) = "bayes",
+        /// Transformers: learning-rate grid across width, depth, heads or head size.
+        TransformerTransfer(crate::transformer::transfer::TransformerTransferConfig) = "transformer_transfer",
+        /// Transformers: attention logits, residual stream and readout against width.
+        TransformerCoordCheck(crate::transformer::coord::TransformerCoordCheckConfig) = "transformer_coord_check",
+        /// Transformers: the spread between heads' attention maps against head size.
+        TransformerHeads(crate::transformer::heads::TransformerHeadsConfig) = "transformer_heads",
     }
 }
 

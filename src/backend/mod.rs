@@ -9,6 +9,7 @@
 //! whole batch (the shared data X).
 
 mod cpu;
+pub mod fastmath;
 pub mod gpu;
 pub mod select;
 pub mod seq;

@@ -15,7 +15,7 @@
 //! - norms act on rows of `width` numbers; member `e` owns rows
 //!   `e R .. (e+1) R` and its gain is row `e` of `gain [E x width]`.
 
-use super::AdamStep;
+use super::{AdamStep, fastmath};
 
 /// Multi-head causal self-attention over `groups` sequences of `t` positions:
 /// `S = scale Q_h K_h^T` (masked to `j <= i`), `P = softmax_j(S)`, `O_h = P V_h`.
@@ -99,44 +99,86 @@ impl SeqLoss {
     }
 }
 
+/// Per (sequence, head) scratch of the CPU attention: the head's queries, keys and
+/// values gathered into contiguous tiles, keys and values also transposed, so that
+/// every inner loop runs over a contiguous row of `T` or `dh` numbers (vectorised).
+struct Tiles {
+    q: Vec<f32>,
+    k: Vec<f32>,
+    kt: Vec<f32>,
+    vt: Vec<f32>,
+}
+
+impl Tiles {
+    fn new(t: usize, dh: usize) -> Self {
+        Tiles {
+            q: vec![0.0; t * dh],
+            k: vec![0.0; t * dh],
+            kt: vec![0.0; dh * t],
+            vt: vec![0.0; dh * t],
+        }
+    }
+
+    /// Gather head `hh` of sequence `g` from `qkv`.
+    fn gather(&mut self, a: &Attention, qkv: &[f32], g: usize, hh: usize) {
+        let (t, dh, da) = (a.t, a.head_dim, a.inner());
+        for i in 0..t {
+            let base = (g * t + i) * 3 * da + hh * dh;
+            self.q[i * dh..(i + 1) * dh].copy_from_slice(&qkv[base..base + dh]);
+            self.k[i * dh..(i + 1) * dh].copy_from_slice(&qkv[base + da..base + da + dh]);
+            for c in 0..dh {
+                self.kt[c * t + i] = qkv[base + da + c];
+                self.vt[c * t + i] = qkv[base + 2 * da + c];
+            }
+        }
+    }
+}
+
 /// [`Attention`] forward on the CPU.
+#[inline(always)]
 pub fn attention(a: &Attention, qkv: &[f32], probs: &mut [f32], out: &mut [f32]) {
     let (t, h, dh, da) = (a.t, a.heads, a.head_dim, a.inner());
-    let row = 3 * da;
+    let mut tl = Tiles::new(t, dh);
     for g in 0..a.groups {
-        let q_at = |i: usize, hh: usize| (g * t + i) * row + hh * dh;
         for hh in 0..h {
-            let pbase = (g * h + hh) * t * t;
+            tl.gather(a, qkv, g, hh);
+            let p = &mut probs[(g * h + hh) * t * t..][..t * t];
             for i in 0..t {
-                let p = &mut probs[pbase + i * t..pbase + (i + 1) * t];
-                let qi = &qkv[q_at(i, hh)..q_at(i, hh) + dh];
-                let mut max = f32::NEG_INFINITY;
-                for (j, pj) in p.iter_mut().enumerate().take(i + 1) {
-                    let kj = &qkv[q_at(j, hh) + da..q_at(j, hh) + da + dh];
-                    let s = a.scale * dot(qi, kj);
-                    *pj = s;
-                    max = max.max(s);
+                // S[i, :] = scale q_i K^T over all keys, then the causal mask
+                let row = &mut p[i * t..(i + 1) * t];
+                row.fill(0.0);
+                for c in 0..dh {
+                    axpy(a.scale * tl.q[i * dh + c], &tl.kt[c * t..(c + 1) * t], row);
                 }
-                let mut sum = 0.0;
-                for pj in p.iter_mut().take(i + 1) {
-                    *pj = (*pj - max).exp();
-                    sum += *pj;
-                }
-                let inv = 1.0 / sum;
-                for pj in p.iter_mut().take(i + 1) {
-                    *pj *= inv;
-                }
-                p[i + 1..].fill(0.0);
-                let o = &mut out[(g * t + i) * da + hh * dh..(g * t + i) * da + (hh + 1) * dh];
-                o.fill(0.0);
-                for (j, &pj) in p.iter().enumerate().take(i + 1) {
-                    let vj = &qkv[q_at(j, hh) + 2 * da..q_at(j, hh) + 2 * da + dh];
-                    for (oc, vc) in o.iter_mut().zip(vj) {
-                        *oc += pj * vc;
-                    }
+                softmax_causal(row, i);
+            }
+            // O_h = P V_h, one output coordinate (a row of V^T) at a time (whole rows: P
+            // is zero past the diagonal)
+            for i in 0..t {
+                let o = &mut out[(g * t + i) * da + hh * dh..][..dh];
+                let pi = &p[i * t..(i + 1) * t];
+                for (c, oc) in o.iter_mut().enumerate() {
+                    *oc = dot(pi, &tl.vt[c * t..(c + 1) * t]);
                 }
             }
         }
+    }
+}
+
+/// `row[..=i] = softmax(row[..=i])`, `row[i+1..] = 0`, over whole rows (masked) so that
+/// every loop has the row's full length.
+#[inline(always)]
+fn softmax_causal(row: &mut [f32], i: usize) {
+    let mut max = f32::NEG_INFINITY;
+    for (j, v) in row.iter().enumerate() {
+        max = if j <= i { max.max(*v) } else { max };
+    }
+    for (j, v) in row.iter_mut().enumerate() {
+        *v = if j <= i { fastmath::exp(*v - max) } else { 0.0 };
+    }
+    let inv = 1.0 / sum(row);
+    for v in row.iter_mut() {
+        *v *= inv;
     }
 }
 
@@ -147,6 +189,7 @@ pub fn attention(a: &Attention, qkv: &[f32], probs: &mut [f32], out: &mut [f32])
 /// dP_ij = dO_i . v_j,   dS_ij = P_ij (dP_ij - sum_k P_ik dP_ik)
 /// dq_i = scale sum_j dS_ij k_j,   dk_j = scale sum_i dS_ij q_i,   dv_j = sum_i P_ij dO_i
 /// ```
+#[inline(always)]
 pub fn attention_backward(
     a: &Attention,
     qkv: &[f32],
@@ -156,39 +199,53 @@ pub fn attention_backward(
     dqkv: &mut [f32],
 ) {
     let (t, h, dh, da) = (a.t, a.heads, a.head_dim, a.inner());
-    let row = 3 * da;
-    dqkv.fill(0.0);
+    let mut tl = Tiles::new(t, dh);
+    // dO_h, and dK^T, dV^T accumulated as rows of T
+    let mut dout_h = vec![0.0f32; t * dh];
+    let mut dkt = vec![0.0f32; dh * t];
+    let mut dvt = vec![0.0f32; dh * t];
     for g in 0..a.groups {
-        let at = |i: usize, hh: usize| (g * t + i) * row + hh * dh;
-        let o_at = |i: usize, hh: usize| (g * t + i) * da + hh * dh;
         for hh in 0..h {
-            let pbase = (g * h + hh) * t * t;
+            tl.gather(a, qkv, g, hh);
             for i in 0..t {
-                let doi = &dout[o_at(i, hh)..o_at(i, hh) + dh];
-                let p = &probs[pbase + i * t..pbase + (i + 1) * t];
-                let d = &mut ds[pbase + i * t..pbase + (i + 1) * t];
-                let mut sum = 0.0;
-                for j in 0..=i {
-                    let vj = &qkv[at(j, hh) + 2 * da..at(j, hh) + 2 * da + dh];
-                    d[j] = dot(doi, vj);
-                    sum += p[j] * d[j];
+                let o = (g * t + i) * da + hh * dh;
+                dout_h[i * dh..(i + 1) * dh].copy_from_slice(&dout[o..o + dh]);
+            }
+            let p = &probs[(g * h + hh) * t * t..][..t * t];
+            let d = &mut ds[(g * h + hh) * t * t..][..t * t];
+            for i in 0..t {
+                // dP[i, :] = dO_i V^T, then dS[i, :] = P o (dP - P.dP)
+                let row = &mut d[i * t..(i + 1) * t];
+                row.fill(0.0);
+                for c in 0..dh {
+                    axpy(dout_h[i * dh + c], &tl.vt[c * t..(c + 1) * t], row);
                 }
-                for j in 0..=i {
-                    d[j] = p[j] * (d[j] - sum);
+                let pi = &p[i * t..(i + 1) * t];
+                let sum = dot(pi, row);
+                for (v, pv) in row.iter_mut().zip(pi) {
+                    *v = pv * (*v - sum);
                 }
-                d[i + 1..].fill(0.0);
+            }
+            dkt.fill(0.0);
+            dvt.fill(0.0);
+            for i in 0..t {
+                let (di, pi) = (&d[i * t..(i + 1) * t], &p[i * t..(i + 1) * t]);
+                for c in 0..dh {
+                    // dK^T[c, :] += scale q_i[c] dS[i, :],  dV^T[c, :] += dO_i[c] P[i, :]
+                    axpy(a.scale * tl.q[i * dh + c], di, &mut dkt[c * t..(c + 1) * t]);
+                    axpy(dout_h[i * dh + c], pi, &mut dvt[c * t..(c + 1) * t]);
+                }
             }
             for i in 0..t {
-                for j in 0..=i {
-                    let dsij = a.scale * ds[pbase + i * t + j];
-                    let pij = probs[pbase + i * t + j];
-                    for c in 0..dh {
-                        let (qi, kj, vj) =
-                            (at(i, hh) + c, at(j, hh) + da + c, at(j, hh) + 2 * da + c);
-                        dqkv[qi] += dsij * qkv[kj];
-                        dqkv[kj] += dsij * qkv[qi];
-                        dqkv[vj] += pij * dout[o_at(i, hh) + c];
-                    }
+                let base = (g * t + i) * 3 * da + hh * dh;
+                // dq_i = scale dS[i, :] K
+                let dq = &mut dqkv[base..base + dh];
+                for (c, v) in dq.iter_mut().enumerate() {
+                    *v = a.scale * dot(&d[i * t..(i + 1) * t], &tl.kt[c * t..(c + 1) * t]);
+                }
+                for c in 0..dh {
+                    dqkv[base + da + c] = dkt[c * t + i];
+                    dqkv[base + 2 * da + c] = dvt[c * t + i];
                 }
             }
         }
@@ -197,15 +254,16 @@ pub fn attention_backward(
 
 /// [`Norm`] forward on the CPU: `xhat`, `rstd [rows]` (the factor `1/sqrt(.. + eps)`)
 /// and `y = gain o xhat`.
+#[inline(always)]
 pub fn norm(n: &Norm, x: &[f32], gain: &[f32], y: &mut [f32], xhat: &mut [f32], rstd: &mut [f32]) {
     let w = n.width;
     for r in 0..n.rows {
         let xr = &x[r * w..(r + 1) * w];
         let mean = match n.kind {
-            NormKind::Layer => xr.iter().sum::<f32>() / w as f32,
+            NormKind::Layer => sum(xr) / w as f32,
             NormKind::Rms => 0.0,
         };
-        let var = xr.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / w as f32;
+        let var = sum_sq_dev(xr, mean) / w as f32;
         let rs = 1.0 / (var + n.eps).sqrt();
         rstd[r] = rs;
         let g = &gain[(r / n.rows_per_member) * w..(r / n.rows_per_member + 1) * w];
@@ -226,6 +284,7 @@ pub fn norm(n: &Norm, x: &[f32], gain: &[f32], y: &mut [f32], xhat: &mut [f32], 
 /// dgain  = sum over the member's rows of dy o xhat
 /// ```
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn norm_backward(
     n: &Norm,
     dy: &[f32],
@@ -241,16 +300,18 @@ pub fn norm_backward(
         let e = r / n.rows_per_member;
         let g = &gain[e * w..(e + 1) * w];
         let (dyr, xr) = (&dy[r * w..(r + 1) * w], &xhat[r * w..(r + 1) * w]);
-        let mut mean_u = 0.0;
-        let mut mean_ux = 0.0;
+        let mut ux = [0.0f32; 2 * 8];
         for c in 0..w {
             let u = g[c] * dyr[c];
-            mean_u += u;
-            mean_ux += u * xr[c];
-            dgain[e * w + c] += dyr[c] * xr[c];
+            ux[c % 8] += u;
+            ux[8 + c % 8] += u * xr[c];
         }
-        mean_u /= w as f32;
-        mean_ux /= w as f32;
+        let dg = &mut dgain[e * w..(e + 1) * w];
+        for ((d, y), x) in dg.iter_mut().zip(dyr).zip(xr) {
+            *d += y * x;
+        }
+        let mut mean_u = ux[..8].iter().sum::<f32>() / w as f32;
+        let mean_ux = ux[8..].iter().sum::<f32>() / w as f32;
         if n.kind == NormKind::Rms {
             mean_u = 0.0;
         }
@@ -262,6 +323,7 @@ pub fn norm_backward(
 
 /// [`SeqLoss`] on the CPU: `loss[r]` the row's loss (0 without a target) and
 /// `dlogits = scale dloss/dlogits`.
+#[inline(always)]
 pub fn seq_loss(
     l: &SeqLoss,
     logits: &[f32],
@@ -284,10 +346,10 @@ pub fn seq_loss(
                 }
                 let target = tr[0] as usize;
                 let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let sum: f32 = z.iter().map(|v| (v - max).exp()).sum();
+                let sum: f32 = z.iter().map(|v| fastmath::exp(v - max)).sum();
                 loss[r] = sum.ln() + max - z[target];
                 for (k, (dk, zk)) in d.iter_mut().zip(z).enumerate() {
-                    let p = (zk - max).exp() / sum;
+                    let p = fastmath::exp(zk - max) / sum;
                     *dk = scale * (p - if k == target { 1.0 } else { 0.0 });
                 }
             }
@@ -307,6 +369,7 @@ pub fn seq_loss(
 
 /// Adam with a learning rate per ensemble member: element `i` of `w` belongs to member
 /// `i / (len / E)` (`E = member_lr.len()`) and steps with `s.lr * member_lr[e]`.
+#[inline(always)]
 pub fn adam_members(
     s: &AdamStep,
     member_lr: &[f32],
@@ -332,8 +395,145 @@ pub fn adam_members(
     }
 }
 
+/// `sum x` in eight interleaved partial sums.
+#[inline(always)]
+fn sum(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let c = x.chunks_exact(8);
+    let tail: f32 = c.remainder().iter().sum();
+    for v in c {
+        for k in 0..8 {
+            acc[k] += v[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `sum (x - m)^2` in eight interleaved partial sums.
+#[inline(always)]
+fn sum_sq_dev(x: &[f32], m: f32) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let c = x.chunks_exact(8);
+    let tail: f32 = c.remainder().iter().map(|v| (v - m) * (v - m)).sum();
+    for v in c {
+        for k in 0..8 {
+            acc[k] += (v[k] - m) * (v[k] - m);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `a . b` in eight interleaved partial sums (so that it vectorises).
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `y += alpha x`.
+#[inline(always)]
+fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += alpha * x;
+    }
+}
+
+/// The ops above compiled for AVX-512 (their loops vectorise 16 wide and `exp`'s rounding
+/// becomes one instruction); the CPU backend calls these when the CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+pub(super) mod avx512 {
+    use super::{AdamStep, Attention, Norm, SeqLoss};
+
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn attention(a: &Attention, qkv: &[f32], probs: &mut [f32], out: &mut [f32]) {
+        super::attention(a, qkv, probs, out)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn attention_backward(
+        a: &Attention,
+        qkv: &[f32],
+        probs: &[f32],
+        dout: &[f32],
+        ds: &mut [f32],
+        dqkv: &mut [f32],
+    ) {
+        super::attention_backward(a, qkv, probs, dout, ds, dqkv)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn norm(
+        n: &Norm,
+        x: &[f32],
+        gain: &[f32],
+        y: &mut [f32],
+        xhat: &mut [f32],
+        rstd: &mut [f32],
+    ) {
+        super::norm(n, x, gain, y, xhat, rstd)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn norm_backward(
+        n: &Norm,
+        dy: &[f32],
+        xhat: &[f32],
+        rstd: &[f32],
+        gain: &[f32],
+        dx: &mut [f32],
+        dgain: &mut [f32],
+    ) {
+        super::norm_backward(n, dy, xhat, rstd, gain, dx, dgain)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn seq_loss(
+        l: &SeqLoss,
+        logits: &[f32],
+        targets: &[f32],
+        scale: f32,
+        dlogits: &mut [f32],
+        loss: &mut [f32],
+    ) {
+        super::seq_loss(l, logits, targets, scale, dlogits, loss)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn adam_members(
+        s: &AdamStep,
+        member_lr: &[f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        w: &mut [f32],
+    ) {
+        super::adam_members(s, member_lr, g, m, v, w)
+    }
 }
 
 #[cfg(test)]

@@ -8,10 +8,15 @@
 //! the checks.
 
 pub mod config;
+pub mod coord;
+pub mod cost;
+pub mod heads;
+pub mod kind;
 pub mod model;
 pub mod param;
 pub mod task;
 pub mod train;
+pub mod transfer;
 
 pub use config::{
     NormChoice, TfObserve, TfOptimizer, TfParam, TransformerConfig, TransformerModel,

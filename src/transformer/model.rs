@@ -165,8 +165,9 @@ impl Transformer {
     }
 
     /// Buffers for passes over `b` sequences per member (`target_width` numbers per
-    /// target).
-    pub fn workspace(&self, b: usize, target_width: usize) -> Workspace {
+    /// target); the backward pass's buffers only when `train` (evaluation workspaces
+    /// hold them empty).
+    pub fn workspace(&self, b: usize, target_width: usize, train: bool) -> Workspace {
         let d = &self.device;
         let m = &self.model;
         let (e, t, n) = (self.members, m.context, m.width);
@@ -175,6 +176,7 @@ impl Transformer {
         let er = e * rows;
         let with_norm = self.norm_kind().is_some();
         let nz = |k: usize| d.zeros(if with_norm { k } else { 0 });
+        let tz = |k: usize| d.zeros(if train { k } else { 0 });
         let a = self.attention_shape(b);
         let mut upos = vec![0.0f32; rows * t];
         for r in 0..rows {
@@ -210,14 +212,18 @@ impl Transformer {
             f: d.zeros(er * self.outputs),
             df: d.zeros(er * self.outputs),
             loss_rows: d.zeros(er),
-            dx: d.zeros(er * n),
-            dy: d.zeros(er * n),
-            datt: d.zeros(er * da),
-            dqkv: d.zeros(er * 3 * da),
-            dh: d.zeros(er * ff),
-            ds: d.zeros(a.probs_len()),
-            zeros: d.zeros(er * n),
-            grads: self.params.iter().map(|w| d.zeros(w.len())).collect(),
+            dx: tz(er * n),
+            dy: tz(er * n),
+            datt: tz(er * da),
+            dqkv: tz(er * 3 * da),
+            dh: tz(er * ff),
+            ds: tz(a.probs_len()),
+            zeros: tz(er * n),
+            grads: if train {
+                self.params.iter().map(|w| d.zeros(w.len())).collect()
+            } else {
+                vec![]
+            },
             stream: vec![],
         }
     }

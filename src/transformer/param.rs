@@ -18,7 +18,10 @@
 //! with `k = k_o = 1` under SP and `k = 1/m`, `k_o = N0/Da` under muP (Adam's rate of a
 //! hidden matrix goes as 1/fan-in); attention logits `S = scale q.k` with
 //! `scale = 1/sqrt(dh)` (SP) or `sqrt(dh0)/dh` (muP); residual branches
-//! `x += beta r^-a branch` (`a` = alpha: 0 standard, 1/2 depth-muP, 1 CompleteP).
+//! `x += beta r^-a branch` (`a` = alpha: 1/2 depth-muP, 1 CompleteP). The depth factors
+//! `r^(a-1)` and `r^-a` of the in-block rates and epsilons belong to the depth-muP family
+//! `a > 0`; `a = 0` is the standard transformer, with no depth correction anywhere (its
+//! in-block rate is `eta`, not `eta / r`: Dey et al. 2025, "alpha = 0 corresponds to SP").
 //! At the base shape (`N = N0`, `dh = dh0`, `L = L0`) muP is SP, up to muP's zero query
 //! and readout. Sources: Yang et al. 2022 (Tensor Programs V, arXiv 2203.03466: muP for
 //! Adam, Table 3; attention 1/dh; zero query and readout, their section D.2);
@@ -124,7 +127,14 @@ impl Scales {
         let m = nf / model.base_width as f64;
         let r = model.depth as f64 / model.base_depth as f64;
         let a = model.alpha;
-        let (depth_lr, depth_eps) = (r.powf(a - 1.0), r.powf(-a));
+        // the depth-muP family (alpha > 0) corrects in-block rates and epsilons; alpha = 0
+        // is the standard transformer, with no depth correction at all (Dey et al. 2025:
+        // "alpha = 0 corresponds to SP"; nanoGPT-mup's `depth_alpha_enabled = False`)
+        let (depth_lr, depth_eps) = if a > 0.0 {
+            (r.powf(a - 1.0), r.powf(-a))
+        } else {
+            (1.0, 1.0)
+        };
         let mup = param.is_mup();
         let (zero_query, zero_readout) = match param {
             TfParam::Mup {
@@ -290,11 +300,11 @@ mod tests {
     }
 
     #[test]
-    fn complete_p_keeps_block_rates_and_depth_mup_divides_by_sqrt_depth() {
+    fn complete_p_keeps_block_rates_depth_mup_divides_by_sqrt_depth_alpha_0_is_standard() {
         for (alpha, rate, eps, res) in [
             (1.0, 1.0, 0.25, 0.25),
             (0.5, 0.5, 0.5, 0.5),
-            (0.0, 0.25, 1.0, 1.0),
+            (0.0, 1.0, 1.0, 1.0),
         ] {
             let s = Scales::new(&model(32, 8, alpha), &TfParam::Sp, 10, true, 10);
             let b = s.blocks[3];

@@ -70,7 +70,7 @@ pub struct Batch {
 /// The shipped corpus as ids over its sorted alphabet.
 pub struct Corpus {
     pub alphabet: Vec<char>,
-    pub ids: Vec<u32>,
+    pub ids: Vec<u8>,
 }
 
 /// The decompressed corpus (decoded once per process).
@@ -82,12 +82,15 @@ pub fn corpus() -> &'static Corpus {
         let raw =
             miniz_oxide::inflate::decompress_to_vec(body).expect("the shipped corpus inflates");
         let text = String::from_utf8(raw).expect("the shipped corpus is UTF-8");
-        let mut alphabet: Vec<char> = text.chars().collect();
-        alphabet.sort_unstable();
-        alphabet.dedup();
+        let mut alphabet: Vec<char> = vec![];
+        for c in text.chars() {
+            if let Err(i) = alphabet.binary_search(&c) {
+                alphabet.insert(i, c);
+            }
+        }
         let ids = text
             .chars()
-            .map(|c| alphabet.binary_search(&c).unwrap_or(0) as u32)
+            .map(|c| alphabet.binary_search(&c).unwrap_or(0) as u8)
             .collect();
         Corpus { alphabet, ids }
     })
@@ -188,7 +191,7 @@ impl SeqTask {
                 for s in 0..b {
                     let start = rng.random_range(lo..hi - t);
                     for p in 0..t {
-                        token(&mut inputs, s * t + p, c.ids[start + p]);
+                        token(&mut inputs, s * t + p, c.ids[start + p] as u32);
                         targets.push(c.ids[start + p + 1] as f32);
                     }
                 }

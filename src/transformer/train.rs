@@ -63,6 +63,10 @@ pub struct MembersRun {
     pub labels: Vec<String>,
     /// Per record, coordinate statistics (when probed).
     pub coords: Vec<Coords>,
+    /// Per member, the spread between its heads' attention maps on the test sequences
+    /// at initialisation and at the end ([`head_spread`]; when asked).
+    pub head_spread_init: Vec<f64>,
+    pub head_spread: Vec<f64>,
 }
 
 /// Options beyond the config.
@@ -70,6 +74,8 @@ pub struct MembersRun {
 pub struct RunOptions {
     /// Record coordinate statistics at every record, on a fixed probe batch.
     pub coords: bool,
+    /// Measure the spread between heads' attention maps at the start and the end.
+    pub head_spread: bool,
 }
 
 /// Train `lrs.len() x cfg.seeds` members (member `e = i S + s`: rate `lrs[i]`, seed `s`)
@@ -177,13 +183,13 @@ async fn train_once(
     );
     let dev = device;
     let (t_ctx, tw) = (cfg.model.context, cfg.task.target_width());
-    let mut ws = net.workspace(cfg.batch, tw);
+    let mut ws = net.workspace(cfg.batch, tw, true);
     let mut test = (cfg.observe.test_sequences > 0).then(|| {
         let mut rng = stream(cfg.seed, Stream::Data, 0, 0);
         let b = cfg
             .task
             .batch(&mut rng, cfg.observe.test_sequences, t_ctx, true);
-        let mut wt = net.workspace(cfg.observe.test_sequences, tw);
+        let mut wt = net.workspace(cfg.observe.test_sequences, tw, false);
         load_batch(&dev, &mut wt, &b);
         (b, wt)
     });
@@ -194,7 +200,7 @@ async fn train_once(
             t_ctx,
             false,
         );
-        let mut wp = net.workspace(cfg.batch, tw);
+        let mut wp = net.workspace(cfg.batch, tw, false);
         wp.keep_stream(&dev);
         load_batch(&dev, &mut wp, &b);
         (wp, None::<ProbeState>)
@@ -216,6 +222,12 @@ async fn train_once(
         beta1, beta2, eps, ..
     } = cfg.optimizer;
     let mut window_count = 0usize;
+    if opts.head_spread
+        && let Some((_, wt)) = &mut test
+    {
+        net.forward(wt);
+        res.head_spread_init = head_spread(&net, wt).await;
+    }
     for t in 0..=cfg.steps {
         let batch = cfg.task.batch(
             &mut stream(cfg.seed, Stream::Batches, t as u64, 0),
@@ -313,12 +325,17 @@ async fn train_once(
             ok.then_some(l)
         })
         .collect();
-    if cfg.observe.attention
-        && let Some((tb, wt)) = &mut test
+    if let Some((tb, wt)) = &mut test
+        && (cfg.observe.attention || opts.head_spread)
     {
         net.forward(wt);
-        res.attention = attention_maps(&net, wt).await;
-        res.labels = cfg.task.labels(tb, 0, t_ctx);
+        if cfg.observe.attention {
+            res.attention = attention_maps(&net, wt).await;
+            res.labels = cfg.task.labels(tb, 0, t_ctx);
+        }
+        if opts.head_spread {
+            res.head_spread = head_spread(&net, wt).await;
+        }
     }
     tick(progress, "train", cfg.steps as u64, cfg.steps as u64)?;
     Ok(res)
@@ -340,6 +357,41 @@ pub async fn attention_maps(net: &Transformer, ws: &Workspace) -> Vec<LayerMaps>
         out.push(LayerMaps { layer: l, maps });
     }
     out
+}
+
+/// Per member, the spread between its heads' attention maps on the workspace's
+/// sequences (the forward pass has run): the root mean square over layers, sequences and
+/// query positions `i` of the distance between a head's row `P_h[i, :]` and the heads'
+/// mean row,
+///
+/// ```text
+/// spread^2 = < (1/H) sum_h |P_h[i, :] - mean_h' P_h'[i, :]|^2 >_{layer, sequence, i}
+/// ```
+///
+/// 0 when every head attends alike. Under muP (logits `sqrt(dh0)/dh`) it falls as the head
+/// size grows (Bordelon, Chaudhry & Pehlevan 2024: the heads collapse to one in the
+/// infinite-head-size limit); under SP (`1/sqrt(dh)`) the heads stay distinct.
+pub async fn head_spread(net: &Transformer, ws: &Workspace) -> Vec<f64> {
+    let (h, t) = (net.model.heads, net.model.context);
+    let e = net.members;
+    let mut sums = vec![0.0f64; e];
+    for bl in &ws.blocks {
+        let p = net.device.download_async(&bl.probs).await;
+        let groups = p.len() / (h * t * t);
+        for g in 0..groups {
+            let member = g / ws.b;
+            for i in 0..t {
+                for j in 0..=i {
+                    let at = |hh: usize| p[((g * h + hh) * t + i) * t + j] as f64;
+                    let mean = (0..h).map(at).sum::<f64>() / h as f64;
+                    sums[member] +=
+                        (0..h).map(|hh| (at(hh) - mean).powi(2)).sum::<f64>() / h as f64;
+                }
+            }
+        }
+    }
+    let per = (ws.blocks.len() * ws.b * t) as f64;
+    sums.iter().map(|s| (s / per).sqrt()).collect()
 }
 
 /// What the coordinate check keeps from the first probe: per member, the residual

@@ -45,7 +45,7 @@ fn gradient_errors(model: &TransformerModel, param: &TfParam, task: &SeqTask) ->
         model.context,
         false,
     );
-    let mut ws = net.workspace(b, task.target_width());
+    let mut ws = net.workspace(b, task.target_width(), true);
     load_batch(&dev, &mut ws, &batch);
     member_losses(&net, &mut ws, batch.count);
     net.backward(&mut ws);

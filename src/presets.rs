@@ -10,6 +10,7 @@ use crate::experiments::richness::{AlignedKernel, RichnessConfig};
 use crate::experiments::transfer::{TransferAxis, TransferConfig, lr_grid};
 use crate::experiments::{CoordCheckConfig, WidthConvergenceConfig};
 use crate::run::RunConfig;
+use crate::scaling::kind::ScalingConfig;
 use crate::statics::BayesConfig;
 use crate::theory::depth::DepthLimitConfig;
 
@@ -57,7 +58,27 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "bayes",
         claim: "Langevin-sampled networks approach the muP saddle point at fixed gamma0 and the NNGP posterior at fixed gamma (talk: 'New Results on muP/MF Statics')",
-        config: || RunConfig::Bayes(BayesConfig::default()),
+        config: || RunConfig::Bayes(bayes()),
+    },
+    Preset {
+        name: "scaling-compute-optimal",
+        claim: "Random features of a power-law spectrum (alpha = 1.5, beta = 0.5): the loss falls as t^-beta until the model bottleneck N^-alpha beta, and at fixed compute C = N t the best width grows as N* ~ C^(1/(1+alpha)) with L* ~ C^-(alpha beta/(1+alpha)) (Bordelon, Atanasov & Pehlevan, ICML 2024: the compute-optimal frontier)",
+        config: || RunConfig::ScalingLaw(scaling_compute_optimal()),
+    },
+    Preset {
+        name: "scaling-data-reuse",
+        claim: "Reusing P samples (infinite width): the test loss stalls at the data bottleneck P^-alpha min(beta, 2) while the train loss keeps falling; the train-test gap builds up gradually as the data are reused (ICML 2024: train and test loss with data reuse)",
+        config: || RunConfig::ScalingLaw(scaling_data_reuse()),
+    },
+    Preset {
+        name: "scaling-feature-learning",
+        claim: "A hard task (beta = 0.5 < 1): letting the features learn (gamma0 = 1) raises the time exponent from beta to 2 beta/(1+beta) (Bordelon, Atanasov & Pehlevan, ICLR 2025: feature learning improves the scaling of hard tasks)",
+        config: || RunConfig::ScalingLaw(scaling_feature_learning(0.5)),
+    },
+    Preset {
+        name: "scaling-feature-learning-easy",
+        claim: "An easy task (beta = 1.5 > 1): feature learning (gamma0 = 1) leaves the time exponent at beta (ICLR 2025: no gain for tasks in the kernel's RKHS)",
+        config: || RunConfig::ScalingLaw(scaling_feature_learning(1.5)),
     },
     Preset {
         name: "train-mlp",
@@ -195,6 +216,18 @@ fn depth_limit() -> RunConfig {
     })
 }
 
+/// Langevin networks at widths 32, 128 and 512, 16 chains of 2000 steps each: enough
+/// samples that the kernel distance to each limit falls with width (about 0.07, 0.02,
+/// 0.01) instead of sitting on the sampling noise, which shorter chains make flat.
+fn bayes() -> BayesConfig {
+    BayesConfig {
+        widths: vec![32, 128, 512],
+        steps: 2000,
+        seeds: 16,
+        ..Default::default()
+    }
+}
+
 /// A muP tanh MLP on a linear teacher, four seeds.
 fn train_mlp() -> TrainConfig {
     TrainConfig {
@@ -216,6 +249,52 @@ fn train_mlp() -> TrainConfig {
         optimizer: OptimizerConfig::Gd { lr: 0.5 },
         steps: 200,
         seeds: 4,
+        ..Default::default()
+    }
+}
+
+/// Widths 16..512 at infinite data, 4 seeds each, against the theory: the time and
+/// model bottlenecks and the compute-optimal frontier (M = 8192 modes, so that the
+/// truncation hardly bends the width law).
+fn scaling_compute_optimal() -> ScalingConfig {
+    ScalingConfig {
+        alpha: 1.5,
+        beta: 0.5,
+        modes: 8192,
+        widths: vec![16, 32, 64, 128, 256, 512],
+        samples: vec![0],
+        seeds: 4,
+        t_max: 1e4,
+        ..Default::default()
+    }
+}
+
+/// Infinite width (kernel regression on all M = 8192 features), 32..256 reused samples:
+/// train against test loss.
+fn scaling_data_reuse() -> ScalingConfig {
+    ScalingConfig {
+        alpha: 1.5,
+        beta: 0.5,
+        modes: 8192,
+        widths: vec![0],
+        samples: vec![32, 64, 128, 256],
+        seeds: 2,
+        t_max: 1e4,
+        ..Default::default()
+    }
+}
+
+/// Lazy and rich (gamma0 = 0, 1) at infinite width (theory) and N = 128 (finite models).
+fn scaling_feature_learning(beta: f64) -> ScalingConfig {
+    ScalingConfig {
+        alpha: 1.5,
+        beta,
+        modes: 4096,
+        widths: vec![0, 128],
+        samples: vec![0],
+        gamma0s: vec![0.0, 1.0],
+        seeds: 2,
+        t_max: 1e3,
         ..Default::default()
     }
 }

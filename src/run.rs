@@ -209,6 +209,8 @@ kinds! {
         Richness(crate::experiments::RichnessConfig) = "richness",
         /// Bayesian networks: Langevin sampling against the NNGP and muP saddle point.
         Bayes(crate::statics::BayesConfig) = "bayes",
+        /// The solvable model of neural scaling laws: theory and finite models over N, P, gamma0.
+        ScalingLaw(crate::scaling::kind::ScalingConfig) = "scaling_law",
         /// Transformers: learning-rate grid across width, depth, heads or head size.
         TransformerTransfer(crate::transformer::transfer::TransformerTransferConfig) = "transformer_transfer",
         /// Transformers: attention logits, residual stream and readout against width.

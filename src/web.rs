@@ -85,13 +85,15 @@ pub fn backend() -> String {
 }
 
 /// The limits of config fields, `{max_width, max_depth, max_steps, max_seeds}`, so the
-/// page's inputs bound what the core accepts.
+/// page's inputs bound what the core accepts, and the page's memory budget
+/// (`page_memory_bytes`) that runs in flight together must fit.
 #[wasm_bindgen]
 pub fn limits() -> String {
     use crate::config::{MAX_DEPTH, MAX_SEEDS, MAX_STEPS, MAX_WIDTH};
     to_json(&serde_json::json!({
         "max_width": MAX_WIDTH, "max_depth": MAX_DEPTH,
         "max_steps": MAX_STEPS, "max_seeds": MAX_SEEDS,
+        "page_memory_bytes": crate::budget::PAGE_MEMORY_BYTES,
     }))
 }
 

@@ -2,7 +2,7 @@
 // curves streaming in as it trains, and beside them the infinite-width limits of the
 // same config (DMFT: rich; lazy: NTK regression) when the theory applies.
 import { drawFigure, drawSoon, session } from "./ui.js";
-import { runJobs, hasKind } from "./runner.js";
+import { runJobs, hasKind, checkBudget } from "./runner.js";
 import { atWidth, limitsOf, theoryConfig, divergedWords } from "./panel-common.js";
 import { mean, num, paramName } from "./words.js";
 
@@ -62,8 +62,9 @@ export const train = {
     const widths = st.widths.slice();
     const threshold = base.observe?.divergence_threshold ?? 1e6;
     const configs = widths.map((w) => atWidth(base, w));
-    // refuse an oversized config before anything (the limit curves included) starts
-    for (const c of configs) ctx.core.check_budget(JSON.stringify(c));
+    // refuse oversized runs (alone or together in the workers) before anything, the
+    // limit curves included, starts
+    checkBudget(configs);
     const live = widths.map(() => ({ steps: [], train: [], test: [] }));
     const recs = new Array(widths.length);
     const theory = {};

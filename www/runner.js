@@ -15,8 +15,8 @@ export const env = { pool: null, core: null, onBackend: null };
  * (throws the core's message, naming the limit).
  */
 export async function runJobs(jobs, onEach, { onLosses } = {}) {
+  checkBudget(jobs);
   const configs = jobs.map((j) => (j.shard ? j.config : j));
-  for (const c of configs) env.core.check_budget(JSON.stringify(c));
   const s = session();
   let failed = null;
   await Promise.all(configs.map((c, i) => {
@@ -32,6 +32,29 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
       .catch((e) => { if (!failed || (failed instanceof Cancelled && !(e instanceof Cancelled))) failed = e; });
   }));
   if (failed) throw failed;
+}
+
+/** Refuse jobs whose estimated memory, with as many of them in flight as there are
+ * workers, exceeds the page's budget: each config alone (the core's `check_budget`),
+ * the shards of a sweep with one cell per shard in flight, and the largest peaks of the
+ * jobs that run at once together. Throws an error like the core's (kind "budget"). */
+export function checkBudget(jobs) {
+  const configs = jobs.map((j) => (j.shard ? j.config : j));
+  const shards = jobs.filter((j) => j.shard);
+  const workers = Math.min(env.pool.size, jobs.length);
+  if (shards.length === jobs.length && shards.length) {
+    env.core.check_budget(JSON.stringify(shards[0].config), workers);
+    return;
+  }
+  const peaks = configs.map((c) => env.core.check_budget(JSON.stringify(c))).sort((a, b) => b - a);
+  const together = peaks.slice(0, workers).reduce((a, b) => a + b, 0);
+  const limit = JSON.parse(env.core.limits()).page_memory_bytes;
+  if (together > limit) {
+    const gib = (b) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+    const e = new Error(`over budget: these ${jobs.length} runs need about ${gib(together)} of memory with ${workers} at once in the workers, over the page's limit of ${gib(limit)}; use fewer or smaller widths`);
+    e.kind = "budget";
+    throw e;
+  }
 }
 
 /** Run one config; a sweep is split into shards across the workers and merged (the

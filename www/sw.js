@@ -10,7 +10,7 @@ const SHELL = [
   "www/app.js", "www/core.js", "www/state.js", "www/words.js", "www/pool.js", "www/runner.js",
   "www/plot.js", "www/ui.js", "www/setup.js", "www/kinds.js", "www/panels.js",
   "www/panel-common.js", "www/panel-train.js", "www/panel-sweeps.js", "www/panel-theory.js",
-  "www/panel-engines.js", "www/worker.js",
+  "www/panel-engines.js", "www/panel-scaling.js", "www/worker.js",
 ];
 
 self.addEventListener("install", (ev) => {

@@ -146,6 +146,9 @@ impl Kind for CoordCheckConfig {
         Ok(())
     }
 
+    /// [`training_sweep_cost`] over every cell's training run (outputs and coordinate
+    /// statistics at every step); a cell keeps `(T + 1)(2 H + 2)` numbers, the result
+    /// those of every cell and 3 per layer per parameterisation.
     fn cost(&self) -> Cost {
         let light = self.base.without_data();
         let (t, l) = (self.base.steps as f64 + 1.0, self.layers() as f64);
@@ -153,6 +156,7 @@ impl Kind for CoordCheckConfig {
         let result = self.params.len() as f64 * (per_cell * self.widths.len() as f64 + 3.0 * l);
         training_sweep_cost(
             &self.base,
+            crate::budget::data_shape(&self.base),
             (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
             per_cell * self.cells() as f64,
             result,

@@ -19,31 +19,39 @@ pub use richness::{RichnessConfig, RichnessResult};
 pub use transfer::{TransferAxis, TransferConfig, TransferResult};
 pub use width_convergence::{WidthConvergenceConfig, WidthConvergenceResult};
 
-use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, data_shape, saturate};
+use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, payload_bytes, payload_json_bytes, saturate};
 use crate::config::TrainConfig;
 use crate::nn::kind::train_cost_shaped;
 
 /// Cost of a sweep whose cells are training runs of `cell_configs` (built without their
-/// data: the base's data shape is used for all), whose cells' results hold
+/// data: the base's data shape `shape`, [`crate::budget::data_shape`], is used for all,
+/// read once), whose cells' results hold
 /// `cell_numbers` numbers in all and whose assembled result holds `result_numbers`.
-/// A cell's peak is the largest training run; the cells' results are all held until
-/// they are assembled.
+/// A cell's peak is the largest training run ([`train_cost_shaped`]: its data, network,
+/// observables and result) plus the clone of the base config it runs from (its CSV
+/// text or inline rows); the cells' results are all held until they are assembled, and
+/// then beside the result. The JSON echoes the base config's data.
 pub(crate) fn training_sweep_cost(
     base: &TrainConfig,
+    shape: (u64, u64, u64, u64),
     cell_configs: impl Iterator<Item = TrainConfig>,
     cell_numbers: f64,
     result_numbers: f64,
 ) -> Cost {
-    let shape = data_shape(base);
     let mut cell = Cost::default();
     for c in cell_configs {
         cell = cell.then(train_cost_shaped(&c, shape));
     }
+    let cell_bytes = cell
+        .bytes
+        .saturating_add(saturate(payload_bytes(&base.data)));
     let held = 8.0 * (cell_numbers + result_numbers);
     Cost {
-        bytes: cell.bytes.saturating_add(saturate(held)),
-        cell_bytes: cell.bytes,
-        json_bytes: saturate(JSON_BYTES_PER_NUMBER * result_numbers),
+        bytes: cell_bytes.saturating_add(saturate(held)),
+        cell_bytes,
+        json_bytes: saturate(
+            JSON_BYTES_PER_NUMBER * result_numbers + payload_json_bytes(&base.data),
+        ),
         flops: cell.flops,
     }
 }

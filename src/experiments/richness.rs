@@ -171,12 +171,16 @@ impl Kind for RichnessConfig {
         Ok(())
     }
 
+    /// [`training_sweep_cost`] over every cell's training run (the aligned kernel at
+    /// every record); a cell and its row of the result keep 3 numbers per record and 4
+    /// more.
     fn cost(&self) -> Cost {
         let light = self.base.without_data();
         let per_cell = 3.0 * self.record_steps().len() as f64 + 4.0;
         let cells = self.cells() as f64;
         training_sweep_cost(
             &self.base,
+            crate::budget::data_shape(&self.base),
             (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
             per_cell * cells,
             per_cell * cells,

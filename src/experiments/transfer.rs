@@ -226,12 +226,16 @@ impl Kind for TransferConfig {
         Ok(())
     }
 
+    /// [`training_sweep_cost`] over every cell's training run (no observables but the
+    /// losses, a record every `steps / 8`); a cell keeps 3 numbers, the result 4 per
+    /// cell and 3 per (parameterisation, size).
     fn cost(&self) -> Cost {
         let light = self.base.without_data();
         let ns = self.sizes().len() as f64;
         let result = self.params.len() as f64 * ns * (4.0 * self.lrs.len() as f64 + 3.0);
         training_sweep_cost(
             &self.base,
+            crate::budget::data_shape(&self.base),
             (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
             3.0 * self.cells() as f64,
             result,

@@ -15,12 +15,12 @@
 
 use super::stats::{finite, finite_mean, fit_slope, opt_csv};
 use super::training_sweep_cost;
-use crate::budget::{Cost, data_shape};
+use crate::budget::{Cost, data_shape, payload_bytes, saturate};
 use crate::config::{Activation, OptimizerConfig, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_positive, check_range};
 use crate::kind::{Kind, Sweep, check_len, run_sweep};
 use crate::progress::Progress;
-use crate::theory::dmft::{check_solvable, dmft_cost};
+use crate::theory::dmft::{check_solvable, dmft_cost_shaped};
 use serde::{Deserialize, Serialize};
 
 /// Settings of the DMFT solve (the training setup is the base config's).
@@ -185,7 +185,11 @@ impl WidthConvergenceConfig {
 
     /// The DMFT solve of the base setup.
     fn dmft_config(&self) -> crate::theory::dmft::DmftConfig {
-        let mut train = self.base.clone();
+        self.dmft_from(self.base.clone())
+    }
+
+    /// The DMFT solve of `train` (the base config, or it without data).
+    fn dmft_from(&self, mut train: TrainConfig) -> crate::theory::dmft::DmftConfig {
         train.observe.every = train.steps.max(1);
         crate::theory::dmft::DmftConfig {
             train,
@@ -234,32 +238,41 @@ impl Kind for WidthConvergenceConfig {
         Ok(())
     }
 
+    /// Network cells as [`training_sweep_cost`] (each holds `seeds` loss curves and,
+    /// at the base parameterisation, `seeds` final kernels `[P x P]`); the DMFT cell as
+    /// [`dmft_cost_shaped`] over the base setup's training and test points, with the
+    /// clone of the base config it runs from.
     fn cost(&self) -> Cost {
         let light = self.base.without_data();
-        let (_, _, p, _) = data_shape(&self.base);
+        let shape = data_shape(&self.base);
+        let (_, _, p, _) = shape;
         let (t, seeds, p) = (
             self.base.steps as f64 + 1.0,
             self.base.seeds as f64,
             p as f64,
         );
         let networks = (self.cells() - 1) as f64;
-        let cell_numbers = networks * seeds * t + self.widths.len() as f64 * seeds * p * p + t;
+        let cell_numbers =
+            networks * seeds * t + self.widths.len() as f64 * seeds * p * p + t + p * p;
         let result = networks * 2.0 * t + 8.0 * self.widths.len() as f64 + t;
         let nets = training_sweep_cost(
             &self.base,
+            shape,
             (0..self.cells() - 1).map(|k| self.cell_from(light.clone(), k)),
             cell_numbers,
             result,
         );
-        let dmft = self.dmft_config();
-        let theory = dmft_cost(&dmft.train, dmft.samples, dmft.iterations);
+        let dmft = self.dmft_from(light);
+        let solve = dmft_cost_shaped(&dmft.train, shape, dmft.samples, dmft.iterations);
+        let theory = solve
+            .bytes
+            .saturating_add(saturate(payload_bytes(&self.base.data)));
+        let held = nets.bytes - nets.cell_bytes;
         Cost {
-            bytes: nets
-                .bytes
-                .max(theory.bytes + (nets.bytes - nets.cell_bytes)),
-            cell_bytes: nets.cell_bytes.max(theory.bytes),
+            bytes: nets.bytes.max(theory.saturating_add(held)),
+            cell_bytes: nets.cell_bytes.max(theory),
             json_bytes: nets.json_bytes,
-            flops: nets.flops + theory.flops,
+            flops: nets.flops + solve.flops,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::error::{Error, Result, check_positive, check_range};
 use crate::kind::{Kind, Sweep, check_len, run_sweep};
 use crate::linalg::frobenius;
 use crate::progress::Progress;
+use crate::theory::kernels::recursion_matrices;
 use serde::{Deserialize, Serialize};
 
 /// Config of the `bayes` experiment.
@@ -181,40 +182,45 @@ impl Kind for BayesConfig {
         self.saddle.validate()
     }
 
-    /// The saddle point's samples and kernels, or one Langevin ensemble at a time.
+    /// Cell 0: the data, the NNGP over `n = P + P_test` points (its recursion's `[n x n]`
+    /// matrices, then the Gram matrix kept) and the saddle point
+    /// ([`SaddleConfig::solve_bytes`]: its samples over all `n` points, every replica);
+    /// the other cells: one Langevin ensemble each ([`LangevinConfig::sample_cost`]).
+    /// Every cell's result is held until assembly, and then beside the result (which
+    /// copies them).
     fn cost(&self) -> Cost {
-        let (d, c, p, pt) = crate::budget::data_shape(&crate::config::TrainConfig {
-            data: self.data.clone(),
-            ..Default::default()
-        });
+        let shape = crate::budget::shape_of(&self.data);
+        let data = crate::budget::dataset_bytes(shape);
+        let (d, c, p, pt) = shape;
         let (d, c, p, pt) = (d as f64, c as f64, p as f64, pt as f64);
         let n = p + pt;
-        let s = self.saddle.samples as f64;
-        let limits = 8.0 * (3.0 * s * n + 8.0 * n * n + n * d) * self.saddle.replicas.min(2) as f64;
+        let nngp = recursion_matrices(1, false) * n * n + n * d;
+        let saddle = 8.0 * (n * n + p * p + pt * p) + self.saddle.solve_bytes(p, pt, d, c);
+        let limits = data + (8.0 * nngp).max(saddle);
         let mut cell = Cost {
             bytes: saturate(limits),
             ..Default::default()
         };
-        let records = ((self.burn_in + self.steps) / self.every.max(1) + 2) as f64;
-        let seeds = self.seeds as f64;
+        let [mup, ntk] = self.params();
         for &w in &self.widths {
-            let [mup, _] = self.params();
-            let tc = self.langevin(w, mup).train_config(p as usize);
-            let mut shaped =
-                crate::nn::kind::train_cost_shaped(&tc, (d as u64, c as u64, p as u64, pt as u64));
-            shaped.bytes = shaped
-                .bytes
-                .saturating_add(saturate(8.0 * seeds * records * p * (p + c)));
-            cell = cell.then(shaped);
+            for param in [&mup, &ntk] {
+                cell = cell.then(self.langevin(w, param.clone()).sample_cost(shape));
+            }
         }
         let runs = 2.0 * self.widths.len() as f64;
-        let per_run = seeds * p * p + 2.0 * p * p + 4.0 * (p + pt) * c + 2.0 * records;
-        let result = 4.0 * n * n + runs * per_run;
+        let sample_numbers = self.langevin(1, mup).result_numbers(p, pt, c);
+        let cells = p * p
+            + 2.0 * (p + pt) * c
+            + self.saddle.result_numbers(p, pt, c)
+            + runs * sample_numbers;
+        let result = cells + 4.0 * runs;
         Cost {
-            bytes: cell.bytes.saturating_add(saturate(16.0 * result)),
+            bytes: cell.bytes.saturating_add(saturate(8.0 * (cells + result))),
             cell_bytes: cell.bytes,
-            json_bytes: saturate(JSON_BYTES_PER_NUMBER * result),
-            flops: cell.flops * runs + s * n * n * self.saddle.iterations as f64,
+            json_bytes: saturate(
+                JSON_BYTES_PER_NUMBER * result + crate::budget::payload_json_bytes(&self.data),
+            ),
+            flops: cell.flops + self.saddle.samples as f64 * n * n * self.saddle.iterations as f64,
         }
     }
 

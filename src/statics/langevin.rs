@@ -63,11 +63,13 @@
 //! only available at the final state ([`crate::nn::TrainResult::test_outputs`]), so test
 //! predictions average the final states of the seeds.
 
+use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::{
     Activation, ModelConfig, ObserveConfig, OptimizerConfig, Parameterization, TrainConfig,
 };
 use crate::data::Dataset;
 use crate::error::{Error, Result, check_positive, check_range};
+use crate::nn::kind::train_cost_shaped;
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 
@@ -182,6 +184,27 @@ impl LangevinConfig {
             },
             ..Default::default()
         }
+    }
+
+    /// Numbers in a [`LangevinResult`] on `P` training and `P_test` test points with
+    /// `C` outputs: means and standard errors of the outputs, kernels `[P x P]` (mean,
+    /// standard error and one per seed, per layer), and the recorded losses.
+    pub fn result_numbers(&self, p: f64, pt: f64, c: f64) -> f64 {
+        let records = crate::nn::kind::record_count(self.burn_in + self.steps, self.every) as f64;
+        let layers = self.depth as f64;
+        2.0 * (p + pt) * c + layers * (2.0 + self.seeds as f64) * p * p + 2.0 * records
+    }
+
+    /// Memory and work of [`sample`] on data of shape `(D, C, P, P_test)`: the training
+    /// run ([`train_cost_shaped`], observing outputs and kernels at every record) and
+    /// the averages built from its result.
+    pub fn sample_cost(&self, shape: (u64, u64, u64, u64)) -> Cost {
+        let (_, c, p, pt) = shape;
+        let mut cost = train_cost_shaped(&self.train_config(p as usize), shape);
+        let numbers = self.result_numbers(p as f64, pt as f64, c as f64);
+        cost.bytes = cost.bytes.saturating_add(saturate(8.0 * numbers));
+        cost.json_bytes = saturate(JSON_BYTES_PER_NUMBER * numbers);
+        cost
     }
 }
 

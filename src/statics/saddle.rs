@@ -137,6 +137,34 @@ impl SaddleConfig {
         check_range("saddle.replicas", self.replicas, 1, 64)?;
         Ok(())
     }
+
+    /// Numbers in a [`SaddleResult`] on `P` training and `P_test` test points with `C`
+    /// outputs: the kernels `[P x P]` (`phi`, `phi_hat`, `phi_se`), the test blocks, the
+    /// posterior and the history (5 numbers per evaluation, at most `iterations`).
+    pub fn result_numbers(&self, p: f64, pt: f64, c: f64) -> f64 {
+        3.0 * p * p + pt * p + 2.0 * pt + p * c + p + 2.0 * pt * c + 5.0 * self.iterations as f64
+    }
+
+    /// Peak bytes of [`solve`] on `P` training and `P_test` test points (`n = P +
+    /// P_test`) of dimension `D` with `C` outputs, f64 throughout: the inputs and their
+    /// Gram matrix `[n x n]`; its eigendecomposition (two more) or, after it, the
+    /// factor `A [n x r]` (`r = min(D, n)`), and per sample the standardised draws and
+    /// proposal points (`2 r`), the activations `phi [n]` and the log weights; the kernel
+    /// rows `[n x P]` of the evaluations and the Anderson history `[P x P]`; and the
+    /// replicas' results.
+    pub fn solve_bytes(&self, p: f64, pt: f64, d: f64, c: f64) -> f64 {
+        let n = p + pt;
+        let r = d.min(n);
+        let m = self.samples as f64;
+        let eigen = 2.0 * n * n + n * r;
+        let sampling = n * r
+            + m * (2.0 * r + n + 5.0)
+            + 4.0 * n * p
+            + 2.0 * r * r
+            + (2.0 * self.memory as f64 + 6.0) * p * p;
+        let results = self.replicas as f64 * self.result_numbers(p, pt, c);
+        8.0 * (n * d + n * n + eigen.max(sampling) + results)
+    }
 }
 
 /// One evaluation of the fixed-point map.

@@ -12,7 +12,7 @@
 //! `H(0) (1 + beta^2 / 2L)^L`. The finite-L kernels are those of
 //! [`super::kernels::resnet_kernels`] (the finite engine's depth-muP ResNet).
 
-use super::kernels::{ActKernel, resnet_kernels};
+use super::kernels::{ActKernel, recursion_matrices, resnet_kernels};
 use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::Activation;
 use crate::error::{Error, Result, check_range};
@@ -143,19 +143,34 @@ impl Kind for DepthLimitConfig {
         Ok(())
     }
 
-    /// The ODE, `H^l` at each depth and, with inputs, `[P x P]` kernels per depth.
+    /// The result: `tau`, `H(tau)` (`ode_steps + 1` each), `H^l` at each depth and, with
+    /// `P` inputs, the NNGP and NTK `[P x P]` per depth and `Sigma(1)`; while it is
+    /// built, the largest depth's ResNet recursion ([`recursion_matrices`]) or the input
+    /// kernel and the kernel ODE's RK4 stages (about 8 `[P x P]` in all).
     fn cost(&self) -> Cost {
-        let p2 = (self.x.len() * self.x.len()) as f64;
-        let layers: f64 = self.depths.iter().map(|&d| d as f64 + 1.0).sum();
-        let numbers = 2.0 * (self.ode_steps as f64 + 1.0)
-            + layers
-            + p2 * (2.0 * self.depths.len() as f64 + 1.0);
+        let p = self.x.len();
+        let d = self.x.first().map_or(0, Vec::len);
+        let p2 = (p * p) as f64;
+        let layers: f64 = self.depths.iter().map(|&l| l as f64 + 1.0).sum();
+        let kernels = if p > 0 {
+            2.0 * self.depths.len() as f64 + 1.0
+        } else {
+            0.0
+        };
+        let numbers = 2.0 * (self.ode_steps as f64 + 1.0) + layers + p2 * kernels;
         let depth = self.depths.iter().copied().max().unwrap_or(1);
+        let working = if p > 0 {
+            p2 * recursion_matrices(depth, true).max(8.0) + (p * d) as f64
+        } else {
+            0.0
+        };
         Cost {
-            bytes: saturate(8.0 * numbers) + super::kernels::kernel_cost(self.x.len(), depth).bytes,
+            bytes: saturate(8.0 * (numbers + working)),
             cell_bytes: 0,
-            json_bytes: saturate(JSON_BYTES_PER_NUMBER * numbers),
-            flops: layers * 1e3 + p2 * layers * 1e3,
+            json_bytes: saturate(
+                JSON_BYTES_PER_NUMBER * numbers + crate::budget::rows_json_bytes(&self.x),
+            ),
+            flops: layers * 1e3 + p2 * layers * 1e3 + p2 * self.ode_steps as f64 * 4e3,
         }
     }
 

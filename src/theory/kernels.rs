@@ -408,7 +408,18 @@ impl Kind for KernelConfig {
     }
 
     fn cost(&self) -> Cost {
-        kernel_cost(self.x.len(), self.hidden_layers)
+        let d = self.x.first().map_or(0, Vec::len);
+        let mut cost = kernel_cost(
+            self.x.len(),
+            d,
+            self.hidden_layers,
+            self.resnet_beta.is_some(),
+        );
+        cost.json_bytes = cost
+            .json_bytes
+            .saturating_add(saturate(crate::budget::rows_json_bytes(&self.x)));
+        cost.flops = kernel_work(self.activation, self.x.len(), self.hidden_layers + 1);
+        cost
     }
 
     fn run(&self, _progress: &dyn Progress) -> Result<KernelResult> {
@@ -463,11 +474,36 @@ pub fn kernel_csv(r: &KernelResult) -> Vec<(String, String)> {
     ]
 }
 
-/// NNGP/NTK of `p` inputs through `layers` layers: a few `[P x P]` matrices per layer.
-pub fn kernel_cost(p: usize, layers: usize) -> Cost {
+/// Most `[P x P]` matrices the kernel recursion holds at once, the input kernel
+/// included: [`mlp_layer_kernels`] keeps `Sigma^l`, `E[phi phi]` and `E[phi' phi']` of
+/// each of its `L` layers and builds the `L` gradient kernels beside them (`4 L + 5`);
+/// [`resnet_kernels`] does the same over its `L + 1` representations and adds the NTK
+/// and NNGP (`4 L + 9`).
+pub fn recursion_matrices(layers: usize, resnet: bool) -> f64 {
+    let l = layers as f64;
+    if resnet { 4.0 * l + 9.0 } else { 4.0 * l + 5.0 }
+}
+
+/// NNGP/NTK of the `p` rows of `x` (`d` values each) through `layers` layers of an MLP
+/// or a ResNet: the rows flattened, the recursion's `[P x P]` matrices
+/// ([`recursion_matrices`]), and the two `[P x P]` results and their JSON.
+/// Flops of the kernel recursion over `n` points and `layers` layers: each of the
+/// `n (n + 1) / 2` entries per layer is one Gaussian expectation, a closed form for ReLU,
+/// erf and linear (~50 flops), a 2-D Gauss-Hermite sum over [`DEFAULT_NODES`]^2 nodes for
+/// tanh and GELU (~10 flops a node: the part that dominates a large tanh kernel).
+pub fn kernel_work(act: Activation, n: usize, layers: usize) -> f64 {
+    let per_entry = match act {
+        Activation::Relu | Activation::Erf | Activation::Linear => 50.0,
+        Activation::Tanh | Activation::Gelu => 10.0 * (DEFAULT_NODES * DEFAULT_NODES) as f64,
+    };
+    let entries = (n as f64) * (n as f64 + 1.0) / 2.0;
+    per_entry * entries * layers.max(1) as f64
+}
+
+pub fn kernel_cost(p: usize, d: usize, layers: usize, resnet: bool) -> Cost {
     let p2 = (p * p) as f64;
     Cost {
-        bytes: saturate(8.0 * 4.0 * p2 * (layers as f64 + 1.0)),
+        bytes: saturate(8.0 * (p2 * recursion_matrices(layers, resnet) + (p * d) as f64)),
         cell_bytes: 0,
         json_bytes: saturate(2.0 * p2 * crate::budget::JSON_BYTES_PER_NUMBER),
         flops: 1e3 * p2 * layers as f64,

@@ -15,7 +15,7 @@
 //!
 //! [`validate_lazy`] refuses the settings of a [`TrainConfig`] this does not model.
 
-use super::kernels::{mlp_layer_kernels, resnet_kernels};
+use super::kernels::{mlp_layer_kernels, recursion_matrices, resnet_kernels};
 use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::config::{Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::data::{Dataset, gram};
@@ -175,15 +175,31 @@ impl Kind for LazyConfig {
     }
 }
 
-/// Lazy dynamics: the `[P x P]` NTK, its test block and the trajectories.
+/// Lazy dynamics over `n = P + P_test` points at depth `L`: the data, then the NTK
+/// recursion over all `n` points at once (its `[n x n]` matrices, see
+/// [`recursion_matrices`]); then the training block `[P x P]`, the test block
+/// `[P_test x P]` and the result (losses `[T + 1]`, outputs `[P]` and test outputs
+/// `[P_test]` per record, the NTK `[P x P]`) and its JSON.
 pub fn lazy_cost(cfg: &TrainConfig) -> Cost {
-    let (_, _, p, pt) = crate::budget::data_shape(cfg);
-    let (p, pt, t) = (p as f64, pt as f64, cfg.steps as f64 + 1.0);
+    let shape = crate::budget::data_shape(cfg);
+    let data = crate::budget::dataset_bytes(shape);
+    let (d, _, p, pt) = shape;
+    let (d, p, pt, t) = (d as f64, p as f64, pt as f64, cfg.steps as f64 + 1.0);
+    let n = p + pt;
+    let records = crate::nn::kind::record_count(cfg.steps, cfg.observe.every) as f64;
+    let resnet = cfg.model.arch == Arch::Resnet;
+    let kernels = recursion_matrices(cfg.model.depth, resnet) * n * n + n * d;
+    let tested = if pt > 0.0 { 2.0 } else { 1.0 };
+    let result = tested * t + records * (1.0 + p + pt) + p * p;
+    let regression = p * p + pt * p + result;
     Cost {
-        bytes: saturate(8.0 * (4.0 * p * p + pt * p + (p + pt) * t)),
+        bytes: saturate(data + 8.0 * kernels.max(regression)),
         cell_bytes: 0,
-        json_bytes: saturate(JSON_BYTES_PER_NUMBER * (p * p + 2.0 * (p + pt) * t)),
-        flops: t * (p * p + pt * p),
+        json_bytes: saturate(
+            JSON_BYTES_PER_NUMBER * result + crate::budget::payload_json_bytes(&cfg.data),
+        ),
+        flops: t * (p * p + pt * p)
+            + super::kernels::kernel_work(cfg.model.activation, n as usize, cfg.model.depth),
     }
 }
 

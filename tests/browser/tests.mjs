@@ -164,11 +164,14 @@ export const TESTS = {
   },
 
   async page_numbers_equal_cli_numbers(ctx) {
-    const bin = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
-      .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).find((f) => fs.existsSync(f));
-    let help = "";
-    try { help = bin ? execFileSync(bin, ["run", "--help"], { encoding: "utf8" }) : ""; } catch { help = ""; }
-    if (!bin || !help.includes("--link")) ctx.skip("the CLI has no `run --link` yet");
+    // the newest CLI binary of this checkout's target directory (make test's `cargo test`
+    // builds target/debug/scaling-playground): a missing one fails, it is never skipped
+    const bins = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
+      .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).filter((f) => fs.existsSync(f));
+    const bin = bins.sort((x, y) => fs.statSync(y).mtimeMs - fs.statSync(x).mtimeMs)[0];
+    assert(bin, "no CLI binary under target/ (run `cargo build` first)");
+    const help = execFileSync(bin, ["run", "--help"], { encoding: "utf8" });
+    assert(help.includes("--link"), "the CLI runs links");
     const { page } = await ctx.open();
     await page.goto(ctx.base);
     await waitDone(page);
@@ -401,6 +404,35 @@ export const TESTS = {
     assert(await p2.evaluate(() => document.getElementById("status").textContent.startsWith("Failed")), "status says it failed");
     await shot(p2, "oversized-refused");
     assert(!log.errors.some((e) => /out of memory|RangeError/i.test(e)), "no allocation failure");
+  },
+
+  async runs_that_fit_alone_but_not_together_are_refused(ctx) {
+    // two widths whose runs each fit the page's budget but not both at once in 2 workers
+    const { page } = await ctx.open();
+    await page.goto(ctx.base + "?workers=2");
+    await waitDone(page);
+    const seeds = await page.evaluate(() => {
+      const core = window.__app.core;
+      const limit = JSON.parse(core.limits()).page_memory_bytes;
+      const cfg = structuredClone(window.__app.base);
+      cfg.model.width = 2048; cfg.model.depth = 3; cfg.steps = 10;
+      for (let s = 1; s <= 256; s++) {
+        cfg.seeds = s;
+        const peak = core.check_budget(JSON.stringify(cfg));
+        if (peak > 0.55 * limit) return peak < 0.95 * limit ? s : null;
+      }
+      return null;
+    });
+    assert(seeds, "a seed count whose run fits alone but not twice");
+    await setField(page, "f-depth", "3");
+    await setField(page, "f-steps", "10");
+    await setField(page, "f-seeds", String(seeds));
+    await setField(page, "f-widths", "2000, 2048");
+    await page.click("#run");
+    await page.waitForFunction(() => /^(Failed|Done)/.test(document.getElementById("status").textContent));
+    const err = await page.textContent("#errors");
+    assert(/over budget: these 2 runs need about .* with 2 at once/.test(err), `refused, naming the runs in flight: ${err}`);
+    assert(await page.evaluate(() => window.__app.pool.busyCount()) === 0, "nothing started");
   },
 
   async every_panel_runs_and_draws(ctx) {
@@ -705,6 +737,69 @@ export const TESTS = {
       assert(!r.chrome, `${name}: no controls`);
       await shot(p, `embed-${name}-700x450`, false);
     }
+  },
+
+  async scaling_laws_panel_theory_live_finite_runs_and_links(ctx) {
+    const { page, log } = await ctx.open({ viewport: { width: 1366, height: 900 } });
+    await page.goto(ctx.base);
+    await waitDone(page);
+    await page.click("#tab-scaling");
+    // the panel's defaults are the compute-optimal figure: theory and 24 finite models
+    const t0 = Date.now();
+    await page.click("#run");
+    const status = await waitDone(page, 300_000);
+    ctx.metrics.scaling_compute_optimal_seconds = (Date.now() - t0) / 1000;
+    console.log(`      compute-optimal preset in the page: ${ctx.metrics.scaling_compute_optimal_seconds.toFixed(1)} s`);
+    assert(status.startsWith("Done"), `${status} ${await page.textContent("#errors")}`);
+    for (const name of ["scaling", "scaling-compute", "scaling-sizes", "scaling-width"]) {
+      const spec = await figureSpec(page, name);
+      assert(spec && spec.series.some((x) => x.y.some(Number.isFinite)), `${name} holds data`);
+      assert(spec.title.length > 20 && /predicted/.test(spec.measured) && /\d/.test(spec.measured), `${name} states its claim and numbers: ${spec.title} / ${spec.measured}`);
+    }
+    const main = await figureSpec(page, "scaling");
+    assert(main.series.some((x) => /finite/.test(x.label) && x.err) && main.series.some((x) => /theory/.test(x.label) && x.dash), "finite models (error bars) over dashed theory curves");
+    const compute = await figureSpec(page, "scaling-compute");
+    ctx.metrics.scaling_compute_measured = compute.measured;
+    // the frontier's fitted exponents, read back from the figure, near the prediction
+    const m = compute.measured.match(/L\* ∝ C\^−x, x: theory ([\d.]+), finite ([\d.]+) \(predicted ([\d.]+)\)/);
+    assert(m && Math.abs(m[1] - m[3]) < 0.03 && Math.abs(m[2] - m[3]) < 0.05, `frontier exponents near the prediction: ${compute.measured}`);
+    const rows = await page.$$eval("#scaling-laws tr", (rs) => rs.length);
+    assert(rows === 6, `the laws table has five laws: ${rows}`);
+    await shot(page, "panel-scaling-compute-optimal");
+    // exports: the CSV holds every plotted point
+    const csv = (await captureDownload(page, '[data-figure="scaling-compute"] [data-export=csv]')).bytes.toString("utf8");
+    assert(csv.split("\n").length > 100 && /frontier/.test(csv), "the compute figure's CSV");
+    // a slider redraws the theory live (no Run): beta 0.5 -> 1.5
+    await page.evaluate(() => { const e = document.getElementById("v-scaling-beta"); e.value = "1.5"; e.dispatchEvent(new Event("input", { bubbles: true })); });
+    await page.waitForFunction(() => /Theory redrawn/.test(document.getElementById("scaling-live").textContent), null, { timeout: 60_000 });
+    const live = await figureSpec(page, "scaling");
+    assert(/β = 1.5/.test(live.title) && /theory only/.test(live.measured), `the live theory for beta 1.5: ${live.title} / ${live.measured}`);
+    ctx.metrics.scaling_live_note = await page.textContent("#scaling-live");
+    // the feature-learning figure: a hard task, lazy against rich
+    await page.selectOption("#scaling-preset", "feature-learning");
+    const t1 = Date.now();
+    await page.click("#run");
+    assert((await waitDone(page, 300_000)).startsWith("Done"), "feature-learning ran");
+    ctx.metrics.scaling_feature_learning_seconds = (Date.now() - t1) / 1000;
+    const fl = await figureSpec(page, "scaling");
+    assert(/speeds up a hard task/.test(fl.title) && /γ0=1: L ∝ t\^−x, x: theory 0\.6/.test(fl.measured), `rich: ${fl.title} / ${fl.measured}`);
+    await shot(page, "panel-scaling-feature-learning");
+    // a copied link restores the panel and its values
+    await page.click("#copy-link");
+    const url = await page.inputValue("#share-text");
+    const { page: p2 } = await ctx.open();
+    await p2.goto(url);
+    await waitDone(p2, 300_000);
+    assert(await p2.isVisible("#panel-scaling") && await p2.inputValue("#v-scaling-gamma0s") === "0,1", "the link restores the panel values");
+    // an embed of the main figure fits 700 x 450
+    const frag = url.split("#")[1].replace(/&v=[^&]*/, "&v=" + encodeURIComponent(JSON.stringify({ "scaling-widths": "16,64", "scaling-seeds": "1", "scaling-modes": "1024", "scaling-tmax": "3" })));
+    const { page: p3 } = await ctx.open({ viewport: { width: 700, height: 450 } });
+    await p3.goto(`${ctx.base}?embed=scaling#${frag}`);
+    await waitDone(p3, 120_000);
+    const r = await p3.evaluate(() => ({ w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight, link: !!document.querySelector(".embed-target .open-playground") }));
+    assert(r.w <= 700 && r.h <= 450 && r.link, `the embed fits with a link back: ${JSON.stringify(r)}`);
+    await shot(p3, "embed-scaling-700x450", false);
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
   },
 
   async diverged_runs_are_named(ctx) {

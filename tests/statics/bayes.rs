@@ -19,7 +19,7 @@ fn bayes_preset_separates_the_two_limits() {
         panic!("expected a bayes result")
     };
     assert!(r.saddle.converged);
-    assert_eq!(r.runs.len(), 4);
+    assert_eq!(r.runs.len(), 6);
     for run in &r.runs {
         eprintln!(
             "{} N={}: kernel dist saddle {:.4} nngp {:.4}; test dist saddle {:.4} nngp {:.4}",
@@ -38,6 +38,27 @@ fn bayes_preset_separates_the_two_limits() {
             "ntk" => assert!(run.kernel_dist_nngp < 0.1 && run.kernel_dist_saddle > 0.3),
             other => panic!("unexpected param {other}"),
         }
+    }
+    // and each limit is approached: the distance falls with width (measured 0.066 ->
+    // 0.019 -> 0.010 for NTK to the NNGP, 0.052 -> 0.014 -> 0.007 for muP to the saddle)
+    let narrowest = r.runs.iter().map(|x| x.width).min().unwrap();
+    let dist = |param: &str, width: usize| {
+        let run = r
+            .runs
+            .iter()
+            .find(|x| x.param == param && x.width == width)
+            .unwrap();
+        match param {
+            "mup" => run.kernel_dist_saddle,
+            _ => run.kernel_dist_nngp,
+        }
+    };
+    for param in ["mup", "ntk"] {
+        let (near, far) = (dist(param, widest), dist(param, narrowest));
+        assert!(
+            near < 0.5 * far,
+            "{param}: {far} at N={narrowest} -> {near} at N={widest}"
+        );
     }
     let tables = cfg.csv(&out);
     assert_eq!(tables.len(), 3);

@@ -150,8 +150,8 @@ pub fn check_solvable(train: &TrainConfig, samples: usize, iterations: usize) ->
     Ok(())
 }
 
-/// Estimated flops of the solver that takes this setup (the same estimates the solvers
-/// check against [`MAX_WORK`]).
+/// Estimated flops of the solver that takes this setup, the initial kernels by
+/// quadrature included (the same estimates the solvers check against [`MAX_WORK`]).
 pub fn solve_work(
     act: Activation,
     depth: usize,
@@ -163,7 +163,8 @@ pub fn solve_work(
 ) -> f64 {
     let n_all = (p + pt) as f64;
     let n_deep = (p * (steps + 1)) as f64;
-    match (depth, act == Activation::Linear) {
+    let init = crate::theory::kernels::kernel_work(act, p + pt, depth);
+    init + match (depth, act == Activation::Linear) {
         (1, true) => 8.0 * steps as f64 * n_all * n_all,
         (1, false) => 6.0 * samples as f64 * steps as f64 * (n_all * p as f64 + n_all),
         (_, true) => 12.0 * n_deep.powi(3) * (depth * iterations) as f64,
@@ -191,37 +192,75 @@ impl Kind for DmftConfig {
     }
 }
 
-/// DMFT of a training setup with `samples` single-site samples: per layer, S sampled
-/// trajectories of length `P (T + 1)` (fields, gradients, noises) and the `[PT x PT]`
-/// kernels, responses and their square roots; work `O(S n^2 + n^3)` per layer and
-/// iteration on the `n = P (h + 1)` steps up to the iteration's horizon `h`. The
-/// two-layer solver is one sweep; the deep one marches (horizon `WINDOW` steps past
-/// the settled ones, about one more step per iteration), so its estimate sums the
-/// horizons of `min(iterations, T + WINDOW + 1)` iterations.
+/// Memory and work of the solver that takes a training setup ([`solve`]), with `S =
+/// samples`, `P` training and `P_test` test points, `n = P + P_test`, depth `L`, `T`
+/// steps and `m = P (T + 1)` grid points of the deep solvers (f64 throughout):
+///
+/// - the problem: the data and their joint input kernel `[n x n]`;
+/// - two-layer, linear ([`linear::two_layer`]): `A [n x n]`, and `A Phi^0`,
+///   `A Phi^0 A^T` at a record;
+/// - two-layer, sampled ([`two_layer`]): the input kernel's factor and the exact
+///   kernels at initialisation (up to 8 `[n x n]` while they are computed, 5 kept);
+///   noises, fields, `phi`, `phi' z` `[S x n]`; the sample kernels and corrections
+///   `[n x P]`;
+/// - deep, linear ([`linear::deep`]): kernels, responses `[m x m]` per layer
+///   (`4 L + 2`), and about 16 `[m x m]` products while a layer is updated;
+/// - deep, sampled ([`deep`]): kernels and responses `[m x m]` per layer, twice (the
+///   whole grid and the iteration's horizon), the sweeps' causal operators, the Stein
+///   regression's moments and factors (`8 L + 8` in all); sources, fields and the
+///   antithetic sweeps' fields `[m x S]` (11 at once);
+/// - the result: losses `[T + 1]`, outputs `[(T + 1) x P]`, per record `2 L + 1`
+///   kernels `[P x P]`, the test outputs, and its JSON.
+///
+/// Work as [`solve_work`] (the deep sampled solver's marching, [`deep::marching_work`]).
 pub fn dmft_cost(cfg: &TrainConfig, samples: usize, iterations: usize) -> Cost {
-    let (_, _, p, _) = crate::budget::data_shape(cfg);
-    let pt = p as f64 * (cfg.steps as f64 + 1.0);
-    let layers = cfg.model.depth as f64;
-    let s = samples as f64;
-    let flops = if cfg.model.depth <= 1 {
-        s * pt * pt + pt * pt * pt
-    } else {
-        crate::theory::dmft::deep::marching_work(
-            p as usize,
-            cfg.steps,
-            samples,
-            cfg.model.depth,
-            iterations,
-        )
+    let mut cost = dmft_cost_shaped(cfg, crate::budget::data_shape(cfg), samples, iterations);
+    cost.json_bytes = cost
+        .json_bytes
+        .saturating_add(saturate(crate::budget::payload_json_bytes(&cfg.data)));
+    cost
+}
+
+/// [`dmft_cost`] with the data's `(D, C, P, P_test)` given (`cfg`'s data is not read),
+/// the record's JSON without the config's data.
+pub fn dmft_cost_shaped(
+    cfg: &TrainConfig,
+    shape: (u64, u64, u64, u64),
+    samples: usize,
+    iterations: usize,
+) -> Cost {
+    let (d, _, p, pt) = shape;
+    let depth = cfg.model.depth;
+    let linear = cfg.model.activation == Activation::Linear;
+    let (d, p, pt, s) = (d as f64, p as f64, pt as f64, samples as f64);
+    let n = p + pt;
+    let t = cfg.steps as f64 + 1.0;
+    let m = p * t;
+    let l = depth as f64;
+    let problem = crate::budget::dataset_bytes(shape) + 8.0 * (n * n + n * d);
+    let working = match (depth, linear) {
+        (1, true) => 3.0 * n * n,
+        (1, false) => (9.0 * n * n + 2.0 * s * n).max(6.0 * n * n + 4.0 * s * n) + 8.0 * n * p,
+        (_, true) => (4.0 * l + 18.0) * m * m,
+        _ => (8.0 * l + 8.0) * m * m + 11.0 * m * s,
     };
-    let records = (cfg.steps / cfg.observe.every.max(1) + 2) as f64;
-    let p = p as f64;
-    let numbers = 3.0 * pt + records * (2.0 * layers + 1.0) * p * p;
+    let records = crate::nn::kind::record_count(cfg.steps, cfg.observe.every) as f64;
+    let history = if depth == 1 { 1.0 } else { iterations as f64 };
+    let result = t * (1.0 + p) + records * (1.0 + (2.0 * l + 1.0) * p * p) + pt + history;
+    let work = solve_work(
+        cfg.model.activation,
+        depth,
+        p as usize,
+        pt as usize,
+        cfg.steps,
+        samples,
+        iterations,
+    );
     Cost {
-        bytes: saturate(8.0 * layers * (6.0 * s * pt + 8.0 * pt * pt)),
+        bytes: saturate(problem + 8.0 * (working + result)),
         cell_bytes: 0,
-        json_bytes: saturate(JSON_BYTES_PER_NUMBER * numbers),
-        flops,
+        json_bytes: saturate(JSON_BYTES_PER_NUMBER * result),
+        flops: work,
     }
 }
 

@@ -2,7 +2,7 @@
 //! `coord_check`): train a few steps at several widths with one learning rate and record,
 //! at every step on a fixed probe batch, the mean |coordinate| of the attention logits
 //! `S = scale q.k`, of the residual stream after each block and of the readout `f`, and
-//! their change since initialisation. Under muP every curve is flat in width; under SP
+//! their change since initialisation. Under muP no curve grows with width; under SP
 //! the logits and the readout's change grow with width (a dense update sums N correlated
 //! terms).
 

@@ -7,4 +7,5 @@ mod coord_check;
 mod richness;
 mod shard;
 mod transfer;
+mod transformer;
 mod width_convergence;

@@ -659,7 +659,7 @@ export const TESTS = {
     const configs = await page.evaluate((ks) => ks.map((k) => {
       const c = JSON.parse(window.__app.core.default_config(k));
       const t = c.kind === "train" || c.kind === "lazy" ? c : c.train || c.base;
-      if (t && t.model) { t.model.beta = 0.5; t.data.noise = 0.125; t.observe.every = 2; }
+      if (t && t.model) { t.model.beta = 0.5; if (t.data) t.data.noise = 0.125; t.observe.every = 2; }
       if (c.kind === "train") {
         c.optimizer = { kind: "adam", lr: 0.01, beta1: 0.95, beta2: 0.99, eps: 1e-6, mup_scaling: false };
         c.steps = 20;

@@ -6,12 +6,16 @@
 
 use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::data::{DataConfig, Teacher};
+use crate::experiments::landscape::{LandscapeConfig, log_grid};
 use crate::experiments::richness::{AlignedKernel, RichnessConfig};
 use crate::experiments::transfer::{TransferAxis, TransferConfig, lr_grid};
 use crate::experiments::{CoordCheckConfig, WidthConvergenceConfig};
 use crate::run::RunConfig;
 use crate::scaling::kind::ScalingConfig;
 use crate::statics::BayesConfig;
+use crate::statics::benchmark::BayesDataConfig;
+use crate::statics::deep_linear::{DeepLinearConfig, FiniteWidthConfig};
+use crate::statics::saddle::SaddleConfig;
 use crate::theory::depth::DepthLimitConfig;
 use crate::transformer::TransformerConfig;
 use crate::transformer::heads::TransformerHeadsConfig;
@@ -63,6 +67,26 @@ pub const PRESETS: &[Preset] = &[
         name: "bayes",
         claim: "Langevin-sampled networks approach the muP saddle point at fixed gamma0 and the NNGP posterior at fixed gamma (talk: 'New Results on muP/MF Statics')",
         config: || RunConfig::Bayes(bayes()),
+    },
+    Preset {
+        name: "lr-landscape",
+        claim: "The optimal learning rate is flat in gamma0 when lazy (gamma0 << 1) and falls as gamma0^(2/(L+1) - 2) when rich (gamma0 >> 1), for L = 1, 2, 3 hidden ReLU layers; at large gamma0 the loss plateaus, then drops (Atanasov, Meterez, Simon & Pehlevan, ICLR 2025)",
+        config: || RunConfig::Landscape(lr_landscape()),
+    },
+    Preset {
+        name: "deep-linear-statics",
+        claim: "Bayesian deep linear muP networks amplify only the target direction: the layer overlaps c_l = (1 - chi)^l of the closed form grow with gamma0 and depth, and Langevin-sampled networks (N = 128) land on them (Lauditi, Bordelon & Pehlevan 2025; talk: 'New Results on muP/MF Statics')",
+        config: || RunConfig::DeepLinear(deep_linear_statics()),
+    },
+    Preset {
+        name: "finite-width-statics",
+        claim: "At fixed gamma the kernels of Bayesian deep linear networks deviate from the NNGP by (l/N)[gamma^2/(1+r)^2 - 1/(1+r)] along the target, and with P = alpha N they renormalise by c(alpha) (talk: 'Weak Feature Expansion', 'Proportional Limit')",
+        config: || RunConfig::FiniteWidth(finite_width_statics()),
+    },
+    Preset {
+        name: "bayes-digits",
+        claim: "The talk's claim that the muP posterior beats the NNGP on image data, checked on the shipped digits (100 training, 400 test images, ten classes): test loss and error of the NNGP posterior, muP saddle points and Langevin-sampled muP networks across gamma0, reported either way (talk: 'New Results on muP/MF Statics')",
+        config: || RunConfig::BayesData(bayes_digits()),
     },
     Preset {
         name: "scaling-compute-optimal",
@@ -219,6 +243,96 @@ fn lazy_vs_rich() -> RichnessConfig {
         gamma0s: vec![0.01, 0.1, 0.3, 1.0, 3.0],
         kernel: AlignedKernel::Phi,
         records: 40,
+    }
+}
+
+/// The (gamma0, eta) landscape: width 128, 64 points, 500 GD steps, gamma0 from 1e-3
+/// to 1e2 (four per decade), learning rates 2^-12..2^8, 1, 2 and 3 hidden ReLU layers.
+fn lr_landscape() -> LandscapeConfig {
+    LandscapeConfig {
+        data: task(64, 16, 0),
+        width: 128,
+        depths: vec![1, 2, 3],
+        gamma0s: log_grid(1e-3, 1e2, 21),
+        lrs: lr_grid(1.0 / 4096.0, 2.0, 21),
+        steps: 500,
+        threshold: 0.05,
+        divergence: 100.0,
+        below_best: 2,
+        batch: 6,
+        records: 60,
+        lazy_max: 0.1,
+        rich_min: 3.0,
+        ..Default::default()
+    }
+}
+
+/// Deep linear muP statics: depths 1-3 at beta = 10, Langevin networks of width 128 at
+/// gamma0 = 0.5, 1, 2.
+fn deep_linear_statics() -> DeepLinearConfig {
+    DeepLinearConfig {
+        depths: vec![1, 2, 3],
+        betas: vec![10.0],
+        gamma0s: (0..=30).map(|k| k as f64 * 0.1).collect(),
+        sample_gamma0s: vec![0.5, 1.0, 2.0],
+        width: 128,
+        points: 4,
+        lr: 0.2,
+        burn_in: 500,
+        steps: 2000,
+        seeds: 8,
+        ..Default::default()
+    }
+}
+
+/// Finite-width corrections: NTK (gamma = 2) and muP (gamma0 = 1) networks of two
+/// hidden layers at N = 8..64, beta = 1; the proportional limit at N = 64, alpha = 0.25,
+/// 0.5, 1.
+fn finite_width_statics() -> FiniteWidthConfig {
+    FiniteWidthConfig {
+        depth: 2,
+        beta: 1.0,
+        params: vec![
+            Parameterization::Ntk { gamma0: 2.0 },
+            Parameterization::Mup { gamma0: 1.0 },
+        ],
+        widths: vec![8, 16, 32, 64],
+        points: 4,
+        alphas: vec![0.25, 0.5, 1.0],
+        alpha_width: 64,
+        alpha_lr: 0.25,
+        lr: 0.1,
+        burn_in: 1000,
+        steps: 5000,
+        seeds: 16,
+        ..Default::default()
+    }
+}
+
+/// Bayesian networks on the digits: the NNGP, saddle points at gamma0 = 0.1, 0.3 and
+/// muP networks of width 256 (8 seeds) at gamma0 = 0.3, 1, 3, sampled for 1000 + 3000
+/// Langevin steps of 0.4 (chains of half that length still drift by ~10% in test loss).
+fn bayes_digits() -> BayesDataConfig {
+    BayesDataConfig {
+        data: DataConfig::Digits {
+            train: 100,
+            test: 400,
+            classes: vec![],
+            seed: 0,
+        },
+        beta: 10.0,
+        gamma0s: vec![0.3, 1.0, 3.0],
+        saddle_gamma0s: vec![0.1, 0.3],
+        width: 256,
+        lr: 0.4,
+        burn_in: 1000,
+        steps: 3000,
+        seeds: 8,
+        saddle: SaddleConfig {
+            samples: 2000,
+            ..Default::default()
+        },
+        ..Default::default()
     }
 }
 

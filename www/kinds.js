@@ -3,6 +3,7 @@
 // `figuresFor(record)` returns a list of figure specs (see plot.js); kinds without a
 // dedicated view return null and the caller plots their CSV tables instead.
 import { mean, num, slope, logSlope } from "./words.js";
+import { landscape, deepLinear, finiteWidth, bayesData } from "./kinds-richness.js";
 
 const val = (v) => (v === null || v === undefined ? NaN : v);
 
@@ -337,6 +338,7 @@ function transformerCoords(rec) {
 const VIEWS = {
   transformer, transformer_transfer: transfer, transformer_heads: transformerHeads, transformer_coord_check: transformerCoords,
   scaling_law: scalingFigures,
+  landscape, deep_linear: deepLinear, finite_width: finiteWidth, bayes_data: bayesData,
   transfer, coord_check: coordCheck, width_convergence: widthConvergence, richness, train, bayes,
   depth_limit: depthLimit, dmft: lossOnly("DMFT (infinite width, rich): the loss of the N → ∞ network"), lazy: lossOnly("Lazy limit (NTK regression): the loss of the kernel regime"),
 };

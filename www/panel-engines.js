@@ -6,8 +6,8 @@ import { el, layout, finishLayout, figureHost } from "./panel-common.js";
 import { figuresFor } from "./kinds.js";
 import { mean } from "./words.js";
 
-const ENGINE_FIGURES = ["engine", "engine-2", "engine-3", "engine-4"];
-const ENGINE_KINDS = ["train", "kernel", "lazy", "dmft", "depth_limit", "width_convergence", "transfer", "coord_check", "richness", "bayes", "scaling_law", "transformer", "transformer_transfer", "transformer_coord_check", "transformer_heads"];
+const ENGINE_FIGURES = ["engine", "engine-2", "engine-3", "engine-4", "engine-5", "engine-6"];
+const ENGINE_KINDS = ["train", "kernel", "lazy", "dmft", "depth_limit", "width_convergence", "transfer", "coord_check", "richness", "bayes", "scaling_law", "landscape", "deep_linear", "finite_width", "bayes_data", "transformer", "transformer_transfer", "transformer_coord_check", "transformer_heads"];
 /** Kinds a panel of their own opens as its values (the core preset's live version). */
 const LIVE_KINDS = { scaling_law: "scaling" };
 
@@ -59,7 +59,7 @@ export const engines = {
   build(sec, ctx) {
     const { main, side } = layout(sec, {
       title: "Theory and experiment engines",
-      caption: "Any computation of this build's core (kernels, lazy, DMFT, depth limit, width convergence, transfer, coordinate check, richness, Bayesian statics), from its whole JSON config.",
+      caption: "Any computation of this build's core (kernels, lazy, DMFT, depth limit, width convergence, transfer, coordinate check, richness, the (γ0, η) landscape, Bayesian statics: two-layer, deep linear, finite width, scored on data; scaling laws), from its whole JSON config.",
       setup: false,
     });
     const lab = el("label", {}, "Kind ");

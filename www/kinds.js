@@ -24,7 +24,9 @@ function transfer(rec) {
       t.diverged[i].forEach((d, j) => { if (d) { bad.x.push(t.lrs[j]); bad.y.push(top); } });
     });
     const shift = t.best_lr_shift ?? null;
-    const stays = ["mup", "depth_mup", "complete_p"].includes(t.param);
+    // across depth a transformer's table says its residual exponent: alpha = 0 is the one
+    // expected to drift
+    const stays = axis === "depth" && t.alpha !== undefined ? t.alpha > 0 : ["mup", "depth_mup", "complete_p"].includes(t.param);
     const rates = sizes.map((s, i) => `${tag}=${s}: ${t.best_lr_index[i] !== null && t.best_lr_index[i] !== undefined ? t.lrs[t.best_lr_index[i]] : "none"}`);
     return {
       title: `${t.param}: the best learning rate ${stays ? "stays put" : "drifts"} as the ${axis} grows`,

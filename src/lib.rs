@@ -34,6 +34,7 @@ pub mod run;
 pub mod scaling;
 pub mod statics;
 pub mod theory;
+pub mod transformer;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

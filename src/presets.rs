@@ -17,6 +17,10 @@ use crate::statics::benchmark::BayesDataConfig;
 use crate::statics::deep_linear::{DeepLinearConfig, FiniteWidthConfig};
 use crate::statics::saddle::SaddleConfig;
 use crate::theory::depth::DepthLimitConfig;
+use crate::transformer::TransformerConfig;
+use crate::transformer::heads::TransformerHeadsConfig;
+use crate::transformer::transfer::{TfAxis, TransformerTransferConfig};
+use crate::transformer::{TfParam, TransformerModel};
 
 /// A named config and the claim it reproduces.
 pub struct Preset {
@@ -103,6 +107,21 @@ pub const PRESETS: &[Preset] = &[
         name: "scaling-feature-learning-easy",
         claim: "An easy task (beta = 1.5 > 1): feature learning (gamma0 = 1) leaves the time exponent at beta (ICLR 2025: no gain for tasks in the kernel's RKHS)",
         config: || RunConfig::ScalingLaw(scaling_feature_learning(1.5)),
+    },
+    Preset {
+        name: "transformer-lr-width",
+        claim: "Transformers, Adam, widths 16 to 128: under muP the best learning rate moves at most one grid step, under SP two to three, towards smaller rates (Yang et al. 2022, Tensor Programs V)",
+        config: || RunConfig::TransformerTransfer(transformer_lr_width()),
+    },
+    Preset {
+        name: "transformer-lr-depth",
+        claim: "Transformers, Adam, depths 1 to 16: with residual branches scaled 1/L and in-block rates kept (CompleteP) the best learning rate moves at most one grid step (1/sqrt(L), depth-muP: one or two), without depth scaling (alpha = 0) it moves two, towards smaller rates (Bordelon et al. 2024; Dey et al. 2025)",
+        config: || RunConfig::TransformerTransfer(transformer_lr_depth()),
+    },
+    Preset {
+        name: "transformer-heads",
+        claim: "Under muP the heads' attention maps become alike as the head size grows (their spread collapses: the infinite head-size limit of Bordelon, Chaudhry & Pehlevan 2024); under SP they stay different",
+        config: || RunConfig::TransformerHeads(transformer_heads()),
     },
     Preset {
         name: "train-mlp",
@@ -411,4 +430,69 @@ fn scaling_feature_learning(beta: f64) -> ScalingConfig {
         t_max: 1e3,
         ..Default::default()
     }
+}
+
+/// The shared setup of the transformer presets (the design of the PyTorch
+/// reference): the shipped corpus, 4 heads, context 16, batch 16, 150 Adam steps with 5 %
+/// warmup and linear decay to 0, embeddings of std 1, fresh windows every step, one seed
+/// per cell, scored by the mean training loss of the last 20 steps.
+fn transformer_base() -> TransformerConfig {
+    let mut base = TransformerConfig {
+        model: TransformerModel {
+            width: 32,
+            heads: 4,
+            depth: 2,
+            context: 16,
+            ..Default::default()
+        },
+        batch: 16,
+        steps: 150,
+        seeds: 1,
+        ..Default::default()
+    };
+    base.observe.every = 10;
+    base.observe.test_sequences = 0;
+    base.observe.attention = false;
+    base.observe.score_window = 20;
+    base
+}
+
+/// Widths 16..128 (head size 4..32) x 8 rates 2^-10..2^-3, SP against muP (base width
+/// 16, base head size 4).
+fn transformer_lr_width() -> TransformerTransferConfig {
+    let mut base = transformer_base();
+    base.model.base_width = 16;
+    base.model.base_head_dim = 4;
+    TransformerTransferConfig {
+        base,
+        axis: TfAxis::Width,
+        widths: vec![16, 32, 64, 128],
+        lrs: lr_grid(1.0 / 1024.0, 2.0, 8),
+        params: vec![TfParam::Sp, TfParam::mup()],
+        alphas: vec![0.0],
+        ..Default::default()
+    }
+}
+
+/// Width 32, depths 1..16 x 7 rates 2^-9..2^-3, muP with alpha = 0, 1/2 and 1 (base depth
+/// 2); two seeds per cell.
+fn transformer_lr_depth() -> TransformerTransferConfig {
+    let mut base = transformer_base();
+    base.seeds = 2;
+    base.model.base_depth = 2;
+    TransformerTransferConfig {
+        base,
+        axis: TfAxis::Depth,
+        depths: vec![1, 2, 4, 8, 16],
+        lrs: lr_grid(1.0 / 512.0, 2.0, 7),
+        params: vec![TfParam::mup()],
+        alphas: vec![0.0, 0.5, 1.0],
+        ..Default::default()
+    }
+}
+
+/// 4 heads of size 4..64 trained 100 steps, SP against muP (without the zero query, so
+/// that the heads differ at initialisation).
+fn transformer_heads() -> TransformerHeadsConfig {
+    TransformerHeadsConfig::default()
 }

@@ -195,6 +195,8 @@ kinds! {
         Dmft(crate::theory::dmft::DmftConfig) = "dmft",
         /// Layer-time limit of deep ResNets at initialisation.
         DepthLimit(crate::theory::depth::DepthLimitConfig) = "depth_limit",
+        /// Train a decoder-only transformer (an ensemble of seeds).
+        Transformer(crate::transformer::TransformerConfig) = "transformer",
     }
     sweep {
         /// Finite networks of growing width against the DMFT.
@@ -217,6 +219,12 @@ kinds! {
         BayesData(crate::statics::benchmark::BayesDataConfig) = "bayes_data",
         /// The solvable model of neural scaling laws: theory and finite models over N, P, gamma0.
         ScalingLaw(crate::scaling::kind::ScalingConfig) = "scaling_law",
+        /// Transformers: learning-rate grid across width, depth, heads or head size.
+        TransformerTransfer(crate::transformer::transfer::TransformerTransferConfig) = "transformer_transfer",
+        /// Transformers: attention logits, residual stream and readout against width.
+        TransformerCoordCheck(crate::transformer::coord::TransformerCoordCheckConfig) = "transformer_coord_check",
+        /// Transformers: the spread between heads' attention maps against head size.
+        TransformerHeads(crate::transformer::heads::TransformerHeadsConfig) = "transformer_heads",
     }
 }
 

@@ -406,6 +406,23 @@ fn single_runs() -> Vec<(String, Value, usize)> {
         json!({"kind": "depth_limit", "ode_steps": 200000,
                "depths": [1024, 4096, 16384, 65536]}),
     );
+    // transformer
+    add(
+        "corpus N64 L2 H4 S2 B16 T20",
+        json!({"kind": "transformer", "steps": 20, "seeds": 2}),
+    );
+    add(
+        "copy N128 L3 H8 S3 B32 rms",
+        json!({"kind": "transformer", "task": {"task": "copy"},
+               "model": {"width": 128, "depth": 3, "heads": 8, "norm": "rms"},
+               "batch": 32, "steps": 5, "seeds": 3, "observe": {"score_window": 2}}),
+    );
+    add(
+        "icl regression N32 L4 T32 S4",
+        json!({"kind": "transformer", "task": {"task": "in_context_regression", "dim": 4},
+               "model": {"width": 32, "depth": 4, "context": 32},
+               "steps": 5, "seeds": 4, "observe": {"every": 1, "score_window": 2}}),
+    );
     v
 }
 
@@ -549,6 +566,28 @@ fn sweeps(threads: usize) -> Vec<(String, Value, usize)> {
         "theory only N16..1024 P=inf,256",
         json!({"kind": "scaling_law", "widths": [16, 64, 256, 1024], "samples": [0, 256],
                "seeds": 0}),
+    );
+    add(
+        "transformer width N16..64 x 4 lrs sp,mup",
+        json!({"kind": "transformer_transfer", "widths": [16, 32, 64],
+               "lrs": [0.003, 0.01, 0.03, 0.1],
+               "base": {"steps": 10, "seeds": 2, "observe": {"every": 5, "score_window": 5}}}),
+    );
+    add(
+        "transformer depth L2,4 x 3 lrs alphas 0,1",
+        json!({"kind": "transformer_transfer", "axis": "depth", "depths": [2, 4],
+               "lrs": [0.003, 0.01, 0.03], "params": [{"kind": "mup"}], "alphas": [0.0, 1.0],
+               "base": {"steps": 10, "seeds": 1, "observe": {"every": 5, "score_window": 5}}}),
+    );
+    add(
+        "transformer coords N32..128 T3",
+        json!({"kind": "transformer_coord_check", "widths": [32, 64, 128],
+               "base": {"steps": 3, "seeds": 2, "observe": {"score_window": 1}}}),
+    );
+    add(
+        "transformer heads dh 4..32 H4",
+        json!({"kind": "transformer_heads", "head_dims": [4, 8, 16, 32],
+               "base": {"steps": 10, "seeds": 2, "observe": {"every": 5, "score_window": 5}}}),
     );
     v
 }

@@ -58,6 +58,17 @@ async fn elementwise_ops_match_cpu() {
 }
 
 #[wasm_bindgen_test]
+async fn transformer_ops_match_cpu() {
+    let dev = Device::Gpu(gpu().await);
+    assert_eq!(conformance::seq_cases(&dev).await, 15);
+}
+
+#[wasm_bindgen_test]
+async fn transformer_training_agrees_on_cpu_and_gpu() {
+    conformance::transformer_parity(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
 async fn training_loss_curves_agree_on_cpu_and_gpu() {
     conformance::training_parity(&gpu().await).await;
 }

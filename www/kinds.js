@@ -10,8 +10,9 @@ const val = (v) => (v === null || v === undefined ? NaN : v);
 function transfer(rec) {
   const r = rec.result;
   return r.tables.map((t) => {
-    const sizes = t.widths && t.widths.length ? t.widths : t.depths;
-    const tag = t.widths && t.widths.length ? "N" : "L";
+    // the MLP's sweeps have widths or depths; the transformer's also heads or head sizes
+    const [sizes, tag, axis] = [[t.widths, "N", "width"], [t.depths, "L", "depth"], [t.heads, "H", "number of heads"], [t.head_dims, "dh", "head size"]]
+      .find(([v]) => v && v.length) || [[], "", "size"];
     const series = [], best = [];
     const bad = { label: "diverged", x: [], y: [], marker: true, fakeY: true, color: "#b00020" };
     const finite = t.final_loss.flat().map(val).filter(Number.isFinite);
@@ -23,8 +24,9 @@ function transfer(rec) {
       t.diverged[i].forEach((d, j) => { if (d) { bad.x.push(t.lrs[j]); bad.y.push(top); } });
     });
     const shift = t.best_lr_shift ?? null;
-    const axis = tag === "N" ? "width" : "depth";
-    const stays = ["mup", "depth_mup"].includes(t.param);
+    // across depth a transformer's table says its residual exponent: alpha = 0 is the one
+    // expected to drift
+    const stays = axis === "depth" && t.alpha !== undefined ? t.alpha > 0 : ["mup", "depth_mup", "complete_p"].includes(t.param);
     const rates = sizes.map((s, i) => `${tag}=${s}: ${t.best_lr_index[i] !== null && t.best_lr_index[i] !== undefined ? t.lrs[t.best_lr_index[i]] : "none"}`);
     return {
       title: `${t.param}: the best learning rate ${stays ? "stays put" : "drifts"} as the ${axis} grows`,
@@ -270,7 +272,73 @@ export function scalingFigures(rec) {
   return figs;
 }
 
+/** A transformer run: the loss curves of its seeds, then each layer's attention maps. */
+function transformer(rec) {
+  const r = rec.result;
+  const seeds = r.train_loss.length ? r.train_loss[0].length : 0;
+  const curves = [];
+  for (let s = 0; s < seeds; s++) {
+    curves.push({ label: `train, seed ${s}`, x: r.steps, y: r.train_loss.map((row) => val(row[s])), colorIndex: s });
+    if (r.test_loss.length && r.test_loss[0].length) curves.push({ label: `test, seed ${s}`, x: r.steps, y: r.test_loss.map((row) => val(row[s])), dash: true, colorIndex: s });
+  }
+  const last = r.final_loss.map(val).filter(Number.isFinite);
+  const figs = [{
+    title: `A ${rec.config.model?.depth ?? 2}-block transformer learns its task`,
+    measured: `score (mean loss of the last steps) ${last.map((v) => num(v)).join(", ")}`,
+    xlabel: "step", ylabel: "loss", ylog: true, series: curves,
+  }];
+  // attention maps: for each layer, every head's weight on each key, averaged over queries
+  // that see it (a profile of how far back each head looks)
+  for (const lm of r.attention || []) {
+    const series = lm.maps.map((m, h) => {
+      const t = m.length;
+      const back = Array.from({ length: t }, (_, d) => {
+        const v = []; for (let i = d; i < t; i++) v.push(m[i][i - d]);
+        return mean(v);
+      });
+      return { label: `head ${h + 1}`, x: back.map((_, d) => d), y: back, points: true, colorIndex: h };
+    });
+    const peaks = series.map((s) => s.x[s.y.indexOf(Math.max(...s.y))]);
+    figs.push({
+      title: `Layer ${lm.layer + 1}: how far back each head attends`,
+      measured: `most weight at distance ${peaks.join(", ")} (heads 1..${peaks.length})`,
+      xlabel: "distance back (query − key)", ylabel: "mean attention weight", series,
+    });
+  }
+  return figs;
+}
+
+/** Head spread against head size: muP collapses, SP does not. */
+function transformerHeads(rec) {
+  const t = rec.result.tables;
+  const series = t.flatMap((tb, i) => [
+    { label: `${tb.param}, trained`, x: tb.head_dims, y: tb.spread.map(val), points: true, colorIndex: i },
+    { label: `${tb.param}, at init`, x: tb.head_dims, y: tb.spread_init.map(val), dash: true, colorIndex: i },
+  ]);
+  return [{
+    title: "Heads become alike as the head size grows under muP (the infinite head-size limit)",
+    measured: t.map((tb) => `${tb.param}: spread ∝ dh^${slope(tb.slope)}`).join("; "),
+    xlabel: "head size dh", ylabel: "spread between heads' attention maps", xlog: true, ylog: true, series,
+  }];
+}
+
+/** The transformer's coordinate check: the attention logits' size against width. */
+function transformerCoords(rec) {
+  return rec.result.tables.map((tb) => {
+    const last = tb.logits.length - 1;
+    const series = tb.logits[last].map((w, l) => ({ label: `block ${l + 1}: mean |S|`, x: tb.widths, y: w.map(val), points: true, colorIndex: l }));
+    series.push({ label: "readout: mean |Δf|", x: tb.widths, y: tb.readout_change[last].map(val), points: true, dash: true, colorIndex: series.length });
+    const flat = tb.param !== "sp";
+    return {
+      title: `${tb.param}: attention logits and readout updates ${flat ? "keep their size" : "grow"} with width (step ${tb.steps[last]})`,
+      measured: `slopes against log N: logits ${tb.slope_logits.map((v) => slope(v)).join(", ")}; readout change ${slope(tb.slope_readout_change)} (flat: 0)`,
+      xlabel: "width N", ylabel: "mean |coordinate|", xlog: true, ylog: true, series,
+    };
+  });
+}
+
 const VIEWS = {
+  transformer, transformer_transfer: transfer, transformer_heads: transformerHeads, transformer_coord_check: transformerCoords,
   scaling_law: scalingFigures,
   landscape, deep_linear: deepLinear, finite_width: finiteWidth, bayes_data: bayesData,
   transfer, coord_check: coordCheck, width_convergence: widthConvergence, richness, train, bayes,

@@ -17,6 +17,7 @@
 //! products, axpys or an outer product. Single-threaded; parallelism lives at the level
 //! of sweep cells.
 
+use super::seq::{self, Attention, Norm, SeqLoss};
 use super::{AdamStep, Backend, Gemm};
 use crate::config::Activation;
 
@@ -72,7 +73,8 @@ impl Backend for Cpu {
         let n = h.len().min(phi.len()).min(dphi.len());
         let (h, phi, dphi) = (&h[..n], &mut phi[..n], &mut dphi[..n]);
         // Branch-free loops the compiler vectorises for the piecewise-linear activations
-        // (same values as `phi_dphi_f32`); the others call it per element.
+        // (same values as `phi_dphi_f32`) and GELU (`fastmath`, within 3e-7 of it); the
+        // others call `phi_dphi_f32` per element.
         match act {
             Activation::Relu => {
                 #[cfg(target_arch = "x86_64")]
@@ -86,6 +88,15 @@ impl Backend for Cpu {
             Activation::Linear => {
                 phi.copy_from_slice(h);
                 dphi.fill(1.0);
+            }
+            Activation::Gelu => {
+                #[cfg(target_arch = "x86_64")]
+                if super::sgemm_x86::has_avx512() {
+                    // SAFETY: the CPU has AVX-512F (detected above).
+                    unsafe { gelu_avx512(h, phi, dphi) };
+                    return;
+                }
+                gelu(h, phi, dphi);
             }
             _ => {
                 for ((x, p), d) in h.iter().zip(phi.iter_mut()).zip(dphi.iter_mut()) {
@@ -166,6 +177,107 @@ impl Backend for Cpu {
             }
             *o = sum_squares(xs);
         }
+    }
+
+    fn attention(&self, a: &Attention, qkv: &[f32], probs: &mut [f32], out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            unsafe { seq::avx512::attention(a, qkv, probs, out) };
+            return;
+        }
+        seq::attention(a, qkv, probs, out);
+    }
+
+    fn attention_backward(
+        &self,
+        a: &Attention,
+        qkv: &[f32],
+        probs: &[f32],
+        dout: &[f32],
+        ds: &mut [f32],
+        dqkv: &mut [f32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            unsafe { seq::avx512::attention_backward(a, qkv, probs, dout, ds, dqkv) };
+            return;
+        }
+        seq::attention_backward(a, qkv, probs, dout, ds, dqkv);
+    }
+
+    fn norm(
+        &self,
+        n: &Norm,
+        x: &[f32],
+        gain: &[f32],
+        y: &mut [f32],
+        xhat: &mut [f32],
+        rstd: &mut [f32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            unsafe { seq::avx512::norm(n, x, gain, y, xhat, rstd) };
+            return;
+        }
+        seq::norm(n, x, gain, y, xhat, rstd);
+    }
+
+    fn norm_backward(
+        &self,
+        n: &Norm,
+        dy: &[f32],
+        xhat: &[f32],
+        rstd: &[f32],
+        gain: &[f32],
+        dx: &mut [f32],
+        dgain: &mut [f32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            unsafe { seq::avx512::norm_backward(n, dy, xhat, rstd, gain, dx, dgain) };
+            return;
+        }
+        seq::norm_backward(n, dy, xhat, rstd, gain, dx, dgain);
+    }
+
+    fn seq_loss(
+        &self,
+        l: &SeqLoss,
+        logits: &[f32],
+        targets: &[f32],
+        scale: f32,
+        dlogits: &mut [f32],
+        loss: &mut [f32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            unsafe { seq::avx512::seq_loss(l, logits, targets, scale, dlogits, loss) };
+            return;
+        }
+        seq::seq_loss(l, logits, targets, scale, dlogits, loss);
+    }
+
+    fn adam_members(
+        &self,
+        s: &AdamStep,
+        member_lr: &[f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        w: &mut [f32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if super::sgemm_x86::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (detected above).
+            unsafe { seq::avx512::adam_members(s, member_lr, g, m, v, w) };
+            return;
+        }
+        seq::adam_members(s, member_lr, g, m, v, w);
     }
 }
 
@@ -278,6 +390,24 @@ fn x86_product(
         (c, g.stride_c),
         epi,
     );
+}
+
+/// GELU and its derivative by [`super::fastmath::gelu`] (branch-free: vectorised).
+#[inline(always)]
+fn gelu(h: &[f32], phi: &mut [f32], dphi: &mut [f32]) {
+    for ((x, p), d) in h.iter().zip(phi.iter_mut()).zip(dphi.iter_mut()) {
+        (*p, *d) = super::fastmath::gelu(*x);
+    }
+}
+
+/// [`gelu`] compiled for 16-lane AVX-512.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gelu_avx512(h: &[f32], phi: &mut [f32], dphi: &mut [f32]) {
+    gelu(h, phi, dphi)
 }
 
 /// `y += alpha x` (a multiply and an add per element: Rust never fuses them, so every

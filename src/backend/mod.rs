@@ -9,8 +9,10 @@
 //! whole batch (the shared data X).
 
 mod cpu;
+pub mod fastmath;
 pub mod gpu;
 pub mod select;
+pub mod seq;
 pub mod sgemm_simd128;
 #[cfg(target_arch = "x86_64")]
 pub mod sgemm_x86;
@@ -18,6 +20,7 @@ pub mod sgemm_x86;
 pub use cpu::Cpu;
 pub use gpu::{Gpu, GpuOptions};
 pub use select::{BackendReport, DeviceChoice, DeviceKind, Selection};
+pub use seq::{Attention, LossKind, Norm, NormKind, SeqLoss};
 
 use crate::config::Activation;
 
@@ -183,6 +186,60 @@ pub trait Backend {
     fn langevin(&self, decay: f32, lr: f32, noise_scale: f32, g: &[f32], xi: &[f32], w: &mut [f32]);
     /// `out[s] = sum_i x[s * len + i]^2` with `len = x.len() / out.len()`.
     fn sum_sq(&self, x: &[f32], out: &mut [f32]);
+    /// Multi-head causal self-attention ([`Attention`]; layouts in [`seq`]).
+    fn attention(&self, a: &Attention, qkv: &[f32], probs: &mut [f32], out: &mut [f32]);
+    /// Its backward pass: `dqkv` from `dout`, `ds` scratch of the size of `probs`.
+    fn attention_backward(
+        &self,
+        a: &Attention,
+        qkv: &[f32],
+        probs: &[f32],
+        dout: &[f32],
+        ds: &mut [f32],
+        dqkv: &mut [f32],
+    );
+    /// Layer or RMS norm ([`Norm`]): `y = gain o xhat`, keeping `xhat` and `rstd`.
+    fn norm(
+        &self,
+        n: &Norm,
+        x: &[f32],
+        gain: &[f32],
+        y: &mut [f32],
+        xhat: &mut [f32],
+        rstd: &mut [f32],
+    );
+    /// Its backward pass: `dx += dL/dx`, `dgain = dL/dgain`.
+    #[allow(clippy::too_many_arguments)]
+    fn norm_backward(
+        &self,
+        n: &Norm,
+        dy: &[f32],
+        xhat: &[f32],
+        rstd: &[f32],
+        gain: &[f32],
+        dx: &mut [f32],
+        dgain: &mut [f32],
+    );
+    /// Per-row loss and `scale` times its gradient ([`SeqLoss`]).
+    fn seq_loss(
+        &self,
+        l: &SeqLoss,
+        logits: &[f32],
+        targets: &[f32],
+        scale: f32,
+        dlogits: &mut [f32],
+        loss: &mut [f32],
+    );
+    /// Adam with the rate `s.lr * member_lr[e]` for ensemble member `e`.
+    fn adam_members(
+        &self,
+        s: &AdamStep,
+        member_lr: &[f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        w: &mut [f32],
+    );
 }
 
 /// The runtime choice of backend.
@@ -374,6 +431,163 @@ impl Device {
         match self {
             Device::Cpu => Cpu.sum_sq(x.cpu(), out.cpu_mut()),
             Device::Gpu(g) => g.sum_sq(x.gpu(), out.gpu_mut()),
+        }
+    }
+
+    /// [`Backend::attention`].
+    pub fn attention(&self, a: &Attention, qkv: &Tensor, probs: &mut Tensor, out: &mut Tensor) {
+        match self {
+            Device::Cpu => Cpu.attention(a, qkv.cpu(), probs.cpu_mut(), out.cpu_mut()),
+            Device::Gpu(g) => g.attention(a, qkv.gpu(), probs.gpu_mut(), out.gpu_mut()),
+        }
+    }
+    /// [`Backend::attention_backward`].
+    pub fn attention_backward(
+        &self,
+        a: &Attention,
+        qkv: &Tensor,
+        probs: &Tensor,
+        dout: &Tensor,
+        ds: &mut Tensor,
+        dqkv: &mut Tensor,
+    ) {
+        match self {
+            Device::Cpu => Cpu.attention_backward(
+                a,
+                qkv.cpu(),
+                probs.cpu(),
+                dout.cpu(),
+                ds.cpu_mut(),
+                dqkv.cpu_mut(),
+            ),
+            Device::Gpu(g) => g.attention_backward(
+                a,
+                qkv.gpu(),
+                probs.gpu(),
+                dout.gpu(),
+                ds.gpu_mut(),
+                dqkv.gpu_mut(),
+            ),
+        }
+    }
+    /// [`Backend::norm`].
+    pub fn norm(
+        &self,
+        n: &Norm,
+        x: &Tensor,
+        gain: &Tensor,
+        y: &mut Tensor,
+        xhat: &mut Tensor,
+        rstd: &mut Tensor,
+    ) {
+        match self {
+            Device::Cpu => Cpu.norm(
+                n,
+                x.cpu(),
+                gain.cpu(),
+                y.cpu_mut(),
+                xhat.cpu_mut(),
+                rstd.cpu_mut(),
+            ),
+            Device::Gpu(g) => g.norm(
+                n,
+                x.gpu(),
+                gain.gpu(),
+                y.gpu_mut(),
+                xhat.gpu_mut(),
+                rstd.gpu_mut(),
+            ),
+        }
+    }
+    /// [`Backend::norm_backward`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn norm_backward(
+        &self,
+        n: &Norm,
+        dy: &Tensor,
+        xhat: &Tensor,
+        rstd: &Tensor,
+        gain: &Tensor,
+        dx: &mut Tensor,
+        dgain: &mut Tensor,
+    ) {
+        match self {
+            Device::Cpu => Cpu.norm_backward(
+                n,
+                dy.cpu(),
+                xhat.cpu(),
+                rstd.cpu(),
+                gain.cpu(),
+                dx.cpu_mut(),
+                dgain.cpu_mut(),
+            ),
+            Device::Gpu(g) => g.norm_backward(
+                n,
+                dy.gpu(),
+                xhat.gpu(),
+                rstd.gpu(),
+                gain.gpu(),
+                dx.gpu_mut(),
+                dgain.gpu_mut(),
+            ),
+        }
+    }
+    /// [`Backend::seq_loss`].
+    pub fn seq_loss(
+        &self,
+        l: &SeqLoss,
+        logits: &Tensor,
+        targets: &Tensor,
+        scale: f32,
+        dlogits: &mut Tensor,
+        loss: &mut Tensor,
+    ) {
+        match self {
+            Device::Cpu => Cpu.seq_loss(
+                l,
+                logits.cpu(),
+                targets.cpu(),
+                scale,
+                dlogits.cpu_mut(),
+                loss.cpu_mut(),
+            ),
+            Device::Gpu(g) => g.seq_loss(
+                l,
+                logits.gpu(),
+                targets.gpu(),
+                scale,
+                dlogits.gpu_mut(),
+                loss.gpu_mut(),
+            ),
+        }
+    }
+    /// [`Backend::adam_members`].
+    pub fn adam_members(
+        &self,
+        s: &AdamStep,
+        member_lr: &Tensor,
+        g: &Tensor,
+        m: &mut Tensor,
+        v: &mut Tensor,
+        w: &mut Tensor,
+    ) {
+        match self {
+            Device::Cpu => Cpu.adam_members(
+                s,
+                member_lr.cpu(),
+                g.cpu(),
+                m.cpu_mut(),
+                v.cpu_mut(),
+                w.cpu_mut(),
+            ),
+            Device::Gpu(d) => d.adam_members(
+                s,
+                member_lr.gpu(),
+                g.gpu(),
+                m.gpu_mut(),
+                v.gpu_mut(),
+                w.gpu_mut(),
+            ),
         }
     }
 }

@@ -348,7 +348,7 @@ pub fn label(p: &Parameterization, arch: Arch) -> String {
 }
 
 /// Index of the least finite loss among non-diverged cells.
-fn best_index(loss: &[Option<f64>], diverged: &[bool]) -> Option<usize> {
+pub(crate) fn best_index(loss: &[Option<f64>], diverged: &[bool]) -> Option<usize> {
     loss.iter()
         .zip(diverged)
         .enumerate()

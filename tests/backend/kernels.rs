@@ -34,6 +34,21 @@ fn elementwise_ops_match_cpu() {
 }
 
 #[test]
+fn transformer_ops_match_cpu() {
+    for dev in devices() {
+        assert_eq!(block_on(conformance::seq_cases(&dev)), 15);
+    }
+}
+
+#[test]
+fn transformer_training_agrees_on_cpu_and_gpu() {
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
+    block_on(conformance::transformer_parity(&g));
+}
+
+#[test]
 fn training_loss_curves_agree_on_cpu_and_gpu() {
     let Some(g) = gpu("the GPU conformance cases") else {
         return;

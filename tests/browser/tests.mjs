@@ -410,6 +410,40 @@ export const TESTS = {
     await shot(page, "panel-abc");
   },
 
+  async transformer_runs_and_its_transfer_sweep_moves_sp_not_mup(ctx) {
+    // a transformer run: loss curves and one attention figure per layer
+    const { page, log } = await ctx.open();
+    await page.goto(ctx.base);
+    await waitDone(page);
+    const run = { kind: "transformer", model: { width: 32, heads: 4, depth: 2, context: 16 }, steps: 60, seeds: 2, observe: { every: 10, test_sequences: 4 } };
+    await page.evaluate((l) => { location.hash = l; }, await linkFor(page, run));
+    let status = await waitDone(page, 300_000);
+    assert(status.startsWith("Done"), `transformer: ${status} ${await page.textContent("#errors")}`);
+    const figs = await page.evaluate(() => ["engine", "engine-2", "engine-3"].map((n) => window.__app.figures[n]?.spec).filter(Boolean)
+      .map((s) => ({ title: s.title, measured: s.measured, last: s.series[0].y.filter(Number.isFinite).slice(-1)[0], heads: s.series.length })));
+    assert(figs.length === 3 && /learns/.test(figs[0].title) && /Layer 1/.test(figs[1].title) && /Layer 2/.test(figs[2].title), `loss and two attention figures: ${JSON.stringify(figs)}`);
+    // the corpus' loss starts at ln 61 = 4.11; 60 steps bring it below 3.6
+    assert(figs[0].last < 3.6 && figs[0].last > 1, `the loss falls: ${figs[0].last}`);
+    assert(figs[1].heads === 4, `one profile per head: ${figs[1].heads}`);
+    await shot(page, "transformer-run");
+    // the width sweep of tests/experiments/transformer.rs: SP's optimum moves, muP's no more
+    const sweep = await page.evaluate(() => window.__app.core.default_config("transformer_transfer"));
+    const cfg = { ...JSON.parse(sweep), widths: [16, 128], lrs: [1, 2, 3, 4, 5, 6, 7, 8].map((k) => 2 ** (k - 11)) };
+    cfg.base.steps = 60; cfg.base.seeds = 1; cfg.base.batch = 16; cfg.base.observe = { every: 10, test_sequences: 0, attention: false, score_window: 20 };
+    cfg.base.model = { ...cfg.base.model, width: 32, heads: 4, depth: 2, context: 16, base_width: 16, base_head_dim: 4 };
+    await page.evaluate((l) => { location.hash = l; }, await linkFor(page, cfg));
+    status = await waitDone(page, 600_000);
+    assert(status.startsWith("Done"), `transformer_transfer: ${status} ${await page.textContent("#errors")}`);
+    const tables = await page.evaluate(() => ["engine", "engine-2"].map((n) => window.__app.figures[n]?.spec).filter(Boolean).map((s) => [s.title, s.measured]));
+    console.log(`      transformer sweep: ${JSON.stringify(tables)}`);
+    const moves = (t) => Number((/moves (\d+)/.exec(t[1]) || [])[1]);
+    const sp = tables.find((t) => t[0].startsWith("sp:")), mup = tables.find((t) => t[0].startsWith("mup:"));
+    assert(sp && mup, `an SP and a muP figure: ${JSON.stringify(tables)}`);
+    assert(moves(sp) >= 1 && moves(mup) <= moves(sp), `SP moves, muP no more: ${JSON.stringify(tables)}`);
+    await shot(page, "transformer-transfer");
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
+
   async oversized_config_is_refused_up_front(ctx) {
     const { page } = await ctx.open();
     await page.goto(ctx.base);
@@ -648,7 +682,7 @@ export const TESTS = {
     const configs = await page.evaluate((ks) => ks.map((k) => {
       const c = JSON.parse(window.__app.core.default_config(k));
       const t = c.kind === "train" || c.kind === "lazy" ? c : c.train || c.base;
-      if (t && t.model) { t.model.beta = 0.5; t.data.noise = 0.125; t.observe.every = 2; }
+      if (t && t.model) { t.model.beta = 0.5; if (t.data) t.data.noise = 0.125; t.observe.every = 2; }
       if (c.kind === "train") {
         c.optimizer = { kind: "adam", lr: 0.01, beta1: 0.95, beta2: 0.99, eps: 1e-6, mup_scaling: false };
         c.steps = 20;

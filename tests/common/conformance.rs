@@ -385,3 +385,230 @@ pub async fn device_loss_falls_back(g: &Gpu) {
     assert_eq!(res.steps, cpu.steps);
     assert_eq!(res.train_loss, cpu.train_loss);
 }
+
+/// The transformer's ops (attention and its backward, layer and RMS norm and theirs, the
+/// two sequence losses, Adam with a rate per member) on ragged shapes: causal rows of
+/// 1..T keys, heads of odd size, rows wider than the 64-wide workgroups, targets without
+/// a loss. Returns the number of cases compared.
+pub async fn seq_cases(dev: &Device) -> usize {
+    use scaling_playground::backend::{Attention, LossKind, Norm, NormKind, SeqLoss};
+    let mut cases = 0;
+    for (groups, t, heads, head_dim) in [(3, 5, 2, 3), (2, 70, 3, 4), (1, 16, 4, 8)] {
+        let a = Attention {
+            groups,
+            t,
+            heads,
+            head_dim,
+            scale: 0.6,
+        };
+        let qkv: Vec<f32> = values(a.qkv_len(), 40).iter().map(|x| 2.0 * x).collect();
+        let ins = [qkv, vec![0.0; a.probs_len()], vec![0.0; a.out_len()]];
+        check(dev, &format!("attention {a:?}"), &ins, |d, t| {
+            let (q, rest) = t.split_at_mut(1);
+            let (p, o) = rest.split_at_mut(1);
+            d.attention(&a, &q[0], &mut p[0], &mut o[0]);
+        })
+        .await;
+        let ins = [
+            ins[0].clone(),
+            vec![0.0; a.probs_len()],
+            vec![0.0; a.out_len()],
+            values(a.out_len(), 41),
+            vec![0.0; a.probs_len()],
+            vec![0.0; a.qkv_len()],
+        ];
+        check(dev, &format!("attention_backward {a:?}"), &ins, |d, t| {
+            let (q, rest) = t.split_at_mut(1);
+            let (p, rest) = rest.split_at_mut(1);
+            let (o, rest) = rest.split_at_mut(1);
+            let (dout, rest) = rest.split_at_mut(1);
+            let (ds, dq) = rest.split_at_mut(1);
+            d.attention(&a, &q[0], &mut p[0], &mut o[0]);
+            d.attention_backward(&a, &q[0], &p[0], &dout[0], &mut ds[0], &mut dq[0]);
+        })
+        .await;
+        cases += 2;
+    }
+    for kind in [NormKind::Layer, NormKind::Rms] {
+        for (rows, width, per) in [(6, 5, 3), (8, 130, 4)] {
+            let n = Norm {
+                kind,
+                rows,
+                width,
+                rows_per_member: per,
+                eps: 1e-5,
+            };
+            let members = rows / per;
+            let x: Vec<f32> = values(rows * width, 42)
+                .iter()
+                .map(|v| 3.0 * v + 0.5)
+                .collect();
+            let gain: Vec<f32> = values(members * width, 43)
+                .iter()
+                .map(|v| 1.0 + 0.5 * v)
+                .collect();
+            let ins = [
+                x,
+                gain,
+                vec![0.0; rows * width],
+                vec![0.0; rows * width],
+                vec![0.0; rows],
+                values(rows * width, 44),
+                values(rows * width, 45),
+                vec![0.0; members * width],
+            ];
+            check(dev, &format!("norm + backward {n:?}"), &ins, |d, t| {
+                let (x, rest) = t.split_at_mut(1);
+                let (g, rest) = rest.split_at_mut(1);
+                let (y, rest) = rest.split_at_mut(1);
+                let (xh, rest) = rest.split_at_mut(1);
+                let (rs, rest) = rest.split_at_mut(1);
+                let (dy, rest) = rest.split_at_mut(1);
+                let (dx, dg) = rest.split_at_mut(1);
+                d.norm(&n, &x[0], &g[0], &mut y[0], &mut xh[0], &mut rs[0]);
+                d.norm_backward(&n, &dy[0], &xh[0], &rs[0], &g[0], &mut dx[0], &mut dg[0]);
+            })
+            .await;
+            cases += 1;
+        }
+    }
+    for (kind, classes) in [
+        (LossKind::CrossEntropy, 7),
+        (LossKind::CrossEntropy, 97),
+        (LossKind::Squared, 1),
+        (LossKind::Squared, 3),
+    ] {
+        let (rows, per) = (12, 4);
+        let l = SeqLoss {
+            kind,
+            rows,
+            classes,
+            rows_per_member: per,
+        };
+        let targets: Vec<f32> = match kind {
+            LossKind::CrossEntropy => vec![0.0, (classes - 1) as f32, -1.0, 2.0],
+            LossKind::Squared => (0..per)
+                .flat_map(|r| {
+                    let w = if r == 2 { 0.0 } else { 1.0 };
+                    std::iter::once(w).chain(values(classes, 46 + r as u32))
+                })
+                .collect(),
+        };
+        let logits: Vec<f32> = values(rows * classes, 47).iter().map(|v| 4.0 * v).collect();
+        let ins = [logits, targets, vec![0.0; rows * classes], vec![0.0; rows]];
+        check(dev, &format!("seq_loss {l:?}"), &ins, |d, t| {
+            let (z, rest) = t.split_at_mut(1);
+            let (tg, rest) = rest.split_at_mut(1);
+            let (dz, loss) = rest.split_at_mut(1);
+            d.seq_loss(&l, &z[0], &tg[0], 0.25, &mut dz[0], &mut loss[0]);
+        })
+        .await;
+        cases += 1;
+    }
+    let st = AdamStep {
+        lr: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+    };
+    let n = 3 * 333;
+    let v0: Vec<f32> = values(n, 50).iter().map(|x| x * x).collect();
+    let ins = [
+        vec![1.0, 0.25, 4.0],
+        values(n, 51),
+        values(n, 52),
+        v0,
+        values(n, 53),
+    ];
+    check(dev, "adam_members", &ins, |d, t| {
+        let (lr, rest) = t.split_at_mut(1);
+        let (g, rest) = rest.split_at_mut(1);
+        let (m, rest) = rest.split_at_mut(1);
+        let (v, w) = rest.split_at_mut(1);
+        d.adam_members(&st, &lr[0], &g[0], &mut m[0], &mut v[0], &mut w[0]);
+        d.adam_members(&st, &lr[0], &g[0], &mut m[0], &mut v[0], &mut w[0]);
+    })
+    .await;
+    cases + 1
+}
+
+/// Transformers (corpus under SP with layer norm; in-context regression under CompleteP
+/// with RMS norm), two learning rates times two seeds as one batched ensemble, train to
+/// the same loss curves, scores and attention maps on the CPU and on `g`, within 1e-4.
+pub async fn transformer_parity(g: &Gpu) {
+    use scaling_playground::transformer::config::{
+        NormChoice, TfParam, TransformerConfig, TransformerModel,
+    };
+    use scaling_playground::transformer::{RunOptions, SeqTask, train_members_on};
+    let base = TransformerConfig {
+        model: TransformerModel {
+            width: 32,
+            heads: 4,
+            depth: 2,
+            context: 12,
+            ..Default::default()
+        },
+        batch: 4,
+        steps: 20,
+        seeds: 2,
+        ..Default::default()
+    };
+    let mut icl = base.clone();
+    icl.task = SeqTask::InContextRegression { dim: 4, noise: 0.0 };
+    icl.param = TfParam::mup();
+    icl.model.norm = NormChoice::Rms;
+    icl.model.alpha = 1.0;
+    icl.model.depth = 3;
+    let mut sp = base;
+    sp.param = TfParam::Sp;
+    for cfg in [sp, icl] {
+        let lrs = [0.003, 0.01];
+        let o = RunOptions::default();
+        let cpu = train_members_on(Device::Cpu, &cfg, &lrs, &o, &Silent)
+            .await
+            .unwrap();
+        let gpu = train_members_on(Device::Gpu(g.clone()), &cfg, &lrs, &o, &Silent)
+            .await
+            .unwrap();
+        assert_eq!(gpu.backend.device, DeviceKind::Gpu, "{:?}", gpu.backend);
+        assert_eq!(cpu.steps, gpu.steps);
+        // the weights move: the fixed test sequences' loss changes (the corpus run learns)
+        let (first, last) = (cpu.test_loss[0][0], cpu.test_loss.last().unwrap()[0]);
+        assert!((last - first).abs() > 1e-3 * first, "{first} -> {last}");
+        if matches!(cfg.task, SeqTask::Corpus {}) {
+            assert!(
+                last < 0.9 * first,
+                "the corpus run should learn: {first} -> {last}"
+            );
+        }
+        let mut worst: f64 = 0.0;
+        for (rc, rg) in cpu
+            .train_loss
+            .iter()
+            .zip(&gpu.train_loss)
+            .chain(cpu.test_loss.iter().zip(&gpu.test_loss))
+        {
+            for (lc, lg) in rc.iter().zip(rg) {
+                worst = worst.max(rel(*lg, *lc));
+            }
+        }
+        for (sc, sg) in cpu.score.iter().zip(&gpu.score) {
+            worst = worst.max(rel(sg.unwrap(), sc.unwrap()));
+        }
+        println!(
+            "transformer {:?}: CPU/GPU loss curves agree to {worst:.2e} relative",
+            cfg.task
+        );
+        assert!(worst < 1e-4, "{:?}: worst relative gap {worst}", cfg.task);
+        for (lc, lg) in cpu.attention.iter().zip(&gpu.attention) {
+            let flat = |m: &Vec<Vec<Vec<f64>>>| {
+                m.iter()
+                    .flatten()
+                    .flatten()
+                    .map(|&v| v as f32)
+                    .collect::<Vec<_>>()
+            };
+            assert_close(&flat(&lg.maps), &flat(&lc.maps), "attention maps");
+        }
+    }
+}

@@ -8,4 +8,5 @@ mod landscape;
 mod richness;
 mod shard;
 mod transfer;
+mod transformer;
 mod width_convergence;

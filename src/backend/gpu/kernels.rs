@@ -20,10 +20,17 @@ pub(super) enum Kernel {
     Adam,
     Langevin,
     SumSq,
+    Attention,
+    AttentionBackward,
+    Norm,
+    NormBackward,
+    NormGain,
+    SeqLoss,
+    AdamMembers,
 }
 
 impl Kernel {
-    pub(super) const ALL: [Kernel; 11] = [
+    pub(super) const ALL: [Kernel; 18] = [
         Kernel::Matmul,
         Kernel::MatmulA4,
         Kernel::MatmulB4,
@@ -35,6 +42,13 @@ impl Kernel {
         Kernel::Adam,
         Kernel::Langevin,
         Kernel::SumSq,
+        Kernel::Attention,
+        Kernel::AttentionBackward,
+        Kernel::Norm,
+        Kernel::NormBackward,
+        Kernel::NormGain,
+        Kernel::SeqLoss,
+        Kernel::AdamMembers,
     ];
 
     fn source(self) -> &'static str {
@@ -66,6 +80,13 @@ impl Kernel {
             Kernel::Adam => include_str!("adam.wgsl"),
             Kernel::Langevin => include_str!("langevin.wgsl"),
             Kernel::SumSq => include_str!("sum_sq.wgsl"),
+            Kernel::Attention => include_str!("attention.wgsl"),
+            Kernel::AttentionBackward => include_str!("attention_backward.wgsl"),
+            Kernel::Norm => include_str!("norm.wgsl"),
+            Kernel::NormBackward => include_str!("norm_backward.wgsl"),
+            Kernel::NormGain => include_str!("norm_gain.wgsl"),
+            Kernel::SeqLoss => include_str!("seq_loss.wgsl"),
+            Kernel::AdamMembers => include_str!("adam_members.wgsl"),
         }
     }
 

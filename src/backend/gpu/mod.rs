@@ -57,7 +57,10 @@ impl std::fmt::Debug for Gpu {
     }
 }
 
-type BindKey = (Kernel, [u64; 4], [u32; 12]);
+type BindKey = (Kernel, [u64; MAX_BINDINGS], [u32; 12]);
+
+/// Most storage buffers one kernel binds.
+const MAX_BINDINGS: usize = 6;
 
 struct Ctx {
     device: wgpu::Device,
@@ -172,6 +175,8 @@ impl Gpu {
         let limits = wgpu::Limits {
             max_storage_buffer_binding_size: al.max_storage_buffer_binding_size,
             max_buffer_size: al.max_buffer_size,
+            // WebGPU's default (the transformer's kernels bind up to five)
+            max_storage_buffers_per_shader_stage: al.max_storage_buffers_per_shader_stage.min(8),
             ..wgpu::Limits::downlevel_defaults()
         };
         let (device, queue) = adapter
@@ -454,7 +459,8 @@ impl Gpu {
             self.mark_lost(format!("simulated device loss after {n} kernels"));
             return;
         }
-        let mut ids = [0u64; 4];
+        debug_assert!(bufs.len() <= MAX_BINDINGS);
+        let mut ids = [0u64; MAX_BINDINGS];
         for (slot, b) in ids.iter_mut().zip(bufs) {
             *slot = b.id;
         }
@@ -573,6 +579,7 @@ fn f(x: f32) -> u32 {
 }
 
 mod ops;
+mod seq_ops;
 
 /// A one-value channel from a wgpu callback to the future awaiting it (no executor or
 /// extra crate needed: the sender stores the value and wakes the receiver's task).

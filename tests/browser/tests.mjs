@@ -330,10 +330,14 @@ export const TESTS = {
     const names = await page.$$eval("[data-preset]", (bs) => bs.map((b) => b.dataset.preset));
     assert(names.length >= 6, `six presets, got ${names.length}`);
     // Presets of a minute or more in the page (lr-landscape ~75 s, the statics and
-    // digits presets 2 min each on 2 cores) run with HEAVY_PRESETS=1 only (docs/web.md);
-    // the landscape and statics figures are drawn in the default run by
-    // richness_and_statics_figures_state_their_numbers on smaller configs.
-    const heavy = ["lr-landscape", "deep-linear-statics", "finite-width-statics", "bayes-digits"];
+    // digits presets 2 min each, the transformer sweeps 1-6 min on 2 loaded cores) run
+    // with HEAVY_PRESETS=1 only (docs/web.md); their figures are drawn in the default
+    // run on smaller configs by richness_and_statics_figures_state_their_numbers and
+    // transformer_runs_and_its_transfer_sweep_moves_sp_not_mup.
+    const heavy = [
+      "lr-landscape", "deep-linear-statics", "finite-width-statics", "bayes-digits",
+      "transformer-lr-width", "transformer-lr-depth", "transformer-heads",
+    ];
     for (const h of heavy) assert(names.includes(h), `the heavy preset ${h} is still offered`);
     const seconds = {};
     for (const name of names.filter((n) => process.env.HEAVY_PRESETS || !heavy.includes(n))) {

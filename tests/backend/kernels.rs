@@ -42,6 +42,14 @@ fn training_loss_curves_agree_on_cpu_and_gpu() {
 }
 
 #[test]
+fn many_runs_in_a_row_keep_no_buffers_or_bind_groups() {
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
+    block_on(conformance::repeated_runs_keep_memory_flat(&g));
+}
+
+#[test]
 fn simulated_device_loss_mid_run_falls_back_to_cpu_and_completes() {
     let Some(g) = gpu("the GPU conformance cases") else {
         return;

@@ -9,6 +9,7 @@
 //! - [`statics`]: Bayesian networks at equilibrium;
 //! - [`linalg`]: the dense f64 linear algebra the theory and statics share;
 //! - [`experiments`]: width convergence, transfer, coordinate checks, richness;
+//! - [`scaling`]: the solvable model of neural scaling laws, its theory and finite runs;
 //! - [`kind`] and [`run`]: every computation as a kind with one config, dispatched in
 //!   one place; [`presets`] is the one list of named configs.
 //!
@@ -30,6 +31,7 @@ pub mod presets;
 pub mod progress;
 pub mod rng;
 pub mod run;
+pub mod scaling;
 pub mod statics;
 pub mod theory;
 #[cfg(target_arch = "wasm32")]

@@ -6,11 +6,16 @@
 
 use crate::config::{Activation, Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::data::{DataConfig, Teacher};
+use crate::experiments::landscape::{LandscapeConfig, log_grid};
 use crate::experiments::richness::{AlignedKernel, RichnessConfig};
 use crate::experiments::transfer::{TransferAxis, TransferConfig, lr_grid};
 use crate::experiments::{CoordCheckConfig, WidthConvergenceConfig};
 use crate::run::RunConfig;
+use crate::scaling::kind::ScalingConfig;
 use crate::statics::BayesConfig;
+use crate::statics::benchmark::BayesDataConfig;
+use crate::statics::deep_linear::{DeepLinearConfig, FiniteWidthConfig};
+use crate::statics::saddle::SaddleConfig;
 use crate::theory::depth::DepthLimitConfig;
 
 /// A named config and the claim it reproduces.
@@ -58,6 +63,46 @@ pub const PRESETS: &[Preset] = &[
         name: "bayes",
         claim: "Langevin-sampled networks approach the muP saddle point at fixed gamma0 and the NNGP posterior at fixed gamma (talk: 'New Results on muP/MF Statics')",
         config: || RunConfig::Bayes(bayes()),
+    },
+    Preset {
+        name: "lr-landscape",
+        claim: "The optimal learning rate is flat in gamma0 when lazy (gamma0 << 1) and falls as gamma0^(2/(L+1) - 2) when rich (gamma0 >> 1), for L = 1, 2, 3 hidden ReLU layers; at large gamma0 the loss plateaus, then drops (Atanasov, Meterez, Simon & Pehlevan, ICLR 2025)",
+        config: || RunConfig::Landscape(lr_landscape()),
+    },
+    Preset {
+        name: "deep-linear-statics",
+        claim: "Bayesian deep linear muP networks amplify only the target direction: the layer overlaps c_l = (1 - chi)^l of the closed form grow with gamma0 and depth, and Langevin-sampled networks (N = 128) land on them (Lauditi, Bordelon & Pehlevan 2025; talk: 'New Results on muP/MF Statics')",
+        config: || RunConfig::DeepLinear(deep_linear_statics()),
+    },
+    Preset {
+        name: "finite-width-statics",
+        claim: "At fixed gamma the kernels of Bayesian deep linear networks deviate from the NNGP by (l/N)[gamma^2/(1+r)^2 - 1/(1+r)] along the target, and with P = alpha N they renormalise by c(alpha) (talk: 'Weak Feature Expansion', 'Proportional Limit')",
+        config: || RunConfig::FiniteWidth(finite_width_statics()),
+    },
+    Preset {
+        name: "bayes-digits",
+        claim: "The talk's claim that the muP posterior beats the NNGP on image data, checked on the shipped digits (100 training, 400 test images, ten classes): test loss and error of the NNGP posterior, muP saddle points and Langevin-sampled muP networks across gamma0, reported either way (talk: 'New Results on muP/MF Statics')",
+        config: || RunConfig::BayesData(bayes_digits()),
+    },
+    Preset {
+        name: "scaling-compute-optimal",
+        claim: "Random features of a power-law spectrum (alpha = 1.5, beta = 0.5): the loss falls as t^-beta until the model bottleneck N^-alpha beta, and at fixed compute C = N t the best width grows as N* ~ C^(1/(1+alpha)) with L* ~ C^-(alpha beta/(1+alpha)) (Bordelon, Atanasov & Pehlevan, ICML 2024: the compute-optimal frontier)",
+        config: || RunConfig::ScalingLaw(scaling_compute_optimal()),
+    },
+    Preset {
+        name: "scaling-data-reuse",
+        claim: "Reusing P samples (infinite width): the test loss stalls at the data bottleneck P^-alpha min(beta, 2) while the train loss keeps falling; the train-test gap builds up gradually as the data are reused (ICML 2024: train and test loss with data reuse)",
+        config: || RunConfig::ScalingLaw(scaling_data_reuse()),
+    },
+    Preset {
+        name: "scaling-feature-learning",
+        claim: "A hard task (beta = 0.5 < 1): letting the features learn (gamma0 = 1) raises the time exponent from beta to 2 beta/(1+beta) (Bordelon, Atanasov & Pehlevan, ICLR 2025: feature learning improves the scaling of hard tasks)",
+        config: || RunConfig::ScalingLaw(scaling_feature_learning(0.5)),
+    },
+    Preset {
+        name: "scaling-feature-learning-easy",
+        claim: "An easy task (beta = 1.5 > 1): feature learning (gamma0 = 1) leaves the time exponent at beta (ICLR 2025: no gain for tasks in the kernel's RKHS)",
+        config: || RunConfig::ScalingLaw(scaling_feature_learning(1.5)),
     },
     Preset {
         name: "train-mlp",
@@ -182,6 +227,96 @@ fn lazy_vs_rich() -> RichnessConfig {
     }
 }
 
+/// The (gamma0, eta) landscape: width 128, 64 points, 500 GD steps, gamma0 from 1e-3
+/// to 1e2 (four per decade), learning rates 2^-12..2^8, 1, 2 and 3 hidden ReLU layers.
+fn lr_landscape() -> LandscapeConfig {
+    LandscapeConfig {
+        data: task(64, 16, 0),
+        width: 128,
+        depths: vec![1, 2, 3],
+        gamma0s: log_grid(1e-3, 1e2, 21),
+        lrs: lr_grid(1.0 / 4096.0, 2.0, 21),
+        steps: 500,
+        threshold: 0.05,
+        divergence: 100.0,
+        below_best: 2,
+        batch: 6,
+        records: 60,
+        lazy_max: 0.1,
+        rich_min: 3.0,
+        ..Default::default()
+    }
+}
+
+/// Deep linear muP statics: depths 1-3 at beta = 10, Langevin networks of width 128 at
+/// gamma0 = 0.5, 1, 2.
+fn deep_linear_statics() -> DeepLinearConfig {
+    DeepLinearConfig {
+        depths: vec![1, 2, 3],
+        betas: vec![10.0],
+        gamma0s: (0..=30).map(|k| k as f64 * 0.1).collect(),
+        sample_gamma0s: vec![0.5, 1.0, 2.0],
+        width: 128,
+        points: 4,
+        lr: 0.2,
+        burn_in: 500,
+        steps: 2000,
+        seeds: 8,
+        ..Default::default()
+    }
+}
+
+/// Finite-width corrections: NTK (gamma = 2) and muP (gamma0 = 1) networks of two
+/// hidden layers at N = 8..64, beta = 1; the proportional limit at N = 64, alpha = 0.25,
+/// 0.5, 1.
+fn finite_width_statics() -> FiniteWidthConfig {
+    FiniteWidthConfig {
+        depth: 2,
+        beta: 1.0,
+        params: vec![
+            Parameterization::Ntk { gamma0: 2.0 },
+            Parameterization::Mup { gamma0: 1.0 },
+        ],
+        widths: vec![8, 16, 32, 64],
+        points: 4,
+        alphas: vec![0.25, 0.5, 1.0],
+        alpha_width: 64,
+        alpha_lr: 0.25,
+        lr: 0.1,
+        burn_in: 1000,
+        steps: 5000,
+        seeds: 16,
+        ..Default::default()
+    }
+}
+
+/// Bayesian networks on the digits: the NNGP, saddle points at gamma0 = 0.1, 0.3 and
+/// muP networks of width 256 (8 seeds) at gamma0 = 0.3, 1, 3, sampled for 1000 + 3000
+/// Langevin steps of 0.4 (chains of half that length still drift by ~10% in test loss).
+fn bayes_digits() -> BayesDataConfig {
+    BayesDataConfig {
+        data: DataConfig::Digits {
+            train: 100,
+            test: 400,
+            classes: vec![],
+            seed: 0,
+        },
+        beta: 10.0,
+        gamma0s: vec![0.3, 1.0, 3.0],
+        saddle_gamma0s: vec![0.1, 0.3],
+        width: 256,
+        lr: 0.4,
+        burn_in: 1000,
+        steps: 3000,
+        seeds: 8,
+        saddle: SaddleConfig {
+            samples: 2000,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// Layer time: H^l of finite depth-muP ResNets at initialisation against the ODE
 /// dH/dtau = beta^2 <phi(h)^2> (the theory engine's depth limit).
 fn depth_limit() -> RunConfig {
@@ -228,6 +363,52 @@ fn train_mlp() -> TrainConfig {
         optimizer: OptimizerConfig::Gd { lr: 0.5 },
         steps: 200,
         seeds: 4,
+        ..Default::default()
+    }
+}
+
+/// Widths 16..512 at infinite data, 4 seeds each, against the theory: the time and
+/// model bottlenecks and the compute-optimal frontier (M = 8192 modes, so that the
+/// truncation hardly bends the width law).
+fn scaling_compute_optimal() -> ScalingConfig {
+    ScalingConfig {
+        alpha: 1.5,
+        beta: 0.5,
+        modes: 8192,
+        widths: vec![16, 32, 64, 128, 256, 512],
+        samples: vec![0],
+        seeds: 4,
+        t_max: 1e4,
+        ..Default::default()
+    }
+}
+
+/// Infinite width (kernel regression on all M = 8192 features), 32..256 reused samples:
+/// train against test loss.
+fn scaling_data_reuse() -> ScalingConfig {
+    ScalingConfig {
+        alpha: 1.5,
+        beta: 0.5,
+        modes: 8192,
+        widths: vec![0],
+        samples: vec![32, 64, 128, 256],
+        seeds: 2,
+        t_max: 1e4,
+        ..Default::default()
+    }
+}
+
+/// Lazy and rich (gamma0 = 0, 1) at infinite width (theory) and N = 128 (finite models).
+fn scaling_feature_learning(beta: f64) -> ScalingConfig {
+    ScalingConfig {
+        alpha: 1.5,
+        beta,
+        modes: 4096,
+        widths: vec![0, 128],
+        samples: vec![0],
+        gamma0s: vec![0.0, 1.0],
+        seeds: 2,
+        t_max: 1e3,
         ..Default::default()
     }
 }

@@ -231,6 +231,16 @@ kinds! {
         Richness(crate::experiments::RichnessConfig) = "richness",
         /// Bayesian networks: Langevin sampling against the NNGP and muP saddle point.
         Bayes(crate::statics::BayesConfig) = "bayes",
+        /// The optimal learning rate across gamma0, lazy to ultra-rich, per depth.
+        Landscape(crate::experiments::LandscapeConfig) = "landscape",
+        /// Deep linear muP statics at any depth: closed form against Langevin networks.
+        DeepLinear(crate::statics::deep_linear::DeepLinearConfig) = "deep_linear",
+        /// Finite-width and proportional-limit corrections of deep linear statics.
+        FiniteWidth(crate::statics::deep_linear::FiniteWidthConfig) = "finite_width",
+        /// The NNGP posterior, muP saddle points and Langevin networks scored on real data.
+        BayesData(crate::statics::benchmark::BayesDataConfig) = "bayes_data",
+        /// The solvable model of neural scaling laws: theory and finite models over N, P, gamma0.
+        ScalingLaw(crate::scaling::kind::ScalingConfig) = "scaling_law",
     }
 }
 

@@ -481,10 +481,74 @@ fn sweeps(threads: usize) -> Vec<(String, Value, usize)> {
                "widths": [32], "dmft": {"samples": 4000}}),
     );
     add(
+        "landscape L1,3 N128 P64 4 gamma0 x 12 lrs",
+        json!({"kind": "landscape", "data": teacher(16, 64, 0), "width": 128,
+               "depths": [1, 3], "gamma0s": [0.01, 0.3, 3.0, 30.0],
+               "lrs": (0..12).map(|k| 2f64.powi(k - 8)).collect::<Vec<_>>(),
+               "steps": 30, "batch": 6, "records": 20}),
+    );
+    add(
+        "landscape digits P200 C10 N64 L2 S2",
+        json!({"kind": "landscape", "data": {"task": "digits", "train": 200},
+               "width": 64, "depths": [2], "gamma0s": [0.1, 10.0], "seeds": 2,
+               "lrs": [0.25, 0.5, 1.0, 2.0, 4.0], "steps": 20, "batch": 5}),
+    );
+    add(
+        "deep_linear L1,3 N64 P16 S4",
+        json!({"kind": "deep_linear", "depths": [1, 3], "sample_gamma0s": [1.0],
+               "width": 64, "points": 16, "burn_in": 20, "steps": 200, "every": 5,
+               "seeds": 4}),
+    );
+    add(
+        "finite_width N16,64 + alpha 1,2 at N64",
+        json!({"kind": "finite_width", "widths": [16, 64], "points": 8,
+               "alphas": [1.0, 2.0], "alpha_width": 64, "burn_in": 20, "steps": 100,
+               "every": 5, "seeds": 4}),
+    );
+    add(
+        "bayes_data digits P100+200 C10 saddle 4000 N128",
+        json!({"kind": "bayes_data",
+               "data": {"task": "digits", "train": 100, "test": 200},
+               "gamma0s": [1.0], "saddle_gamma0s": [0.3], "width": 128,
+               "burn_in": 20, "steps": 40, "seeds": 4,
+               "saddle": {"samples": 4000, "iterations": 10, "stages": 1}}),
+    );
+    add(
+        "bayes_data csv 300x8 N64 S4",
+        json!({"kind": "bayes_data", "data": csv(300, 8, 0.5),
+               "gamma0s": [0.3, 1.0], "saddle_gamma0s": [], "width": 64,
+               "burn_in": 20, "steps": 40, "seeds": 4}),
+    );
+    add(
         "N256 P32+32 saddle 20000",
         json!({"kind": "bayes", "data": teacher(16, 32, 32), "widths": [256],
                "burn_in": 20, "steps": 40, "every": 2, "seeds": 4,
                "saddle": {"samples": 20000, "iterations": 10, "stages": 1}}),
+    );
+    add(
+        "N64,256 P=inf M4096 S2",
+        json!({"kind": "scaling_law", "widths": [64, 256], "samples": [0], "modes": 4096,
+               "seeds": 2}),
+    );
+    add(
+        "N=inf P128,384 M4096 S2 (kernel)",
+        json!({"kind": "scaling_law", "widths": [0], "samples": [128, 384], "modes": 4096,
+               "seeds": 2}),
+    );
+    add(
+        "N192 P96,384 M2048 S1",
+        json!({"kind": "scaling_law", "widths": [192], "samples": [96, 384], "modes": 2048,
+               "seeds": 1}),
+    );
+    add(
+        "rich g0 1 N96 P=inf M4096 S1 t100",
+        json!({"kind": "scaling_law", "widths": [96], "samples": [0], "gamma0s": [1.0],
+               "modes": 4096, "seeds": 1, "t_max": 100.0}),
+    );
+    add(
+        "theory only N16..1024 P=inf,256",
+        json!({"kind": "scaling_law", "widths": [16, 64, 256, 1024], "samples": [0, 256],
+               "seeds": 0}),
     );
     v
 }

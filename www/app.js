@@ -149,11 +149,13 @@ async function runCurrent() {
 }
 
 /** Run a preset: the core's config on the Engines panel, or the page's live version
- * (a patch of the setup) on its own panel. */
+ * (a patch of the setup, or `patch.load`: a config the panel opens) on its own panel. */
 async function runPreset({ name, panel, config, patch }) {
   if (config) {
     app.state.engine = structuredClone(config);
     PANELS.engines.show(ctx);
+  } else if (patch.load) { // a panel that opens a core config as its own values
+    PANELS[panel].load(ctx, patch.load);
   } else {
     const t = app.state.train;
     if (patch.param) t.param = structuredClone(patch.param);

@@ -3,6 +3,7 @@
 // `figuresFor(record)` returns a list of figure specs (see plot.js); kinds without a
 // dedicated view return null and the caller plots their CSV tables instead.
 import { mean, num, slope, logSlope } from "./words.js";
+import { landscape, deepLinear, finiteWidth, bayesData } from "./kinds-richness.js";
 
 const val = (v) => (v === null || v === undefined ? NaN : v);
 
@@ -164,7 +165,114 @@ function bayes(rec) {
   return [pred, kern];
 }
 
+// ------------------------------------------------------------------ scaling laws
+
+const sizeWord = (v) => (v === null || v === undefined ? "∞" : String(v));
+const fitNum = (f) => (f ? num(f.exponent) : "n/a");
+/** "theory 0.29, finite 0.31 (predicted 0.30)" for one law. */
+function lawWords(law, sign = "") {
+  const parts = [`theory ${sign}${fitNum(law.theory)}`];
+  if (law.finite) parts.push(`finite ${sign}${fitNum(law.finite)}`);
+  return `${parts.join(", ")} (predicted ${sign}${num(law.predicted)})`;
+}
+
+/** Figures of a `scaling_law` record: loss against time (theory dashed, finite models
+ * solid with ± one standard deviation over seeds), the compute-optimal frontier, the
+ * compute-optimal width, the bottlenecks in N and P, and the train-test gap of reused
+ * data. Specs without data are dropped by the caller. */
+export function scalingFigures(rec) {
+  const r = rec.result, cfg = rec.config;
+  const t = r.times;
+  const gammas = cfg.gamma0s || [0];
+  const manyG = gammas.length > 1;
+  const tag = (c) => `N=${sizeWord(c.width)} P=${sizeWord(c.samples)}${manyG || c.gamma0 > 0 ? ` γ0=${c.gamma0}` : ""}`;
+  const beta = cfg.beta, alpha = cfg.alpha;
+  const figs = [];
+  // 1. loss against time
+  const series = [];
+  r.curves.forEach((c, i) => {
+    if (c.theory) series.push({ label: `${tag(c)} theory`, x: t, y: c.theory.test.map(val), dash: true, colorIndex: i });
+    if (c.finite) series.push({ label: `${tag(c)} finite (${c.finite.seeds} seeds, ± sd)`, x: t, y: c.finite.test.map(val), err: c.finite.test_std.map(val), colorIndex: i });
+  });
+  r.laws.forEach((l, j) => series.push({ label: `time law: N = P = ∞, untruncated${manyG ? `, γ0=${l.gamma0}` : ""}`, x: t, y: l.reference.map(val), color: j ? "#777" : "#000" }));
+  const rich = r.laws.find((l) => l.gamma0 > 0), lazy = r.laws.find((l) => l.gamma0 === 0);
+  let title = `The test loss falls as t^−β (β = ${beta}) until the model (N) or data (P) bottleneck`;
+  if (rich && lazy) {
+    title = beta < 1
+      ? `Feature learning (γ0 = ${rich.gamma0}) speeds up a hard task (β = ${beta} < 1): t^−2β/(1+β) instead of t^−β`
+      : `Feature learning (γ0 = ${rich.gamma0}) leaves an easy task (β = ${beta} ≥ 1) at t^−β`;
+  } else if (rich) {
+    title = `With feature learning (γ0 = ${rich.gamma0}) the loss falls as t^−${beta < 1 ? "2β/(1+β)" : "β"} until the bottlenecks`;
+  }
+  const timeWords = r.laws.map((l) => `${manyG ? `γ0=${l.gamma0}: ` : ""}L ∝ t^−x, x: ${lawWords(l.time)}${l.time.finite ? ` [finite: ${l.time.finite_from}, t ≤ ${num(l.time.finite.range[1])}]` : ""}`);
+  figs.push({ title, measured: timeWords.join("; "), xlabel: "time t (gradient flow)", ylabel: "test loss", xlog: true, ylog: true, series });
+  // 2. the compute-optimal frontier (first gamma0)
+  const l0 = r.laws[0];
+  const pMax = (cs) => cs.reduce((m, c) => (c.samples === null ? Infinity : Math.max(m, c.samples)), -1);
+  const mine = r.curves.filter((c) => c.gamma0 === l0.gamma0 && c.width !== null);
+  const top = pMax(mine);
+  const atTop = mine.filter((c) => (c.samples === null ? Infinity : c.samples) === top);
+  const comp = [];
+  atTop.forEach((c) => {
+    const i = r.curves.indexOf(c);
+    const x = t.map((v) => v * c.width);
+    if (c.theory) comp.push({ label: `N=${c.width} theory`, x, y: c.theory.test.map(val), dash: true, colorIndex: i });
+    if (c.finite) comp.push({ label: `N=${c.width} finite`, x, y: c.finite.test.map(val), colorIndex: i });
+  });
+  if (l0.envelope_theory) comp.push({ label: "frontier, theory (4 widths per octave)", x: l0.envelope_theory.compute, y: l0.envelope_theory.loss.map(val), color: "#000" });
+  if (l0.envelope_finite) comp.push({ label: "frontier of the finite models", x: l0.envelope_finite.compute, y: l0.envelope_finite.loss.map(val), color: "#555", points: true });
+  figs.push({
+    title: `At fixed compute C = N t the loss-optimal width grows: L* ∝ C^−${num(l0.predicted.compute_loss)}`,
+    measured: `L* ∝ C^−x, x: ${lawWords(l0.compute_loss)}; N* ∝ C^y, y: ${lawWords(l0.compute_width)}`,
+    xlabel: "compute C = N t", ylabel: "test loss", xlog: true, ylog: true, series: comp,
+  });
+  // 3. the bottlenecks in N and P at t = infinity
+  const sizes = [];
+  if (l0.width_sweep) sizes.push({ label: "model bottleneck L(N), theory (P = ∞)", x: l0.width_sweep.size, y: l0.width_sweep.loss.map(val), color: "#1f77b4" });
+  if (l0.data_sweep) sizes.push({ label: "data bottleneck L(P), theory (N = ∞)", x: l0.data_sweep.size, y: l0.data_sweep.loss.map(val), dash: true, color: "#d62728" });
+  const fin = (c) => val(c.finite ? (c.finite.test_final ?? c.finite.test.at(-1)) : NaN);
+  const byN = atTop.filter((c) => c.finite);
+  if (byN.length) sizes.push({ label: `finite models against N (P=${sizeWord(byN[0].samples)})`, x: byN.map((c) => c.width), y: byN.map(fin), points: true, color: "#1f77b4" });
+  const nTop = r.curves.filter((c) => c.gamma0 === l0.gamma0).reduce((m, c) => (c.width === null ? Infinity : Math.max(m, c.width)), -1);
+  const byP = r.curves.filter((c) => c.gamma0 === l0.gamma0 && c.finite && c.samples !== null && (c.width === null ? Infinity : c.width) === nTop);
+  if (byP.length) sizes.push({ label: `finite models against P (N=${sizeWord(byP[0].width)})`, x: byP.map((c) => c.samples), y: byP.map(fin), points: true, dash: true, color: "#d62728" });
+  figs.push({
+    title: `Bottlenecks at t = ∞: L ∝ N^−α·min(β,1) (model), L ∝ P^−α·min(β,2) (data); α = ${alpha}, β = ${beta}`,
+    measured: `model: ${lawWords(l0.width)}; data: ${lawWords(l0.data)}`,
+    xlabel: "model size N or data size P", ylabel: "test loss at t = ∞", xlog: true, ylog: true, series: sizes,
+  });
+  // 4. the train-test gap of reused data
+  const reuse = r.curves.filter((c) => c.samples !== null);
+  const gap = [], words = [];
+  reuse.forEach((c) => {
+    const i = r.curves.indexOf(c);
+    const g = (x) => x.test.map((v, k) => val(v) - val(x.train[k]));
+    if (c.theory) gap.push({ label: `${tag(c)} theory`, x: t, y: g(c.theory), dash: true, colorIndex: i });
+    if (c.finite) gap.push({ label: `${tag(c)} finite`, x: t, y: g(c.finite), colorIndex: i });
+    const end = (x) => (x ? num(val(x.test.at(-1)) - val(x.train.at(-1))) : "n/a");
+    words.push(`P=${c.samples}: theory ${end(c.theory)}, finite ${end(c.finite)}`);
+  });
+  // (always a spec, empty without reused data, so the figures keep their places)
+  figs.push({
+    title: "Reusing P samples opens a train-test gap that builds up over training",
+    measured: `test − train at t = ${num(t.at(-1))}: ${words.join("; ")}`,
+    xlabel: "time t", ylabel: "test loss − train loss", xlog: true, ylog: true, series: gap,
+  });
+  // 5. the compute-optimal width
+  const wser = [];
+  if (l0.envelope_theory) wser.push({ label: "N*(C), theory", x: l0.envelope_theory.compute, y: l0.envelope_theory.width, color: "#000" });
+  if (l0.envelope_finite) wser.push({ label: "N*(C), finite models", x: l0.envelope_finite.compute, y: l0.envelope_finite.width, points: true, color: "#555" });
+  figs.push({
+    title: `The compute-optimal width grows as N* ∝ C^${num(l0.predicted.compute_width)}`,
+    measured: `N* ∝ C^y, y: ${lawWords(l0.compute_width)}`,
+    xlabel: "compute C = N t", ylabel: "optimal width N*", xlog: true, ylog: true, series: wser,
+  });
+  return figs;
+}
+
 const VIEWS = {
+  scaling_law: scalingFigures,
+  landscape, deep_linear: deepLinear, finite_width: finiteWidth, bayes_data: bayesData,
   transfer, coord_check: coordCheck, width_convergence: widthConvergence, richness, train, bayes,
   depth_limit: depthLimit, dmft: lossOnly("DMFT (infinite width, rich): the loss of the N → ∞ network"), lazy: lossOnly("Lazy limit (NTK regression): the loss of the kernel regime"),
 };

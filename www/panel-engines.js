@@ -6,8 +6,10 @@ import { el, layout, finishLayout, figureHost } from "./panel-common.js";
 import { figuresFor } from "./kinds.js";
 import { mean } from "./words.js";
 
-const ENGINE_FIGURES = ["engine", "engine-2", "engine-3", "engine-4"];
-const ENGINE_KINDS = ["train", "kernel", "lazy", "dmft", "depth_limit", "width_convergence", "transfer", "coord_check", "richness", "bayes"];
+const ENGINE_FIGURES = ["engine", "engine-2", "engine-3", "engine-4", "engine-5", "engine-6"];
+const ENGINE_KINDS = ["train", "kernel", "lazy", "dmft", "depth_limit", "width_convergence", "transfer", "coord_check", "richness", "bayes", "scaling_law", "landscape", "deep_linear", "finite_width", "bayes_data"];
+/** Kinds a panel of their own opens as its values (the core preset's live version). */
+const LIVE_KINDS = { scaling_law: "scaling" };
 
 /** Plot the CSV tables of a record: x = first column, one series per (group, column). */
 function csvFigure(core, rec, title) {
@@ -57,7 +59,7 @@ export const engines = {
   build(sec, ctx) {
     const { main, side } = layout(sec, {
       title: "Theory and experiment engines",
-      caption: "Any computation of this build's core (kernels, lazy, DMFT, depth limit, width convergence, transfer, coordinate check, richness, Bayesian statics), from its whole JSON config.",
+      caption: "Any computation of this build's core (kernels, lazy, DMFT, depth limit, width convergence, transfer, coordinate check, richness, the (γ0, η) landscape, Bayesian statics: two-layer, deep linear, finite width, scored on data; scaling laws), from its whole JSON config.",
       setup: false,
     });
     const lab = el("label", {}, "Kind ");
@@ -159,7 +161,13 @@ export const presets = {
       b.addEventListener("click", () => ctx.runPreset({ name: p.name, panel: "engines", config: p.config }));
       c.append(b);
       const l = live.get(p.name);
-      if (l) {
+      const own = LIVE_KINDS[p.config?.kind];
+      if (own) {
+        const b2 = el("button", { type: "button", "data-live-preset": p.name, title: `Open ${p.name} in the ${own} panel, theory live` }, "Live version");
+        b2.setAttribute("aria-label", `Run the page's live version of ${p.name}`);
+        b2.addEventListener("click", () => ctx.runPreset({ name: p.name, panel: own, patch: { load: p.config } }));
+        c.append(" ", b2);
+      } else if (l) {
         const b2 = el("button", { type: "button", "data-live-preset": p.name, title: `The page's lighter version of ${p.name}, in the ${l[1]} panel` }, "Live version");
         b2.setAttribute("aria-label", `Run the page's live version of ${p.name}`);
         b2.addEventListener("click", () => ctx.runPreset({ name: p.name, panel: l[1], patch: l[3] }));

@@ -6,5 +6,6 @@ import { train } from "./panel-train.js";
 import { transfer, coords, abc } from "./panel-sweeps.js";
 import { kernels, richness, convergence, depth } from "./panel-theory.js";
 import { engines, presets } from "./panel-engines.js";
+import { scaling } from "./panel-scaling.js";
 
-export const PANELS = { train, presets, transfer, coords, abc, kernels, richness, convergence, depth, engines };
+export const PANELS = { train, presets, transfer, coords, abc, kernels, richness, convergence, depth, scaling, engines };

@@ -112,6 +112,49 @@ function fitRange(min, max, log) {
 
 // ---------------------------------------------------------------- line plots
 
+/** Cell edges of a grid axis: midpoints between the values (geometric on a log axis),
+ * the ends half a step beyond the first and last value. */
+function gridEdges(v, log) {
+  const t = (x) => (log ? Math.log(x) : x), inv = (x) => (log ? Math.exp(x) : x);
+  const w = v.map(t);
+  if (w.length === 1) return [inv(w[0] - 0.5), inv(w[0] + 0.5)];
+  const e = [w[0] - (w[1] - w[0]) / 2];
+  for (let i = 1; i < w.length; i++) e.push((w[i - 1] + w[i]) / 2);
+  e.push(w.at(-1) + (w.at(-1) - w.at(-2)) / 2);
+  return e.map(inv);
+}
+
+/** The colour of a grid cell: missing values grey. */
+function gridColor(g, v, lo, hi) {
+  if (!Number.isFinite(v)) return "#d9d9d9";
+  const t = (v - lo) / (hi - lo);
+  return cmap(g.reverse ? 1 - t : t);
+}
+
+function gridRange(g) {
+  return range(g.values.flat().map((v) => (v === null ? NaN : v)));
+}
+
+/** The grid's cells, drawn on uPlot's canvas before the axes and series. */
+function gridHook(spec) {
+  return (u) => {
+    const g = spec.grid, ctx = u.ctx;
+    const ex = gridEdges(g.x, spec.xlog), ey = gridEdges(g.y, spec.ylog);
+    const [lo, hi] = gridRange(g);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+    ctx.clip();
+    g.x.forEach((_, i) => g.y.forEach((_, j) => {
+      const x0 = u.valToPos(ex[i], "x", true), x1 = u.valToPos(ex[i + 1], "x", true);
+      const y0 = u.valToPos(ey[j], "y", true), y1 = u.valToPos(ey[j + 1], "y", true);
+      ctx.fillStyle = gridColor(g, g.values[i][j], lo, hi);
+      ctx.fillRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0) + 1, Math.abs(y1 - y0) + 1);
+    }));
+    ctx.restore();
+  };
+}
+
 /** Error bars and bands, drawn on uPlot's canvas after the series. */
 function overlaysHook(spec) {
   return (u) => {
@@ -171,6 +214,8 @@ export function linePlot(host, spec, fit) {
     if (s.err) s.y.forEach((y, k) => { if (Number.isFinite(y) && Number.isFinite(s.err[k])) yExtra.push(y + s.err[k], spec.ylog ? y : y - s.err[k]); });
     if (s.band) yExtra.push(...s.band.filter((v) => v !== null));
   });
+  const xExtra = spec.grid ? gridEdges(spec.grid.x, spec.xlog) : [];
+  if (spec.grid) yExtra.push(...gridEdges(spec.grid.y, spec.ylog));
   // a log x axis over a few distinct values (widths, rates) gets a tick at each of them
   const xs = [...new Set(spec.series.flatMap((s) => (s.band ? [] : s.x)).filter((v) => Number.isFinite(v) && v > 0))].sort((a, b) => a - b);
   const dataTicks = spec.xlog && xs.length >= 2 && xs.length <= 12 ? xs : null;
@@ -185,7 +230,11 @@ export function linePlot(host, spec, fit) {
     width,
     height,
     scales: {
-      x: { time: false, distr: spec.xlog ? 3 : 1, range: (_u, min, max) => fitRange(min, max, spec.xlog) },
+      x: {
+        time: false,
+        distr: spec.xlog ? 3 : 1,
+        range: (_u, min, max) => (xExtra.length ? [Math.min(min ?? Infinity, xExtra[0]), Math.max(max ?? -Infinity, xExtra.at(-1))] : fitRange(min, max, spec.xlog)),
+      },
       y: {
         distr: spec.ylog ? 3 : 1,
         range: (_u, min, max) => {
@@ -203,7 +252,7 @@ export function linePlot(host, spec, fit) {
     ],
     legend: { live: !fit },
     cursor: { drag: { x: true, y: false } },
-    hooks: { draw: [overlaysHook(spec)] },
+    hooks: { draw: [overlaysHook(spec)], ...(spec.grid ? { drawClear: [gridHook(spec)] } : {}) },
     series: [{ label: spec.xlabel || "x" }].concat(spec.series.map((s, i) => {
       const c = seriesColor(s, i);
       const out = { label: String(s.label), stroke: c, width: s.marker ? 0 : 1.5, spanGaps: true };
@@ -217,6 +266,14 @@ export function linePlot(host, spec, fit) {
     })),
   };
   const u = new uPlot(opts, data, holder);
+  if (spec.grid) {
+    const [lo, hi] = gridRange(spec.grid);
+    const bar = el("div", { class: "colorbar", "aria-hidden": "true" });
+    bar.style.background = spec.grid.reverse ? GRADIENT.replace("to right", "to left") : GRADIENT;
+    const scale = el("div", { class: "colorbar-labels" });
+    scale.append(el("span", {}, tickLabel(lo)), el("span", {}, spec.grid.label), el("span", {}, tickLabel(hi)));
+    holder.append(bar, scale);
+  }
   if (fit) {
     // the plot takes what the head and the legend leave of the box (measured once the
     // browser has laid out the new legend)
@@ -348,9 +405,11 @@ export function toSVG(spec) {
     });
     if (s.band) ys.push(...s.band.filter((v) => v !== null && oky(v)));
   }
-  const [x0, x1] = spec.xlog ? fitRange(Math.min(...xs), Math.max(...xs), true) : range(xs);
+  let [x0, x1] = spec.xlog ? fitRange(Math.min(...xs), Math.max(...xs), true) : range(xs);
   let [y0, y1] = spec.ylog ? fitRange(Math.min(...ys), Math.max(...ys), true) : range(ys);
   if (!spec.ylog) { const p = (y1 - y0) * 0.05; y0 -= p; y1 += p; }
+  const gx = spec.grid ? gridEdges(spec.grid.x, spec.xlog) : null, gy = spec.grid ? gridEdges(spec.grid.y, spec.ylog) : null;
+  if (spec.grid) { x0 = Math.min(x0, gx[0]); x1 = Math.max(x1, gx.at(-1)); y0 = Math.min(y0, gy[0]); y1 = Math.max(y1, gy.at(-1)); }
   const tx = (v) => (spec.xlog ? Math.log10(v) : v), ty = (v) => (spec.ylog ? Math.log10(v) : v);
   const plotH = 420 - T - B;
   const sx = (v) => L + (tx(v) - tx(x0)) / ((tx(x1) - tx(x0)) || 1) * (W - L - R);
@@ -359,6 +418,18 @@ export function toSVG(spec) {
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(spec.title || spec.name)}</text>`];
   if (spec.measured) parts.push(`<text x="${W / 2}" y="40" text-anchor="middle" font-size="13" fill="#333">${esc(spec.measured)}</text>`);
+  if (spec.grid) {
+    const g = spec.grid, [lo, hi] = gridRange(g);
+    g.x.forEach((_, i) => g.y.forEach((_, j) => {
+      const a = sx(gx[i]), b = sx(gx[i + 1]), c = sy(gy[j + 1]), d = sy(gy[j]);
+      parts.push(`<rect x="${a.toFixed(2)}" y="${c.toFixed(2)}" width="${(b - a).toFixed(2)}" height="${(d - c).toFixed(2)}" fill="${gridColor(g, g.values[i][j], lo, hi)}"/>`);
+    }));
+    const by = T + 12 + spec.series.length * 16, bx = W - R + 10;
+    parts.push(`<defs><linearGradient id="gridmap">${STOPS.map((c, i) => `<stop offset="${g.reverse ? 1 - i / (STOPS.length - 1) : i / (STOPS.length - 1)}" stop-color="rgb(${c})"/>`).join("")}</linearGradient></defs>`);
+    parts.push(`<rect x="${bx}" y="${by}" width="150" height="8" fill="url(#gridmap)"/>`);
+    parts.push(`<text x="${bx}" y="${by + 20}" font-size="11">${esc(tickLabel(lo))}</text>`, `<text x="${bx + 150}" y="${by + 20}" font-size="11" text-anchor="end">${esc(tickLabel(hi))}</text>`);
+    parts.push(`<text x="${bx}" y="${by + 34}" font-size="11">${esc(g.label)}</text>`);
+  }
   parts.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${plotH}" fill="none" stroke="#333"/>`);
   const xdata = [...new Set(spec.series.flatMap((s) => (s.band ? [] : s.x)).filter((v) => okx(v)))].sort((a, b) => a - b);
   const xt = spec.xlog && xdata.length >= 2 && xdata.length <= 10 ? xdata : spec.xlog ? logTickValues(x0, x1, 8) : linearTickValues(x0, x1, 7);
@@ -453,6 +524,11 @@ export function toCSV(spec) {
   for (const s of spec.series) {
     if (s.band) continue;
     s.x.forEach((x, i) => rows.push(`${q(s.label)},${v(x)},${s.fakeY ? "" : v(s.y[i])}${hasErr ? "," + v(s.err?.[i]) : ""}`));
+  }
+  if (spec.grid) {
+    // the grid as its own long table: x, y and the cell's value
+    rows.push("", `${q(spec.xlabel || "x")},${q(spec.ylabel || "y")},${q(spec.grid.label)}`);
+    spec.grid.x.forEach((x, i) => spec.grid.y.forEach((y, j) => rows.push(`${v(x)},${v(y)},${v(spec.grid.values[i][j])}`)));
   }
   return rows.join("\n") + "\n";
 }

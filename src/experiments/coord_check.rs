@@ -4,7 +4,7 @@
 //! SP with a fixed learning rate the change of the hidden pre-activations grows with
 //! width (the update of a dense layer adds up N correlated terms).
 
-use super::training_sweep_cost;
+use super::TrainingCells;
 use crate::budget::Cost;
 use crate::config::{Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_range};
@@ -87,15 +87,19 @@ pub struct CoordCheckResult {
 pub const MAX_PARAMS: usize = 16;
 
 impl CoordCheckConfig {
-    /// The training config of cell `k`, its data included.
-    pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
-        if k >= self.cells() {
-            return Err(Error::config(
-                "cell",
-                format!("an index < {}", self.cells()),
-            ));
-        }
-        Ok(self.cell_from(self.base.clone(), k))
+    /// Hidden representations per network (the layers of each cell's statistics).
+    fn layers(&self) -> usize {
+        self.base.model.arch.weight_matrices(self.base.model.depth) - 1
+    }
+}
+
+impl TrainingCells for CoordCheckConfig {
+    fn base(&self) -> &TrainConfig {
+        &self.base
+    }
+
+    fn training_cells(&self) -> usize {
+        self.cells()
     }
 
     /// `c` (the base config, or it without data) set up as cell `k`.
@@ -112,11 +116,6 @@ impl CoordCheckConfig {
         // Only NaN or Inf stop a coordinate check: large values are what it measures.
         c.observe.divergence_threshold = f64::MAX;
         c
-    }
-
-    /// Hidden representations per network (the layers of each cell's statistics).
-    fn layers(&self) -> usize {
-        self.base.model.arch.weight_matrices(self.base.model.depth) - 1
     }
 }
 
@@ -146,21 +145,14 @@ impl Kind for CoordCheckConfig {
         Ok(())
     }
 
-    /// [`training_sweep_cost`] over every cell's training run (outputs and coordinate
+    /// [`super::training_sweep_cost`] over every cell's training run (outputs and coordinate
     /// statistics at every step); a cell keeps `(T + 1)(2 H + 2)` numbers, the result
     /// those of every cell and 3 per layer per parameterisation.
     fn cost(&self) -> Cost {
-        let light = self.base.without_data();
         let (t, l) = (self.base.steps as f64 + 1.0, self.layers() as f64);
         let per_cell = t * (2.0 * l + 2.0);
         let result = self.params.len() as f64 * (per_cell * self.widths.len() as f64 + 3.0 * l);
-        training_sweep_cost(
-            &self.base,
-            crate::budget::data_shape(&self.base),
-            (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
-            per_cell * self.cells() as f64,
-            result,
-        )
+        self.training_cost(per_cell * self.cells() as f64, result)
     }
 
     fn run(&self, progress: &dyn Progress) -> Result<CoordCheckResult> {

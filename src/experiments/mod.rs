@@ -1,6 +1,7 @@
 //! Experiments that put the finite-width engine and the theory side by side, as in the
 //! talk: hyperparameter transfer across width and depth ([`transfer`]), coordinate
-//! checks ([`coord_check`]), the lazy-to-rich sweep ([`richness`]) and convergence of
+//! checks ([`coord_check`]), the lazy-to-rich sweep ([`richness`]), the (gamma0, eta)
+//! landscape ([`landscape`]) and convergence of
 //! finite networks to the DMFT ([`width_convergence`]).
 //!
 //! Each is a [`crate::kind::Sweep`]: independent cells (one training run of an
@@ -9,18 +10,23 @@
 //! worker pool, with the same result.
 
 pub mod coord_check;
+pub mod landscape;
 pub mod richness;
 pub mod stats;
 pub mod transfer;
 pub mod width_convergence;
 
 pub use coord_check::{CoordCheckConfig, CoordCheckResult};
+pub use landscape::{LandscapeConfig, LandscapeResult};
 pub use richness::{RichnessConfig, RichnessResult};
 pub use transfer::{TransferAxis, TransferConfig, TransferResult};
 pub use width_convergence::{WidthConvergenceConfig, WidthConvergenceResult};
 
-use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, payload_bytes, payload_json_bytes, saturate};
+use crate::budget::{
+    Cost, JSON_BYTES_PER_NUMBER, data_shape, payload_bytes, payload_json_bytes, saturate,
+};
 use crate::config::TrainConfig;
+use crate::error::{Error, Result};
 use crate::nn::kind::train_cost_shaped;
 
 /// Cost of a sweep whose cells are training runs of `cell_configs` (built without their
@@ -53,5 +59,51 @@ pub(crate) fn training_sweep_cost(
             JSON_BYTES_PER_NUMBER * result_numbers + payload_json_bytes(&base.data),
         ),
         flops: cell.flops,
+    }
+}
+
+/// A sweep whose first [`TrainingCells::training_cells`] cells are training runs of one
+/// base config, cell `k` changed by [`TrainingCells::cell_from`] (its width, rate,
+/// parameterisation, ...). The cells' configs, their data-free copies for validation
+/// and costing, and the sweep's training cost are all made here from those three.
+pub trait TrainingCells {
+    /// The config every training cell starts from.
+    fn base(&self) -> &TrainConfig;
+
+    /// How many cells are training runs (they come first).
+    fn training_cells(&self) -> usize;
+
+    /// `c` (the base config, or it without data) set up as training cell `k`.
+    fn cell_from(&self, c: TrainConfig, k: usize) -> TrainConfig;
+
+    /// The training config of cell `k`, its data included.
+    fn cell_config(&self, k: usize) -> Result<TrainConfig> {
+        let n = self.training_cells();
+        if k >= n {
+            return Err(Error::config(
+                "cell",
+                format!("a training cell index < {n}"),
+            ));
+        }
+        Ok(self.cell_from(self.base().clone(), k))
+    }
+
+    /// Every training cell's config without its data, in index order.
+    fn light_cells(&self) -> impl Iterator<Item = TrainConfig> {
+        let light = self.base().without_data();
+        (0..self.training_cells()).map(move |k| self.cell_from(light.clone(), k))
+    }
+
+    /// [`training_sweep_cost`] over every training cell, whose results hold
+    /// `cell_numbers` numbers in all and whose assembled result holds `result_numbers`.
+    fn training_cost(&self, cell_numbers: f64, result_numbers: f64) -> Cost {
+        let base = self.base();
+        training_sweep_cost(
+            base,
+            data_shape(base),
+            self.light_cells(),
+            cell_numbers,
+            result_numbers,
+        )
     }
 }

@@ -10,8 +10,8 @@
 //! at initialisation and at the end, and the relative kernel change
 //! `|K(T) - K(0)|_F / |K(0)|_F`; both averaged over seeds.
 
+use super::TrainingCells;
 use super::stats::{finite, finite_mean, opt_csv};
-use super::training_sweep_cost;
 use crate::budget::Cost;
 use crate::config::TrainConfig;
 use crate::error::{Error, Result, check_positive, check_range};
@@ -112,29 +112,6 @@ pub fn alignment(k: &[f64], y: &[f64]) -> Option<f64> {
 }
 
 impl RichnessConfig {
-    /// The training config of cell `k`, its data included.
-    pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
-        if k >= self.cells() {
-            return Err(Error::config(
-                "cell",
-                format!("an index < {}", self.cells()),
-            ));
-        }
-        Ok(self.cell_from(self.base.clone(), k))
-    }
-
-    /// `c` (the base config, or it without data) set up as cell `k`.
-    fn cell_from(&self, mut c: TrainConfig, k: usize) -> TrainConfig {
-        c.param = c.param.with_gamma0(self.gamma0s[k]);
-        c.observe.every = self.every();
-        c.observe.test_loss = true;
-        c.observe.outputs = false;
-        c.observe.coords = false;
-        c.observe.kernels = self.kernel == AlignedKernel::Phi;
-        c.observe.ntk = self.kernel == AlignedKernel::Ntk;
-        c
-    }
-
     fn every(&self) -> usize {
         (self.base.steps / self.records.max(1)).max(1)
     }
@@ -148,6 +125,28 @@ impl RichnessConfig {
             v.push(t);
         }
         v
+    }
+}
+
+impl TrainingCells for RichnessConfig {
+    fn base(&self) -> &TrainConfig {
+        &self.base
+    }
+
+    fn training_cells(&self) -> usize {
+        self.cells()
+    }
+
+    /// `c` (the base config, or it without data) set up as cell `k`.
+    fn cell_from(&self, mut c: TrainConfig, k: usize) -> TrainConfig {
+        c.param = c.param.with_gamma0(self.gamma0s[k]);
+        c.observe.every = self.every();
+        c.observe.test_loss = true;
+        c.observe.outputs = false;
+        c.observe.coords = false;
+        c.observe.kernels = self.kernel == AlignedKernel::Phi;
+        c.observe.ntk = self.kernel == AlignedKernel::Ntk;
+        c
     }
 }
 
@@ -171,20 +170,13 @@ impl Kind for RichnessConfig {
         Ok(())
     }
 
-    /// [`training_sweep_cost`] over every cell's training run (the aligned kernel at
+    /// [`super::training_sweep_cost`] over every cell's training run (the aligned kernel at
     /// every record); a cell and its row of the result keep 3 numbers per record and 4
     /// more.
     fn cost(&self) -> Cost {
-        let light = self.base.without_data();
         let per_cell = 3.0 * self.record_steps().len() as f64 + 4.0;
         let cells = self.cells() as f64;
-        training_sweep_cost(
-            &self.base,
-            crate::budget::data_shape(&self.base),
-            (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
-            per_cell * cells,
-            per_cell * cells,
-        )
+        self.training_cost(per_cell * cells, per_cell * cells)
     }
 
     fn run(&self, progress: &dyn Progress) -> Result<RichnessResult> {

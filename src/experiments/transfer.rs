@@ -12,8 +12,8 @@
 //! `Mup` on a ResNet is muP without the `1/sqrt(L)` branch scaling (alpha = 0), the
 //! contrast the depth experiment needs.
 
+use super::TrainingCells;
 use super::stats::{finite, finite_mean, opt_csv};
-use super::training_sweep_cost;
 use crate::backend::{BackendReport, DeviceChoice, Gpu};
 use crate::budget::Cost;
 use crate::config::{Arch, Parameterization, TrainConfig};
@@ -146,15 +146,30 @@ impl TransferConfig {
         (k / (ns * nl), (k / nl) % ns, k % nl)
     }
 
-    /// The training config of cell `k`, its data included.
-    pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
-        if k >= self.cells() {
-            return Err(Error::config(
-                "cell",
-                format!("an index < {}", self.cells()),
-            ));
+    /// Check the counts before anything is enumerated.
+    fn validate_counts(&self) -> Result<()> {
+        check_range("params (count)", self.params.len(), 1, MAX_PARAMS)?;
+        check_range("lrs (count)", self.lrs.len(), 1, 64)?;
+        for (i, &lr) in self.lrs.iter().enumerate() {
+            check_positive(&format!("lrs[{i}]"), lr)?;
         }
-        Ok(self.cell_from(self.base.clone(), k))
+        if self.lrs.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::config("lrs", "strictly ascending learning rates"));
+        }
+        let name = self.sizes_name();
+        check_range(&format!("{name} (count)"), self.sizes().len(), 1, 64)?;
+        check_positive("divergence_threshold", self.divergence_threshold)?;
+        check_cells(self.cells(), "params x sizes x lrs")
+    }
+}
+
+impl TrainingCells for TransferConfig {
+    fn base(&self) -> &TrainConfig {
+        &self.base
+    }
+
+    fn training_cells(&self) -> usize {
+        self.cells()
     }
 
     /// `base` (the base config, or it without data) set up as cell `k`.
@@ -175,22 +190,6 @@ impl TransferConfig {
         // A few records, so that runs whose every seed diverged stop early.
         c.observe.every = (c.steps / 8).max(1);
         c
-    }
-
-    /// Check the counts before anything is enumerated.
-    fn validate_counts(&self) -> Result<()> {
-        check_range("params (count)", self.params.len(), 1, MAX_PARAMS)?;
-        check_range("lrs (count)", self.lrs.len(), 1, 64)?;
-        for (i, &lr) in self.lrs.iter().enumerate() {
-            check_positive(&format!("lrs[{i}]"), lr)?;
-        }
-        if self.lrs.windows(2).any(|w| w[1] <= w[0]) {
-            return Err(Error::config("lrs", "strictly ascending learning rates"));
-        }
-        let name = self.sizes_name();
-        check_range(&format!("{name} (count)"), self.sizes().len(), 1, 64)?;
-        check_positive("divergence_threshold", self.divergence_threshold)?;
-        check_cells(self.cells(), "params x sizes x lrs")
     }
 }
 
@@ -228,20 +227,13 @@ impl Kind for TransferConfig {
         Ok(())
     }
 
-    /// [`training_sweep_cost`] over every cell's training run (no observables but the
+    /// [`super::training_sweep_cost`] over every cell's training run (no observables but the
     /// losses, a record every `steps / 8`); a cell keeps 3 numbers, the result 4 per
     /// cell and 3 per (parameterisation, size).
     fn cost(&self) -> Cost {
-        let light = self.base.without_data();
         let ns = self.sizes().len() as f64;
         let result = self.params.len() as f64 * ns * (4.0 * self.lrs.len() as f64 + 3.0);
-        training_sweep_cost(
-            &self.base,
-            crate::budget::data_shape(&self.base),
-            (0..self.cells()).map(|k| self.cell_from(light.clone(), k)),
-            3.0 * self.cells() as f64,
-            result,
-        )
+        self.training_cost(3.0 * self.cells() as f64, result)
     }
 
     fn run(&self, progress: &dyn Progress) -> Result<TransferResult> {

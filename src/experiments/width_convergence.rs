@@ -13,8 +13,8 @@
 //! the relative error of the seed-mean loss curve; and the alignment of the final
 //! feature kernels, `<Phi_NN, Phi_DMFT>_F / (|Phi_NN|_F |Phi_DMFT|_F)` (last hidden layer).
 
+use super::TrainingCells;
 use super::stats::{finite, finite_mean, fit_slope, opt_csv};
-use super::training_sweep_cost;
 use crate::budget::{Cost, data_shape, payload_bytes, saturate};
 use crate::config::{Activation, OptimizerConfig, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_positive, check_range};
@@ -155,15 +155,30 @@ pub struct ContrastCurves {
 }
 
 impl WidthConvergenceConfig {
-    /// Training config of network cell `k < cells() - 1`, its data included.
-    pub fn cell_config(&self, k: usize) -> Result<TrainConfig> {
-        if k + 1 >= self.cells() {
-            return Err(Error::config(
-                "cell",
-                format!("a network cell index < {}", self.cells() - 1),
-            ));
+    /// The DMFT solve of the base setup.
+    fn dmft_config(&self) -> crate::theory::dmft::DmftConfig {
+        self.dmft_from(self.base.clone())
+    }
+
+    /// The DMFT solve of `train` (the base config, or it without data).
+    fn dmft_from(&self, mut train: TrainConfig) -> crate::theory::dmft::DmftConfig {
+        train.observe.every = train.steps.max(1);
+        crate::theory::dmft::DmftConfig {
+            train,
+            samples: self.dmft.samples,
+            iterations: self.dmft.iterations,
+            damping: self.dmft.damping,
         }
-        Ok(self.cell_from(self.base.clone(), k))
+    }
+}
+
+impl TrainingCells for WidthConvergenceConfig {
+    fn base(&self) -> &TrainConfig {
+        &self.base
+    }
+
+    fn training_cells(&self) -> usize {
+        self.cells() - 1
     }
 
     /// `c` (the base config, or it without data) set up as network cell `k`.
@@ -181,22 +196,6 @@ impl WidthConvergenceConfig {
         c.observe.kernels = k < nw;
         c.observe.ntk = false;
         c
-    }
-
-    /// The DMFT solve of the base setup.
-    fn dmft_config(&self) -> crate::theory::dmft::DmftConfig {
-        self.dmft_from(self.base.clone())
-    }
-
-    /// The DMFT solve of `train` (the base config, or it without data).
-    fn dmft_from(&self, mut train: TrainConfig) -> crate::theory::dmft::DmftConfig {
-        train.observe.every = train.steps.max(1);
-        crate::theory::dmft::DmftConfig {
-            train,
-            samples: self.dmft.samples,
-            iterations: self.dmft.iterations,
-            damping: self.dmft.damping,
-        }
     }
 }
 
@@ -238,12 +237,11 @@ impl Kind for WidthConvergenceConfig {
         Ok(())
     }
 
-    /// Network cells as [`training_sweep_cost`] (each holds `seeds` loss curves and,
+    /// Network cells as [`TrainingCells::training_cost`] (each holds `seeds` loss curves and,
     /// at the base parameterisation, `seeds` final kernels `[P x P]`); the DMFT cell as
     /// [`dmft_cost_shaped`] over the base setup's training and test points, with the
     /// clone of the base config it runs from.
     fn cost(&self) -> Cost {
-        let light = self.base.without_data();
         let shape = data_shape(&self.base);
         let (_, _, p, _) = shape;
         let (t, seeds, p) = (
@@ -255,14 +253,8 @@ impl Kind for WidthConvergenceConfig {
         let cell_numbers =
             networks * seeds * t + self.widths.len() as f64 * seeds * p * p + t + p * p;
         let result = networks * 2.0 * t + 8.0 * self.widths.len() as f64 + t;
-        let nets = training_sweep_cost(
-            &self.base,
-            shape,
-            (0..self.cells() - 1).map(|k| self.cell_from(light.clone(), k)),
-            cell_numbers,
-            result,
-        );
-        let dmft = self.dmft_from(light);
+        let nets = self.training_cost(cell_numbers, result);
+        let dmft = self.dmft_from(self.base.without_data());
         let solve = dmft_cost_shaped(&dmft.train, shape, dmft.samples, dmft.iterations);
         let theory = solve
             .bytes

@@ -10,10 +10,13 @@
 //!   ([`cholesky_psd`]);
 //! - [`lu`]: `A X = B` for a general square `A` by LU with partial pivoting;
 //! - [`eigen`]: the symmetric eigendecomposition (cyclic Jacobi) and the factor of a
-//!   possibly singular covariance built on it.
+//!   possibly singular covariance built on it;
+//! - [`eigh`](mod@eigh): the fast symmetric eigendecomposition (Householder + implicit
+//!   QL), with eigenvectors or with only the projections of given vectors.
 
 pub mod cholesky;
 pub mod eigen;
+pub mod eigh;
 pub mod lu;
 
 pub use cholesky::{
@@ -21,6 +24,7 @@ pub use cholesky::{
     cholesky_solve_columns, forward_substitute,
 };
 pub use eigen::{psd_factor, sym_eigen};
+pub use eigh::{eigh, eigh_project};
 pub use lu::solve;
 
 /// A strided view description of a matrix operand: `rows x cols` with row stride `rs`

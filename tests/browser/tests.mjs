@@ -352,6 +352,23 @@ export const TESTS = {
         assert(specs[0] && /saddle point/.test(specs[0].title) && specs[0].series.some((x) => x.err), `bayes: predictions per test point with error bars: ${specs[0]?.title}`);
         assert(specs[1] && /NNGP/.test(specs[1].title) && specs[1].xlog, `bayes: kernel distance against width: ${specs[1]?.title}`);
       }
+      if (name === "lr-landscape") {
+        // the preset's claim in the page: both regimes' exponents within 0.5 of the
+        // predictions for 1, 2 and 3 hidden layers
+        const specs = await page.evaluate(() => ["engine", "engine-2", "engine-3"].map((n) => window.__app.figures[n]?.spec));
+        const slopes = specs.map((sp) => {
+          const m = sp?.measured.match(/lazy (−?[\d.]+) ± [\d.]+ \(predicted 0\.00\); rich (−?[\d.]+) ± [\d.]+ \(predicted (−[\d.]+)\)/);
+          assert(m && sp.grid, `lr-landscape: a heatmap with both fits: ${sp?.measured}`);
+          return m.slice(1).map((v) => Number(v.replace("−", "-")));
+        });
+        slopes.forEach(([lazy, rich, want], i) => assert(Math.abs(lazy) < 0.5 && Math.abs(rich - want) < 0.5 && Math.abs(want - (2 / (i + 2) - 2)) < 0.01, `L = ${i + 1}: lazy ${lazy}, rich ${rich} vs ${want}`));
+        ctx.metrics.landscape_preset_slopes = slopes;
+      }
+      if (name === "bayes-digits") {
+        const spec = await page.evaluate(() => window.__app.figures.engine?.spec);
+        assert(/µP networks (beat|match|do worse than) the NNGP/.test(spec.title) && /NNGP 0\.1\d/.test(spec.measured), `bayes-digits: the verdict and the NNGP's test loss: ${spec.title} / ${spec.measured}`);
+        ctx.metrics.bayes_digits = [spec.title, spec.measured];
+      }
       await shot(page, `preset-${name}`);
     }
     ctx.metrics.preset_seconds = seconds;
@@ -786,6 +803,143 @@ export const TESTS = {
       assert(!r.chrome, `${name}: no controls`);
       await shot(p, `embed-${name}-700x450`, false);
     }
+  },
+
+  async richness_and_statics_figures_state_their_numbers(ctx) {
+    // the landscape (one depth of the lr-landscape preset), deep linear statics, their
+    // finite-width corrections and the posteriors on the digits, each run from a link on
+    // the Engines panel; the numbers the figures state are checked against the theory
+    const { page, log } = await ctx.open({ viewport: { width: 1366, height: 900 } });
+    await page.goto(ctx.base);
+    await waitDone(page);
+    const presets = await page.evaluate(() => JSON.parse(window.__app.core.presets()));
+    const land = structuredClone(presets.find((p) => p.name === "lr-landscape").config);
+    land.depths = [1];
+    const defaults = await page.evaluate(() => ["deep_linear", "finite_width", "bayes_data"].map((k) => JSON.parse(window.__app.core.default_config(k))));
+    const seconds = {};
+    const runLink = async (cfg) => {
+      const t0 = Date.now();
+      await page.evaluate((l) => { location.hash = l; }, await linkFor(page, cfg));
+      await page.waitForFunction(() => window.__app.running === 1 || /^(Done|Failed)/.test(document.getElementById("status").textContent));
+      const status = await waitDone(page, 300_000);
+      seconds[cfg.kind] = (Date.now() - t0) / 1000;
+      console.log(`      ${cfg.kind}: ${seconds[cfg.kind].toFixed(1)} s`);
+      assert(status.startsWith("Done"), `${cfg.kind}: ${status} ${await page.textContent("#errors")}`);
+    };
+    // 1. the landscape: a heatmap with the optimal rate on top; fitted slopes within 0.5
+    // of the predictions (lazy 0, rich 2/(L+1) - 2 = -1 for one hidden layer)
+    await runLink(land);
+    const heat = await figureSpec(page, "engine");
+    assert(heat.grid && heat.grid.values.flat().filter(Number.isFinite).length > 50, "the heatmap holds the steps to the threshold");
+    assert(heat.series.some((x) => /optimal rate/.test(x.label) && x.y.filter(Number.isFinite).length >= 15), "the optimal rate at every gamma0");
+    const m = heat.measured.match(/lazy (−?[\d.]+) ± [\d.]+ \(predicted 0\.00\); rich (−?[\d.]+) ± [\d.]+ \(predicted −1\.00\)/);
+    assert(m, `the fitted slopes and their predictions: ${heat.measured}`);
+    const [lazy, rich] = [m[1], m[2]].map((v) => Number(v.replace("−", "-")));
+    assert(Math.abs(lazy) < 0.5 && Math.abs(rich + 1) < 0.5, `slopes within 0.5 of the predictions: lazy ${lazy}, rich ${rich}`);
+    ctx.metrics.landscape_slopes_l1 = { lazy, rich };
+    const curves = await figureSpec(page, "engine-2");
+    assert(/optimal rate/.test(curves.title) && curves.series.length >= 4 && /steps to/.test(curves.measured), `loss curves at a few gamma0: ${curves.title}`);
+    await shot(page, "richness-landscape");
+    const csv = (await captureDownload(page, '[data-figure="engine"] [data-export=csv]')).bytes.toString("utf8");
+    assert(/log10 steps/.test(csv) && csv.split("\n").length > 400, "the heatmap's CSV holds the grid");
+    // the heatmap embeds in 700 x 450 with its colour bar and a link back
+    const { page: pe } = await ctx.open({ viewport: { width: 700, height: 450 } });
+    await pe.goto(`${ctx.base}?embed=engine#${await linkFor(page, land)}`);
+    await waitDone(pe, 300_000);
+    const emb = await pe.evaluate(() => ({
+      w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,
+      bar: document.querySelector(".embed-target .colorbar")?.getBoundingClientRect().bottom ?? -1,
+      link: !!document.querySelector(".embed-target .open-playground"),
+    }));
+    assert(emb.w <= 700 && emb.h <= 450 && emb.bar > 0 && emb.bar <= 450 && emb.link, `the landscape embed fits: ${JSON.stringify(emb)}`);
+    await shot(pe, "embed-landscape-700x450", false);
+    // 2. deep linear statics: Langevin networks on the closed form
+    await runLink(defaults[0]);
+    const dl = await figureSpec(page, "engine");
+    const sd = dl.measured.match(/at most ([\d.]+) standard errors/);
+    assert(sd && Number(sd[1]) < 4, `Langevin networks within 4 s.e. of c = (1 - chi)^L: ${dl.measured}`);
+    const layers = await figureSpec(page, "engine-2");
+    assert(/c_l = \(1 − χ\)\^l/.test(layers.title) && layers.series.some((x) => x.err), `per-layer overlaps beside Langevin: ${layers.title}`);
+    await shot(page, "richness-deep-linear");
+    // 3. finite width: the fitted 1/N coefficients beside the predicted ones
+    await runLink(defaults[1]);
+    const fw = await figureSpec(page, "engine");
+    assert(/a\/N/.test(fw.title) && /fitted -?[\d.]+/.test(fw.measured.replace("−", "-")), `the 1/N fit: ${fw.title} / ${fw.measured}`);
+    await shot(page, "richness-finite-width");
+    // 4. the posteriors on the digits: the NNGP's test loss and each network's, with the
+    // verdict in the title read from the numbers
+    await runLink(defaults[2]);
+    const bd = await figureSpec(page, "engine");
+    const nn = bd.measured.match(/NNGP ([\d.e-]+)/);
+    assert(nn && Number(nn[1]) > 0 && /µP networks (beat|match|do worse than) the NNGP/.test(bd.title), `test loss: ${bd.title} / ${bd.measured}`);
+    const err = await figureSpec(page, "engine-2");
+    assert(err && /test error/.test(err.title), "the test error figure of a classification task");
+    await shot(page, "richness-bayes-data");
+    ctx.metrics.richness_seconds = seconds;
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+  },
+
+  async scaling_laws_panel_theory_live_finite_runs_and_links(ctx) {
+    const { page, log } = await ctx.open({ viewport: { width: 1366, height: 900 } });
+    await page.goto(ctx.base);
+    await waitDone(page);
+    await page.click("#tab-scaling");
+    // the panel's defaults are the compute-optimal figure: theory and 24 finite models
+    const t0 = Date.now();
+    await page.click("#run");
+    const status = await waitDone(page, 300_000);
+    ctx.metrics.scaling_compute_optimal_seconds = (Date.now() - t0) / 1000;
+    console.log(`      compute-optimal preset in the page: ${ctx.metrics.scaling_compute_optimal_seconds.toFixed(1)} s`);
+    assert(status.startsWith("Done"), `${status} ${await page.textContent("#errors")}`);
+    for (const name of ["scaling", "scaling-compute", "scaling-sizes", "scaling-width"]) {
+      const spec = await figureSpec(page, name);
+      assert(spec && spec.series.some((x) => x.y.some(Number.isFinite)), `${name} holds data`);
+      assert(spec.title.length > 20 && /predicted/.test(spec.measured) && /\d/.test(spec.measured), `${name} states its claim and numbers: ${spec.title} / ${spec.measured}`);
+    }
+    const main = await figureSpec(page, "scaling");
+    assert(main.series.some((x) => /finite/.test(x.label) && x.err) && main.series.some((x) => /theory/.test(x.label) && x.dash), "finite models (error bars) over dashed theory curves");
+    const compute = await figureSpec(page, "scaling-compute");
+    ctx.metrics.scaling_compute_measured = compute.measured;
+    // the frontier's fitted exponents, read back from the figure, near the prediction
+    const m = compute.measured.match(/L\* ∝ C\^−x, x: theory ([\d.]+), finite ([\d.]+) \(predicted ([\d.]+)\)/);
+    assert(m && Math.abs(m[1] - m[3]) < 0.03 && Math.abs(m[2] - m[3]) < 0.05, `frontier exponents near the prediction: ${compute.measured}`);
+    const rows = await page.$$eval("#scaling-laws tr", (rs) => rs.length);
+    assert(rows === 6, `the laws table has five laws: ${rows}`);
+    await shot(page, "panel-scaling-compute-optimal");
+    // exports: the CSV holds every plotted point
+    const csv = (await captureDownload(page, '[data-figure="scaling-compute"] [data-export=csv]')).bytes.toString("utf8");
+    assert(csv.split("\n").length > 100 && /frontier/.test(csv), "the compute figure's CSV");
+    // a slider redraws the theory live (no Run): beta 0.5 -> 1.5
+    await page.evaluate(() => { const e = document.getElementById("v-scaling-beta"); e.value = "1.5"; e.dispatchEvent(new Event("input", { bubbles: true })); });
+    await page.waitForFunction(() => /Theory redrawn/.test(document.getElementById("scaling-live").textContent), null, { timeout: 60_000 });
+    const live = await figureSpec(page, "scaling");
+    assert(/β = 1.5/.test(live.title) && /theory only/.test(live.measured), `the live theory for beta 1.5: ${live.title} / ${live.measured}`);
+    ctx.metrics.scaling_live_note = await page.textContent("#scaling-live");
+    // the feature-learning figure: a hard task, lazy against rich
+    await page.selectOption("#scaling-preset", "feature-learning");
+    const t1 = Date.now();
+    await page.click("#run");
+    assert((await waitDone(page, 300_000)).startsWith("Done"), "feature-learning ran");
+    ctx.metrics.scaling_feature_learning_seconds = (Date.now() - t1) / 1000;
+    const fl = await figureSpec(page, "scaling");
+    assert(/speeds up a hard task/.test(fl.title) && /γ0=1: L ∝ t\^−x, x: theory 0\.6/.test(fl.measured), `rich: ${fl.title} / ${fl.measured}`);
+    await shot(page, "panel-scaling-feature-learning");
+    // a copied link restores the panel and its values
+    await page.click("#copy-link");
+    const url = await page.inputValue("#share-text");
+    const { page: p2 } = await ctx.open();
+    await p2.goto(url);
+    await waitDone(p2, 300_000);
+    assert(await p2.isVisible("#panel-scaling") && await p2.inputValue("#v-scaling-gamma0s") === "0,1", "the link restores the panel values");
+    // an embed of the main figure fits 700 x 450
+    const frag = url.split("#")[1].replace(/&v=[^&]*/, "&v=" + encodeURIComponent(JSON.stringify({ "scaling-widths": "16,64", "scaling-seeds": "1", "scaling-modes": "1024", "scaling-tmax": "3" })));
+    const { page: p3 } = await ctx.open({ viewport: { width: 700, height: 450 } });
+    await p3.goto(`${ctx.base}?embed=scaling#${frag}`);
+    await waitDone(p3, 120_000);
+    const r = await p3.evaluate(() => ({ w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight, link: !!document.querySelector(".embed-target .open-playground") }));
+    assert(r.w <= 700 && r.h <= 450 && r.link, `the embed fits with a link back: ${JSON.stringify(r)}`);
+    await shot(p3, "embed-scaling-700x450", false);
+    assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
   },
 
   async diverged_runs_are_named(ctx) {

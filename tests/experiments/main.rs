@@ -4,6 +4,7 @@
 mod common;
 
 mod coord_check;
+mod landscape;
 mod richness;
 mod shard;
 mod transfer;

@@ -277,8 +277,41 @@ fn shard_corpus() -> &'static Vec<Vec<Value>> {
         b.saddle.samples = 200;
         b.saddle.stages = 1;
         b.saddle.iterations = 4;
+        let l = scaling_playground::experiments::LandscapeConfig {
+            width: 4,
+            steps: 5,
+            gamma0s: vec![0.1, 10.0],
+            lrs: vec![0.5, 1.0, 2.0],
+            batch: 2,
+            records: 3,
+            ..Default::default()
+        };
+        let dl = scaling_playground::statics::deep_linear::DeepLinearConfig {
+            depths: vec![1, 2],
+            gamma0s: vec![0.0, 1.0],
+            sample_gamma0s: vec![1.0],
+            width: 4,
+            burn_in: 2,
+            steps: 6,
+            every: 2,
+            seeds: 2,
+            ..Default::default()
+        };
+        let fw = scaling_playground::statics::deep_linear::FiniteWidthConfig {
+            widths: vec![4, 8],
+            alphas: vec![0.5],
+            alpha_width: 4,
+            burn_in: 2,
+            steps: 6,
+            every: 2,
+            seeds: 2,
+            ..Default::default()
+        };
         let mut sets = vec![];
         for cfg in [
+            RunConfig::DeepLinear(dl),
+            RunConfig::FiniteWidth(fw),
+            RunConfig::Landscape(l),
             RunConfig::Bayes(b),
             RunConfig::Transfer(t),
             RunConfig::CoordCheck(c),

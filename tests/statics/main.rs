@@ -4,5 +4,7 @@
 mod common;
 
 mod bayes;
+mod benchmark;
 mod deep_linear;
+mod finite_width;
 mod two_layer;

@@ -19,6 +19,13 @@
 //! Only the target direction is amplified; every direction orthogonal to `y` keeps its
 //! prior value 1.
 
+pub mod corrections;
+pub mod kind;
+pub mod width;
+
+pub use kind::{DeepLinearConfig, DeepLinearResult};
+pub use width::{FiniteWidthConfig, FiniteWidthResult};
+
 use crate::data::Dataset;
 use crate::error::{Error, Result, check_positive, check_range};
 use serde::{Deserialize, Serialize};

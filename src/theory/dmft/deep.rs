@@ -12,12 +12,16 @@
 //!    so its convergence history is meaningful). The factors eliminate in time order,
 //!    never pivoted, so the sources of step t depend on the kernels up to step t only.
 //!    Layer 1's `u ~ N(0, Phi^0)` and the last layer's `r ~ N(0, 1)` are static.
+//!    The samples come in fixed blocks of [`SAMPLE_BLOCK`], each with its own streams;
+//!    every sum over samples below is summed per block and the blocks added in block
+//!    order, so the blocks can be dealt to workers without changing a bit
+//!    ([`solve_split`]).
 //! 2. One causal sweep over t (exact): `h(t) = u(t) + C_h(t, <t) g(<t)`,
 //!    `z(t) = r(t) + C_z(t, <=t) phi(<=t)`, `g = phi'(h) z` (module doc of [`super`]).
 //!    In the last layer `Delta(t) = y - f(t)` is formed on the fly from the fields.
 //! 3. `Phi^l = <phi phi^T>`, `G^l = <g g^T>` over the S samples; the responses
 //!    `R^l = <d phi / d r>` and `B^{l-1} = <d g / d u>` by Gaussian integration by
-//!    parts over all S samples ([`stein`]): two more sweeps with `r` resp. `u` flipped
+//!    parts over all S samples ([`stein_solve`]): two more sweeps with `r` resp. `u` flipped
 //!    give antithetic differences, regressed causally on the sources (least squares on
 //!    their sample covariance).
 //! 4. Mix with `damping`; record the relative change.
@@ -37,10 +41,10 @@
 //! loss is within about 3%; at T = 40 (default data, gamma0 = 1, N = 1024) within 6%
 //! at every recorded step (tests/theory/deep_dmft_long.rs). Both choices of steps 1
 //! and 3 are needed for long horizons: a pivoted sampling factor makes early samples
-//! depend on late-step kernels (no causal settling, see [`Layers::sources`]), and a
+//! depend on late-step kernels (no causal settling, see [`Layers::factors`]), and a
 //! regression on the population kernel leaves response noise of relative size
 //! `sqrt(t P / S)`, a variance bias of order `t P / S` in the next layer's fields
-//! ([`stein`]).
+//! ([`stein_solve`]).
 
 use super::linear::{finish, lazy_delta, mix, rel_change, tile};
 use super::products::Products;
@@ -885,7 +889,7 @@ fn sampling_factor(
     first
 }
 
-/// Regularisation of the sample covariance inverted by [`stein`], relative to each of
+/// Regularisation of the sample covariance inverted by [`stein_solve`], relative to each of
 /// its diagonal entries.
 pub const RIDGE: f64 = 1e-3;
 

@@ -13,6 +13,7 @@
 //! natively, one after another on wasm), as shard `i` of `n` (`run --shard`, the page's
 //! workers), and `merge` of the shards gives the same result.
 
+use crate::backend::{BackendReport, DeviceChoice, Gpu};
 use crate::budget::Cost;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -53,6 +54,22 @@ pub trait Sweep: Kind {
 
     /// Compute cell `k < cells()`.
     fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<Self::Cell>;
+
+    /// Compute cell `k` as a future, its training on the device the policy
+    /// ([`crate::backend::select::decide`]) picks for `choice` among the CPU and `gpu`;
+    /// returns the cell and where its training ran. The page's GPU worker runs cells
+    /// this way. The default runs [`Sweep::run_cell`] on the CPU (kinds whose cells do
+    /// not train on a device).
+    fn run_cell_async<'a>(
+        &'a self,
+        k: usize,
+        choice: DeviceChoice,
+        gpu: std::result::Result<&'a Gpu, &'a str>,
+        progress: &'a dyn Progress,
+    ) -> impl Future<Output = Result<(Self::Cell, BackendReport)>> + 'a {
+        let _ = (choice, gpu);
+        async move { Ok((self.run_cell(k, progress)?, BackendReport::default())) }
+    }
 
     /// Check that `cell` has the shape cell `k` of this config has (array lengths,
     /// variant): `merge` reads cells from files, and [`Sweep::assemble`] may index

@@ -138,6 +138,30 @@ macro_rules! kinds {
             }
 
             /// Check that `cell` is of this sweep's kind and has the shape of cell `k`.
+            /// Cell `k` as a future, training on the device the policy picks among
+            /// the CPU and `gpu` ([`Sweep::run_cell_async`]), and where it ran.
+            pub async fn run_cell_async(
+                &self,
+                k: usize,
+                choice: crate::backend::DeviceChoice,
+                gpu: std::result::Result<&crate::backend::Gpu, &str>,
+                progress: &dyn Progress,
+            ) -> Result<(CellResult, crate::backend::BackendReport)> {
+                if k >= self.cells() {
+                    return Err(Error::config(
+                        "cell",
+                        format!("an index < {} (cells of this {} config)", self.cells(), self.kind()),
+                    ));
+                }
+                match self {
+                    $( RunConfig::$W(c) => c
+                        .run_cell_async(k, choice, gpu, progress)
+                        .await
+                        .map(|(r, b)| (CellResult::$W(r), b)), )*
+                    _ => Err(not_a_sweep(self)),
+                }
+            }
+
             pub fn check_cell(&self, k: usize, cell: &CellResult) -> Result<()> {
                 #[allow(unreachable_patterns)]
                 match (self, cell) {
@@ -270,8 +294,52 @@ impl RunConfig {
             cells: mine
                 .into_iter()
                 .zip(results)
-                .map(|(index, result)| IndexedCell { index, result })
+                .map(|(index, result)| IndexedCell {
+                    index,
+                    result,
+                    backend: Default::default(),
+                })
                 .collect(),
+        }))
+    }
+}
+
+impl RunConfig {
+    /// [`RunConfig::run_shard`] as a future, each cell training on the device the policy
+    /// picks among the CPU and `gpu` ([`RunConfig::run_cell_async`]), one after another;
+    /// each cell says where it ran. The same cells, within the backends' tolerance.
+    pub async fn run_shard_async(
+        &self,
+        index: usize,
+        count: usize,
+        choice: crate::backend::DeviceChoice,
+        gpu: std::result::Result<&crate::backend::Gpu, &str>,
+        progress: &dyn Progress,
+    ) -> Result<RunOutput> {
+        self.validate()?;
+        let total = self.cells();
+        if total == 0 {
+            return Err(not_a_sweep(self));
+        }
+        let mine = crate::kind::shard_indices(total, index, count)?;
+        let mut cells = Vec::with_capacity(mine.len());
+        for (i, &k) in mine.iter().enumerate() {
+            crate::progress::tick(progress, "cells", i as u64, mine.len() as u64)?;
+            let (result, backend) = self
+                .run_cell_async(k, choice, gpu, &crate::progress::Silent)
+                .await?;
+            cells.push(IndexedCell {
+                index: k,
+                result,
+                backend,
+            });
+        }
+        crate::progress::tick(progress, "cells", mine.len() as u64, mine.len() as u64)?;
+        Ok(RunOutput::Shard(ShardOutput {
+            shard_index: index,
+            shard_count: count,
+            total_cells: total,
+            cells,
         }))
     }
 }
@@ -316,6 +384,11 @@ impl ShardOutput {
 pub struct IndexedCell {
     pub index: usize,
     pub result: CellResult,
+    /// Where the cell's training ran (absent: the CPU, as every cell of
+    /// [`RunConfig::run_shard`]; the page's GPU worker runs cells with
+    /// [`RunConfig::run_shard_async`]).
+    #[serde(default, skip_serializing_if = "crate::backend::BackendReport::is_cpu")]
+    pub backend: crate::backend::BackendReport,
 }
 
 /// A config and its result, as written by the CLI and exported by the page.

@@ -207,9 +207,7 @@ pub async fn run_async(
     let cfg = parse_config(&config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
-    let choice: DeviceChoice =
-        serde_json::from_value(serde_json::Value::String(device.trim().to_lowercase()))
-            .map_err(|_| js(Error::config("device", "\"auto\", \"cpu\" or \"gpu\"")))?;
+    let choice = parse_device(&device)?;
     SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
     LOSSES.with(|l| *l.borrow_mut() = losses);
     let out = match &cfg {
@@ -368,6 +366,49 @@ pub fn run_shard(
     SINK.with(|s| *s.borrow_mut() = None);
     let result = out.map_err(js)?;
     Ok(to_json(&RunRecord::new(cfg, result)))
+}
+
+/// [`run_shard`] as a Promise, each cell's training on the device `device` (`"auto"`,
+/// `"cpu"` or `"gpu"`, as [`DeviceChoice`]) picks in this worker by the one policy
+/// ([`select::decide`]; `"auto"` refuses software adapters such as SwiftShader, `"gpu"`
+/// takes any). The page's GPU worker runs sweep cells this way; each cell of the shard
+/// record says where it ran (`backend`, absent for the CPU).
+#[wasm_bindgen]
+pub async fn run_shard_async(
+    config_json: String,
+    index: usize,
+    count: usize,
+    progress: js_sys::Function,
+    device: String,
+) -> JsResult<String> {
+    let cfg = parse_config(&config_json).map_err(js)?;
+    cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
+        .map_err(js)?;
+    let choice = parse_device(&device)?;
+    let gpu = match choice {
+        DeviceChoice::Cpu => Err("not acquired".to_string()),
+        _ => worker_gpu()
+            .await
+            .map_err(|e| format!("WebGPU unavailable: {e}")),
+    };
+    SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
+    let out = cfg
+        .run_shard_async(
+            index,
+            count,
+            choice,
+            gpu.as_ref().map_err(String::as_str),
+            &JsProgress,
+        )
+        .await;
+    SINK.with(|s| *s.borrow_mut() = None);
+    let result = out.map_err(js)?;
+    Ok(to_json(&RunRecord::new(cfg, result)))
+}
+
+fn parse_device(device: &str) -> JsResult<DeviceChoice> {
+    serde_json::from_value(serde_json::Value::String(device.trim().to_lowercase()))
+        .map_err(|_| js(Error::config("device", "\"auto\", \"cpu\" or \"gpu\"")))
 }
 
 /// Join shard records (a JSON array of [`RunRecord`]s) into the whole sweep's record.

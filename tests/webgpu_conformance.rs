@@ -77,3 +77,8 @@ async fn training_loss_curves_agree_on_cpu_and_gpu() {
 async fn simulated_device_loss_mid_run_falls_back_to_cpu_and_completes() {
     conformance::device_loss_falls_back(&gpu().await).await;
 }
+
+#[wasm_bindgen_test]
+async fn many_runs_in_a_row_keep_no_buffers_or_bind_groups() {
+    conformance::repeated_runs_keep_memory_flat(&gpu().await).await;
+}

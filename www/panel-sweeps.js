@@ -3,7 +3,7 @@
 import { drawFigure, session } from "./ui.js";
 import { runJobs } from "./runner.js";
 import { el, numbers, layout, finishLayout, figureHost, varsInput, varsSelect, varValue, readList, atWidth, withObserve, setLr } from "./panel-common.js";
-import { mean, num, slope, logSlope, paramName } from "./words.js";
+import { mean, num, slope, logSlope, paramName, cellsWhere } from "./words.js";
 
 // ------------------------------------------------------------------ transfer
 
@@ -68,7 +68,7 @@ export const transfer = {
       const p = paramName(base.param);
       const title = base.param.kind === "sp" ? `Under SP the best learning rate drifts with ${axis}` : `Under ${p} the best learning rate stays put as the ${axis} grows`;
       const measured = bests.length
-        ? `best rate ${lines.map((v, i) => { const bj = bestIndex(loss[i], div[i]); return `${tag}=${v}: ${bj >= 0 ? lrs[bj] : "none"}`; }).join(", ")}${moved !== null ? ` (moves ${moved} grid step${moved === 1 ? "" : "s"})` : ""}`
+        ? `best rate ${lines.map((v, i) => { const bj = bestIndex(loss[i], div[i]); return `${tag}=${v}: ${bj >= 0 ? lrs[bj] : "none"}`; }).join(", ")}${moved !== null ? ` (moves ${moved} grid step${moved === 1 ? "" : "s"})` : ""}; ${cellsWhere(recs.map((r) => r && r.result.backend))}`
         : "running…";
       drawFigure("transfer", { title, measured, xlabel: "learning rate η", ylabel: "final train loss", xlog: true, ylog: true, series: [...series, ...best, ...(bad.x.length ? [bad] : [])] },
         { config: base, grid: { axis, lines, lrs, loss, diverged: div }, records: recs });

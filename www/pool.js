@@ -1,6 +1,10 @@
 // A pool of Web Workers running the wasm core. Jobs are independent RunConfigs; the pool
 // hands each to an idle worker and resolves with the parsed RunRecord. Each job is a pure
 // function of its config, so results do not depend on the number of workers.
+// One worker owns the WebGPU device (the first one started, and after a cancel the next):
+// only it is sent the Device choice, so it runs train runs and sweep cells on the GPU
+// back to back where the core's policy picks the GPU, while the other workers take the
+// rest of the queue on the CPU. No other worker opens a device.
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -19,13 +23,14 @@ export class Pool {
     this.nextId = 1;
     this.backend = "cpu";
     this.gpu = "";        // the WebGPU adapter the workers see ("" if none)
-    this.device = "auto"; // "auto" | "cpu" | "gpu": where single train runs go
+    this.device = "auto"; // "auto" | "cpu" | "gpu": the device owner's choice (the core's policy decides per run)
     this.onBackend = null;
     this.spawn(); // one warm worker at start; the rest on demand
   }
 
   spawn() {
-    const slot = { w: new Worker(WORKER_URL, { type: "module", name: "core" }), busy: null, ready: false };
+    const owner = !this.workers.some((s) => s.owner);
+    const slot = { w: new Worker(WORKER_URL, { type: "module", name: "core" }), busy: null, ready: false, owner };
     slot.w.onmessage = (ev) => this.message(slot, ev.data);
     slot.w.onerror = (ev) => {
       ev.preventDefault();
@@ -70,14 +75,15 @@ export class Pool {
 
   pump() {
     while (this.queue.length) {
-      let slot = this.workers.find((s) => !s.busy);
+      // the device owner first, so that runs the GPU could take start there
+      let slot = this.workers.find((s) => !s.busy && s.owner) || this.workers.find((s) => !s.busy);
       if (!slot) {
         if (this.workers.length >= this.size) return;
         slot = this.spawn();
       }
       const job = this.queue.shift();
       slot.busy = job;
-      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: this.device, stream: !!job.onLosses });
+      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: slot.owner ? this.device : "cpu", stream: !!job.onLosses });
     }
   }
 
@@ -103,6 +109,7 @@ export class Pool {
       if (s.busy) { s.w.terminate(); s.busy.reject(err); } else keep.push(s);
     }
     this.workers = keep;
+    if (keep.length && !keep.some((s) => s.owner)) keep[0].owner = true;
     if (!this.workers.length) this.spawn();
   }
 }

@@ -19,13 +19,25 @@ export function backendWords(ran, gpu, workers) {
   if (gpu) {
     return {
       text: `GPU: available (WebGPU, ${gpu}); training uses it when Device is GPU, or Auto for large problems; running on ${cpu}`,
-      detail: `WebGPU adapter: ${gpu}. Sweeps and theory always run on the CPU (wasm SIMD).`,
+      detail: `WebGPU adapter: ${gpu}. One worker owns the device: training runs and sweep cells train there on the GPU when Device is GPU, or Auto for large problems on a hardware adapter; the other workers and the theory run on the CPU (wasm SIMD).`,
     };
   }
   return {
     text: `GPU: not available in this browser, running on ${cpu}`,
     detail: "navigator.gpu gave no WebGPU adapter; everything runs in WebAssembly (SIMD) on the CPU.",
   };
+}
+
+/**
+ * Where a sweep's cells ran, from each cell's backend report (null: not yet run):
+ * "12 cells on the CPU", or "5 of 12 cells on the GPU (WebGPU, <adapter>), 7 on the CPU".
+ */
+export function cellsWhere(reports) {
+  const done = reports.filter(Boolean);
+  const gpu = done.filter((r) => r.device === "gpu");
+  if (!gpu.length) return `${done.length} cell${done.length === 1 ? "" : "s"} on the CPU`;
+  const names = [...new Set(gpu.map((r) => r.adapter || "unnamed adapter"))].join(", ");
+  return `${gpu.length} of ${done.length} cells on the GPU (WebGPU, ${names}), ${done.length - gpu.length} on the CPU`;
 }
 
 /** "1 min 05 s", "12 s", "0.4 s". */

@@ -2,7 +2,9 @@
 // Protocol (main -> worker): {type: "init", module}  the compiled WebAssembly.Module
 //                            {type: "run", id, config, shard?: [index, count], device?, stream?}
 //                            config: a RunConfig object; with `shard`, that slice of a sweep;
-//                            device: "auto" | "cpu" | "gpu" (train runs only: WebGPU);
+//                            device: "auto" | "cpu" | "gpu" (train runs and the training
+//                            of sweep cells: WebGPU where the core's policy picks it; the
+//                            pool sends it to the one worker that owns the device);
 //                            stream: post the loss records of a train run as it trains
 //          (worker -> main): {type: "ready", backend, gpu}  backend: "cpu"; gpu: the
 //                            WebGPU adapter ("google swiftshader") or "" when there is none
@@ -55,11 +57,14 @@ self.onmessage = async (ev) => {
   } : undefined;
   try {
     const text = JSON.stringify(config);
-    // sweeps run on the CPU in shards; a single run may train on WebGPU (run_async falls
-    // back to the CPU, and its record says why, if the GPU cannot be used)
+    // a single run or a sweep's cells may train on WebGPU (the core falls back to the
+    // CPU, and the record says why, if the GPU cannot be used); cells say where they ran
+    const dev = device || "cpu";
     const record = shard
-      ? core.run_shard(text, shard[0], shard[1], progress)
-      : await core.run_async(text, progress, device || "auto", losses);
+      ? (dev === "cpu"
+        ? core.run_shard(text, shard[0], shard[1], progress)
+        : await core.run_shard_async(text, shard[0], shard[1], progress, dev))
+      : await core.run_async(text, progress, dev, losses);
     flush();
     postMessage({ type: "done", id, record });
   } catch (e) {

@@ -85,6 +85,11 @@ impl BackendReport {
         }
     }
 
+    /// Work done on the CPU with nothing asked for refused (the default report).
+    pub fn is_cpu(&self) -> bool {
+        self == &BackendReport::default()
+    }
+
     /// Work done on the CPU because the GPU could not be used, and why.
     pub fn fell_back(why: impl Into<String>) -> Self {
         BackendReport {

@@ -14,10 +14,12 @@
 
 use super::TrainingCells;
 use super::stats::{finite, finite_mean, opt_csv};
+use crate::backend::{BackendReport, DeviceChoice, Gpu};
 use crate::budget::Cost;
 use crate::config::{Arch, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_positive, check_range};
 use crate::kind::{Kind, Sweep, check_cells, check_len, run_sweep};
+use crate::nn::train::{TrainResult, train_choosing_async};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 
@@ -243,6 +245,27 @@ impl Kind for TransferConfig {
     }
 }
 
+impl TransferCell {
+    /// The cell of a finished training run of config `c`.
+    fn of(c: &TrainConfig, r: &TrainResult) -> Self {
+        let diverged = r.any_diverged();
+        let last = |v: &Vec<Vec<f64>>| {
+            // A run whose seeds all diverged stops early: its last record is the last row.
+            v.last().and_then(|row| finite_mean(row.iter().copied()))
+        };
+        let ran_to_end = r.steps.last() == Some(&c.steps);
+        TransferCell {
+            final_loss: if ran_to_end {
+                last(&r.train_loss)
+            } else {
+                None
+            },
+            final_test_loss: if ran_to_end { last(&r.test_loss) } else { None },
+            diverged,
+        }
+    }
+}
+
 impl Sweep for TransferConfig {
     type Cell = TransferCell;
 
@@ -256,21 +279,21 @@ impl Sweep for TransferConfig {
         let c = self.cell_config(k)?;
         let data = c.data.load()?;
         let r = crate::nn::train(&c, &data, progress)?;
-        let diverged = r.any_diverged();
-        let last = |v: &Vec<Vec<f64>>| {
-            // A run whose seeds all diverged stops early: its last record is the last row.
-            v.last().and_then(|row| finite_mean(row.iter().copied()))
-        };
-        let ran_to_end = r.steps.last() == Some(&c.steps);
-        Ok(TransferCell {
-            final_loss: if ran_to_end {
-                last(&r.train_loss)
-            } else {
-                None
-            },
-            final_test_loss: if ran_to_end { last(&r.test_loss) } else { None },
-            diverged,
-        })
+        Ok(TransferCell::of(&c, &r))
+    }
+
+    /// Train cell `k` on the device the policy picks (the page's GPU worker).
+    async fn run_cell_async(
+        &self,
+        k: usize,
+        choice: DeviceChoice,
+        gpu: std::result::Result<&Gpu, &str>,
+        progress: &dyn Progress,
+    ) -> Result<(TransferCell, BackendReport)> {
+        let c = self.cell_config(k)?;
+        let data = c.data.load()?;
+        let r = train_choosing_async(choice, gpu, &c, &data, progress).await?;
+        Ok((TransferCell::of(&c, &r), r.backend.clone()))
     }
 
     /// A cell is three scalars: any values are of the right shape.

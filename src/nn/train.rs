@@ -118,6 +118,36 @@ pub fn train_with(
     Ok(res)
 }
 
+/// Train on the device the policy ([`select::decide`]) picks for `choice` among the CPU
+/// and `gpu` (or why there is none), as a future: how the page's GPU worker trains,
+/// single runs and sweep cells alike. Any GPU asked for and not used is noted in
+/// `backend.fallback`.
+pub async fn train_choosing_async(
+    choice: DeviceChoice,
+    gpu: std::result::Result<&crate::backend::Gpu, &str>,
+    cfg: &TrainConfig,
+    data: &Dataset,
+    progress: &dyn Progress,
+) -> Result<TrainResult> {
+    let flops = select::train_step_flops(
+        cfg.seeds,
+        data.p_train(),
+        data.dim,
+        cfg.model.width,
+        cfg.model.depth,
+    );
+    let (use_gpu, fallback) = select::decide(choice, flops, gpu, true);
+    let device = match gpu {
+        Ok(g) if use_gpu => Device::Gpu(g.clone()),
+        _ => Device::Cpu,
+    };
+    let mut res = train_on_async(device, cfg, data, progress).await?;
+    if fallback.is_some() {
+        res.backend.fallback = fallback;
+    }
+    Ok(res)
+}
+
 /// Train on a given device. If the device is lost mid-run (a GPU that fails), the run
 /// is redone on the CPU from the same seeds and `backend` says so. Blocks on
 /// [`train_on_async`]; in the browser only the CPU can be driven this way.

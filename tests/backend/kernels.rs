@@ -57,6 +57,14 @@ fn training_loss_curves_agree_on_cpu_and_gpu() {
 }
 
 #[test]
+fn many_runs_in_a_row_keep_no_buffers_or_bind_groups() {
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
+    block_on(conformance::repeated_runs_keep_memory_flat(&g));
+}
+
+#[test]
 fn simulated_device_loss_mid_run_falls_back_to_cpu_and_completes() {
     let Some(g) = gpu("the GPU conformance cases") else {
         return;
@@ -91,4 +99,64 @@ fn broken_shader_and_forced_cpu_choices_end_on_the_cpu() {
     // small problems stay on the CPU under Auto
     let s = select::select(DeviceChoice::Auto, 1e3);
     assert!(matches!(s.device, Device::Cpu));
+}
+
+#[test]
+fn sweep_cells_train_on_the_gpu_when_asked_with_the_cpu_numbers() {
+    use scaling_playground::backend::DeviceKind;
+    use scaling_playground::experiments::TransferConfig;
+    use scaling_playground::run::{RunConfig, RunOutput};
+    let Some(g) = gpu("the GPU sweep cells") else {
+        return;
+    };
+    let mut t = TransferConfig {
+        widths: vec![32, 48],
+        lrs: vec![0.0625, 0.25],
+        ..Default::default()
+    };
+    t.base.steps = 10;
+    let cfg = RunConfig::Transfer(t);
+    let progress = scaling_playground::progress::Silent;
+    let cells = |out: RunOutput| match out {
+        RunOutput::Shard(s) => s.cells,
+        other => panic!("not a shard: {other:?}"),
+    };
+    let cpu = cells(cfg.run_shard(0, 1, &progress).unwrap());
+    let on_gpu = block_on(cfg.run_shard_async(0, 1, DeviceChoice::Gpu, Ok(&g), &progress));
+    let on_gpu = cells(on_gpu.unwrap());
+    // Auto refuses the software adapter (and these small problems): the CPU, unasked
+    let auto = block_on(cfg.run_shard_async(0, 1, DeviceChoice::Auto, Ok(&g), &progress));
+    let auto = cells(auto.unwrap());
+    assert_eq!(
+        auto, cpu,
+        "Auto on a software adapter runs the cells on the CPU"
+    );
+    assert_eq!(on_gpu.len(), cpu.len());
+    let finite = |c: &&scaling_playground::run::IndexedCell| {
+        serde_json::to_value(&c.result).unwrap()["final_loss"].is_number()
+    };
+    assert!(
+        cpu.iter().filter(finite).count() >= cpu.len() / 2,
+        "{cpu:?}"
+    );
+    for (c, gc) in cpu.iter().zip(&on_gpu) {
+        assert_eq!(gc.backend.device, DeviceKind::Gpu, "{:?}", gc.backend);
+        let (a, b) = (
+            serde_json::to_value(&c.result).unwrap(),
+            serde_json::to_value(&gc.result).unwrap(),
+        );
+        assert_eq!(a["diverged"], b["diverged"], "cell {}", c.index);
+        for key in ["final_loss", "final_test_loss"] {
+            match (a[key].as_f64(), b[key].as_f64()) {
+                (Some(x), Some(y)) => {
+                    assert!(
+                        (x - y).abs() <= 1e-4 * x.abs(),
+                        "cell {}: {key} cpu {x} gpu {y}",
+                        c.index
+                    )
+                }
+                (x, y) => assert_eq!(x, y, "cell {}: {key} ({a} vs {b})", c.index),
+            }
+        }
+    }
 }

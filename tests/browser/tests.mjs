@@ -675,6 +675,55 @@ export const TESTS = {
     }
   },
 
+  async sweeps_train_on_webgpu_with_the_cpu_loss_table(ctx) {
+    // the Transfer panel's cells on 2 workers: with Device = GPU the worker that owns
+    // the WebGPU device (SwiftShader here; the Auto policy refuses software adapters, so
+    // the test asks for the GPU explicitly) trains its cells there while the other takes
+    // the rest on the CPU; the loss table equals the all-CPU one within 1e-4
+    const { browser } = await launch(["--enable-unsafe-webgpu"]);
+    try {
+      const { page, log, context } = await openPage(browser);
+      await page.goto(ctx.base + "?device=cpu&workers=2");
+      await waitDone(page);
+      await page.click("#tab-transfer");
+      await page.fill("#v-transfer", "0.125,0.5,2");
+      await page.dispatchEvent("#v-transfer", "change");
+      await setField(page, "f-widths", "32, 48");
+      await setField(page, "f-steps", "20");
+      const runOn = async (device) => {
+        await page.selectOption("#device", device);
+        await page.click("#run");
+        const status = await waitDone(page);
+        assert(/^Done/.test(status), `${device} sweep finished: ${status} ${await page.textContent("#errors")}`);
+        return page.evaluate(() => {
+          const f = window.__app.figures.transfer;
+          return {
+            measured: f.spec.measured,
+            cells: f.records.map((r) => ({ loss: r.result.train_loss[r.result.train_loss.length - 1], backend: r.result.backend })),
+          };
+        });
+      };
+      const cpu = await runOn("cpu");
+      assert(cpu.cells.length === 6 && cpu.cells.every((c) => c.backend.device === "cpu"), `all-CPU run: ${JSON.stringify(cpu.cells.map((c) => c.backend))}`);
+      const gpu = await runOn("gpu");
+      const onGpu = gpu.cells.filter((c) => c.backend.device === "gpu");
+      assert(onGpu.length >= 1 && onGpu.every((c) => /swiftshader/i.test(c.backend.adapter)), `some cells trained on WebGPU: ${JSON.stringify(gpu.cells.map((c) => c.backend))}`);
+      assert(new RegExp(`${onGpu.length} of 6 cells on the GPU \\(WebGPU, .*swiftshader`, "i").test(gpu.measured), `the figure says where the cells ran: ${gpu.measured}`);
+      await shot(page, "webgpu-sweep");
+      let maxRel = 0;
+      cpu.cells.forEach((c, k) => c.loss.forEach((l, s) => {
+        maxRel = Math.max(maxRel, Math.abs(gpu.cells[k].loss[s] - l) / Math.max(Math.abs(l), 1e-12));
+      }));
+      ctx.metrics.webgpu_sweep_cells_on_gpu = onGpu.length;
+      ctx.metrics.webgpu_vs_cpu_sweep_max_rel_loss_diff = maxRel;
+      assert(maxRel <= 1e-4, `WebGPU sweep losses == CPU within 1e-4 relative (max ${maxRel})`);
+      assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+  },
+
   async links_round_trip_every_kind(ctx) {
     // link -> page -> link gives back the very same config, for every kind, fields
     // without a control included (non-default Adam fields, data noise, residual beta)

@@ -282,6 +282,26 @@ pub async fn elementwise_cases(dev: &Device) -> usize {
     cases
 }
 
+/// Many training runs in a row on one device leave no tensors and no cached bind groups
+/// behind (a cached bind group holds its buffers alive): the device's memory does not
+/// grow with the number of runs.
+pub async fn repeated_runs_keep_memory_flat(g: &Gpu) {
+    let cfg = small_run(OptimizerConfig::Gd { lr: 0.5 }, Arch::Mlp);
+    let data = cfg.data.load().unwrap();
+    let (buffers, groups) = (g.live_buffers(), g.cached_bind_groups());
+    for run in 0..4 {
+        let r = train_on_async(Device::Gpu(g.clone()), &cfg, &data, &Silent)
+            .await
+            .unwrap();
+        assert_eq!(r.backend.device, DeviceKind::Gpu, "{:?}", r.backend);
+        assert_eq!(
+            (g.live_buffers(), g.cached_bind_groups()),
+            (buffers, groups),
+            "after run {run}: (live buffers, cached bind groups) grew from before the runs"
+        );
+    }
+}
+
 pub fn small_run(optimizer: OptimizerConfig, arch: Arch) -> TrainConfig {
     TrainConfig {
         data: DataConfig::Teacher {

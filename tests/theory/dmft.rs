@@ -8,6 +8,7 @@
 
 use crate::common::max_rel_gap;
 use crate::common::teacher;
+use scaling_playground::backend::Device;
 use scaling_playground::config::{Activation, OptimizerConfig, Parameterization, TrainConfig};
 use scaling_playground::data::Teacher;
 use scaling_playground::nn::train;
@@ -100,5 +101,25 @@ fn deep_dmft_sample_convergence() {
             "S={s} seed={seed}: loss(T) {:.5} loss(1) {:.5}",
             th.loss[16], th.loss[1]
         );
+    }
+}
+
+#[test]
+fn a_deep_solve_split_over_one_two_or_three_workers_gives_identical_numbers() {
+    // S = 4500: three sample blocks (2048, 2048, 404), so three workers each own one
+    let mut train = setup(Activation::Tanh, 3, 1.0, 0.3, 6);
+    train.observe.every = 2;
+    let cfg = DmftConfig {
+        train,
+        samples: 4500,
+        iterations: 12,
+        damping: 1.0,
+    };
+    assert_eq!(dmft::deep::sample_blocks(cfg.samples).len(), 3);
+    let unsplit = dmft::solve_on(Device::Cpu, &cfg, &Silent).unwrap();
+    assert!(unsplit.warnings.is_empty(), "{:?}", unsplit.warnings);
+    for workers in 1..=3 {
+        let split = dmft::solve_split(&cfg, workers, &Silent).unwrap();
+        assert_eq!(split, unsplit, "{workers} workers");
     }
 }

@@ -7,6 +7,9 @@
 //! ([`Gpu::download`]), writes new host numbers ([`Gpu::write`]), or many ops have piled up.
 //! Pipelines are compiled once per device; bind groups (with their small uniform blocks)
 //! are cached by (kernel, tensors, parameters), so a step that repeats builds nothing new.
+//! A cached bind group holds its buffers alive, so dropping a [`GpuBuffer`] evicts every
+//! bind group that names it: many runs in a row on one device keep only the live
+//! tensors' bind groups ([`Gpu::cached_bind_groups`], [`Gpu::live_buffers`]).
 //!
 //! "Get a device" ([`Gpu::acquire_async`]) is separate from "use a device"
 //! ([`Gpu::from_device_async`]), so tests and embedders can pass their own `wgpu::Device`.
@@ -42,7 +45,8 @@ pub struct GpuOptions {
 /// Flush the pending encoder after this many recorded passes (bounds its memory when
 /// the engine records rarely).
 const MAX_PENDING_PASSES: usize = 512;
-/// Drop all cached bind groups beyond this many (tensors that were freed keep theirs).
+/// Drop all cached bind groups beyond this many (a backstop: dropped tensors already
+/// evict theirs, so only live tensors used in very many combinations reach it).
 const MAX_CACHED_BIND_GROUPS: usize = 4096;
 
 /// A wgpu device with the backend's pipelines. Cheap to clone (shared handle).
@@ -62,13 +66,59 @@ type BindKey = (Kernel, [u64; MAX_BINDINGS], [u32; 12]);
 /// Most storage buffers one kernel binds.
 const MAX_BINDINGS: usize = 6;
 
+/// The bind groups built so far, and for each buffer id the keys that name it (so a
+/// dropped buffer's bind groups, which hold it alive, can be evicted).
+#[derive(Default)]
+struct BindCache {
+    groups: HashMap<BindKey, wgpu::BindGroup>,
+    by_buffer: HashMap<u64, Vec<BindKey>>,
+}
+
+impl BindCache {
+    fn insert(&mut self, key: BindKey, group: wgpu::BindGroup) {
+        for id in live_ids(&key) {
+            self.by_buffer.entry(id).or_default().push(key);
+        }
+        self.groups.insert(key, group);
+    }
+
+    /// Drop every bind group naming buffer `id`, and their keys from the other buffers'
+    /// lists.
+    fn evict(&mut self, id: u64) {
+        for key in self.by_buffer.remove(&id).unwrap_or_default() {
+            self.groups.remove(&key);
+            for other in live_ids(&key).filter(|&o| o != id) {
+                if let Some(keys) = self.by_buffer.get_mut(&other) {
+                    keys.retain(|k| k != &key);
+                }
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.groups.clear();
+        self.by_buffer.clear();
+    }
+}
+
+/// The distinct buffer ids a key binds (0 is the shared dummy and unused slots).
+fn live_ids(key: &BindKey) -> impl Iterator<Item = u64> + '_ {
+    let ids = &key.1;
+    ids.iter()
+        .enumerate()
+        .filter(move |&(i, &id)| id != 0 && !ids[..i].contains(&id))
+        .map(|(_, &id)| id)
+}
+
 struct Ctx {
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     kernels: Kernels,
     pending: Mutex<Pending>,
-    bind_groups: Mutex<HashMap<BindKey, wgpu::BindGroup>>,
+    bind_groups: Mutex<BindCache>,
+    /// Buffers made by [`Gpu::upload`] and [`Gpu::zeros`] and not yet dropped.
+    live: AtomicU64,
     /// Why the device is unusable (None while healthy).
     lost: Arc<Mutex<Option<String>>>,
     ops: AtomicU64,
@@ -111,6 +161,16 @@ impl Clone for GpuBuffer {
         let mut out = gpu.zeros(self.len);
         gpu.copy(self, &mut out);
         out
+    }
+}
+
+impl Drop for GpuBuffer {
+    /// Evict the bind groups that name this buffer (each holds it alive).
+    fn drop(&mut self) {
+        if let Some(gpu) = &self.gpu {
+            gpu.ctx.bind_groups.lock().unwrap().evict(self.id);
+            gpu.ctx.live.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -241,6 +301,7 @@ impl Gpu {
                 kernels,
                 pending: Mutex::default(),
                 bind_groups: Mutex::default(),
+                live: AtomicU64::new(0),
                 lost,
                 ops: AtomicU64::new(0),
                 lose_after: AtomicU64::new(u64::MAX),
@@ -274,6 +335,16 @@ impl Gpu {
     /// True for software adapters (lavapipe, SwiftShader).
     pub fn is_software(&self) -> bool {
         self.ctx.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// How many bind groups the cache holds (each keeps its buffers alive).
+    pub fn cached_bind_groups(&self) -> usize {
+        self.ctx.bind_groups.lock().unwrap().groups.len()
+    }
+
+    /// How many tensors ([`GpuBuffer`]s) of this device exist now.
+    pub fn live_buffers(&self) -> usize {
+        self.ctx.live.load(Ordering::Relaxed) as usize
     }
 
     /// Why the device became unusable, if it did.
@@ -314,6 +385,7 @@ impl Gpu {
                 mapped_at_creation: false,
             }),
         };
+        self.ctx.live.fetch_add(1, Ordering::Relaxed);
         GpuBuffer {
             buf,
             len,
@@ -468,13 +540,17 @@ impl Gpu {
         let pipeline = self.ctx.kernels.pipeline(k);
         let bind_group = {
             let mut cache = self.ctx.bind_groups.lock().unwrap();
-            if cache.len() >= MAX_CACHED_BIND_GROUPS && !cache.contains_key(&key) {
-                cache.clear();
+            match cache.groups.get(&key) {
+                Some(g) => g.clone(),
+                None => {
+                    if cache.groups.len() >= MAX_CACHED_BIND_GROUPS {
+                        cache.clear();
+                    }
+                    let g = self.bind_group(pipeline, &params, bufs);
+                    cache.insert(key, g.clone());
+                    g
+                }
             }
-            cache
-                .entry(key)
-                .or_insert_with(|| self.bind_group(pipeline, &params, bufs))
-                .clone()
         };
         self.record(|enc| {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {

@@ -12,12 +12,16 @@
 //!    so its convergence history is meaningful). The factors eliminate in time order,
 //!    never pivoted, so the sources of step t depend on the kernels up to step t only.
 //!    Layer 1's `u ~ N(0, Phi^0)` and the last layer's `r ~ N(0, 1)` are static.
+//!    The samples come in fixed blocks of [`SAMPLE_BLOCK`], each with its own streams;
+//!    every sum over samples below is summed per block and the blocks added in block
+//!    order, so the blocks can be dealt to workers without changing a bit
+//!    ([`solve_split`]).
 //! 2. One causal sweep over t (exact): `h(t) = u(t) + C_h(t, <t) g(<t)`,
 //!    `z(t) = r(t) + C_z(t, <=t) phi(<=t)`, `g = phi'(h) z` (module doc of [`super`]).
 //!    In the last layer `Delta(t) = y - f(t)` is formed on the fly from the fields.
 //! 3. `Phi^l = <phi phi^T>`, `G^l = <g g^T>` over the S samples; the responses
 //!    `R^l = <d phi / d r>` and `B^{l-1} = <d g / d u>` by Gaussian integration by
-//!    parts over all S samples ([`stein`]): two more sweeps with `r` resp. `u` flipped
+//!    parts over all S samples ([`stein_solve`]): two more sweeps with `r` resp. `u` flipped
 //!    give antithetic differences, regressed causally on the sources (least squares on
 //!    their sample covariance).
 //! 4. Mix with `damping`; record the relative change.
@@ -37,10 +41,10 @@
 //! loss is within about 3%; at T = 40 (default data, gamma0 = 1, N = 1024) within 6%
 //! at every recorded step (tests/theory/deep_dmft_long.rs). Both choices of steps 1
 //! and 3 are needed for long horizons: a pivoted sampling factor makes early samples
-//! depend on late-step kernels (no causal settling, see [`Layers::sources`]), and a
+//! depend on late-step kernels (no causal settling, see [`Layers::factors`]), and a
 //! regression on the population kernel leaves response noise of relative size
 //! `sqrt(t P / S)`, a variance bias of order `t P / S` in the next layer's fields
-//! ([`stein`]).
+//! ([`stein_solve`]).
 
 use super::linear::{finish, lazy_delta, mix, rel_change, tile};
 use super::products::Products;
@@ -185,6 +189,17 @@ pub(crate) fn solve(
     dev: &mut Products,
     progress: &dyn Progress,
 ) -> Result<DmftResult> {
+    solve_split(pr, dev, progress, 1)
+}
+
+/// [`solve`] with the sample blocks dealt to `split` workers, each with its own state
+/// (its blocks' fields and causal operators); the same numbers for every `split`.
+pub(crate) fn solve_split(
+    pr: &Problem,
+    dev: &mut Products,
+    progress: &dyn Progress,
+    split: usize,
+) -> Result<DmftResult> {
     let (p, depth) = (pr.p, pr.depth);
     let n = p * (pr.steps + 1);
     if n > super::MAX_PT {
@@ -219,6 +234,7 @@ pub(crate) fn solve(
             grid: &grid,
             chol_x: &chol_x,
             repivoted: &mut repivoted,
+            split,
         };
         let ticks = |l: usize| tick(progress, "dmft", (it * depth + l) as u64, total);
         let (change, steps_change) = layers.iterate(dev, &mut win, ticks)?;
@@ -279,6 +295,8 @@ struct Layers<'a> {
     chol_x: &'a [f64],
     /// Set when a sampling factor could not keep the time order.
     repivoted: &'a mut bool,
+    /// Workers the sample blocks are dealt to (block `b` to worker `b % split`).
+    split: usize,
 }
 
 /// A layer's new estimates, before mixing: `Phi^l`, `G^l`, and the responses `R^l`
@@ -336,8 +354,12 @@ impl Layers<'_> {
     }
 
     /// Layer `l` (0-based): sample its sources (step 1), sweep (step 2), estimate the
-    /// kernels and responses (step 3). The last layer writes `y - f(t)` into `new_delta`;
-    /// the others read `win.delta`.
+    /// kernels and responses (step 3), block by block of samples ([`sample_blocks`]).
+    /// Block `b` belongs to worker `b % split`, which keeps its blocks' fields and its
+    /// own causal operators; the blocks' sums are combined in block order, so the numbers
+    /// do not depend on `split`. The last layer writes `y - f(t)` into `new_delta` (the
+    /// blocks' output sums of step t, combined, before step t + 1); the others read
+    /// `win.delta`.
     fn update(
         &mut self,
         dev: &mut Products,
@@ -345,9 +367,9 @@ impl Layers<'_> {
         l: usize,
         new_delta: &mut [f64],
     ) -> Result<LayerUpdate> {
-        let (n, s) = (self.grid.n, self.pr.samples);
+        let (p, n, tt, s) = (self.grid.p, self.grid.n, self.grid.tt, self.pr.samples);
         let last = l + 1 == self.pr.depth;
-        let (mut h, mut z) = self.sources(dev, win, l)?;
+        let factors = self.factors(dev, win, l)?;
         let ones;
         let g_next = if last {
             ones = vec![1.0; n * n];
@@ -367,156 +389,310 @@ impl Layers<'_> {
             g_next,
             b_here: if last { None } else { Some(&win.resp_b[l]) },
         };
-        // sources, kept for the responses
-        let (u_src, r_src) = (h.clone(), z.clone());
-        let out = if last {
-            sweep.run(&mut h, &mut z, s, new_delta, true)?
+        let blocks = sample_blocks(s);
+        let split = self.split.clamp(1, blocks.len());
+        let mut causal: Vec<Causal> = (0..split).map(|_| Causal::new(n)).collect();
+        let mut fields = blocks
+            .iter()
+            .enumerate()
+            .map(|(b, r)| factors.sources(dev, self.pr, self.grid, l, b, r.len()))
+            .collect::<Vec<_>>();
+        let mut delta = if last {
+            new_delta.to_vec()
         } else {
-            sweep.run(&mut h, &mut z, s, &mut win.delta.clone(), false)?
+            win.delta.clone()
         };
-        if out.nonfinite {
-            return Err(Error::Numerical(format!(
-                "DMFT fields of layer {} are not finite (eta * gamma0 too large?)",
-                l + 1
-            )));
+        let mut m0 = vec![0.0; p];
+        for t in 0..tt {
+            for c in causal.iter_mut() {
+                sweep.rows(t, &delta, c);
+            }
+            let mut m = vec![0.0; p];
+            for (b, f) in fields.iter_mut().enumerate() {
+                let Some(sums) = sweep.step(t, &causal[b % split], &mut f.f, f.s, last) else {
+                    return Err(Error::Numerical(format!(
+                        "DMFT fields of layer {} are not finite (eta * gamma0 too large?)",
+                        l + 1
+                    )));
+                };
+                for (acc, v) in m.iter_mut().zip(sums) {
+                    *acc += v;
+                }
+            }
+            if last {
+                for mu in 0..p {
+                    let mean = m[mu] / (self.pr.gamma0 * s as f64);
+                    if t == 0 {
+                        m0[mu] = mean;
+                    }
+                    delta[t * p + mu] = self.pr.y[mu] - (mean - m0[mu]);
+                }
+            }
         }
-        let delta_now: &[f64] = if last { new_delta } else { &win.delta };
-        let src = Sources {
-            u: &u_src,
-            r: &r_src,
+        if last {
+            new_delta.copy_from_slice(&delta);
+        }
+        // step 3: each block's sums, added in block order
+        let mut total: Option<BlockSums> = None;
+        for (b, f) in fields.iter().enumerate() {
+            let sums = block_sums(dev, &sweep, &causal[b % split], f, l, last);
+            match total.as_mut() {
+                None => total = Some(sums),
+                Some(acc) => acc.add(&sums),
+            }
+        }
+        let total = total.expect("at least one sample block");
+        let scale = |mut v: Vec<f64>, a: f64| {
+            v.iter_mut().for_each(|x| *x *= a);
+            v
         };
-        let (resp_r, resp_b) = responses(dev, &sweep, &out, &src, delta_now, l, last)?;
+        let inv = 1.0 / s as f64;
+        let resp_r = match total.r {
+            Some((mo, c)) => Some(stein_solve(
+                scale(mo, 0.5 * inv),
+                scale(c, inv),
+                p,
+                0,
+                &format!("G^{}", l + 2),
+            )?),
+            None => None,
+        };
+        let resp_b = match total.u {
+            Some((mo, c)) => Some(stein_solve(
+                scale(mo, 0.5 * inv),
+                scale(c, inv),
+                p,
+                1,
+                &format!("Phi^{l}"),
+            )?),
+            None => None,
+        };
         Ok(LayerUpdate {
-            phi: kernel_estimate(dev, &out.phi, n, s),
-            g: kernel_estimate(dev, &out.g, n, s),
+            phi: scale(total.phi, inv),
+            g: scale(total.g, inv),
             resp_r,
             resp_b,
         })
     }
 
-    /// Step 1: the Gaussian sources `u ~ N(0, Phi^{l-1})` and `r ~ N(0, G^{l+1})`
-    /// `[n x S]` of layer `l`, `u = chol(Phi^{l-1}) eps`, `r = chol(G^{l+1}) eps'` with
-    /// fixed streams `eps` (common random numbers). Layer 1's `u ~ N(0, Phi^0)` is the
-    /// same at every step and the last layer's `r ~ N(0, 1)` the same at every point
-    /// and step. The factors eliminate in time order (row i = t P + mu), never pivoted:
-    /// then the sources of step t are drawn from the kernels' entries up to t alone, and
-    /// one iteration is a causal map (step t of the new iterate depends on steps <= t of
-    /// the old one), so its fixed point is reached step by step. A pivoted factor
-    /// (largest diagonal first: late steps) made every sample of early steps depend on
-    /// the late-step kernels, so the errors of the not yet converged late steps fed back
-    /// into the early ones and the iteration did not settle.
-    fn sources(
-        &mut self,
-        dev: &mut Products,
-        win: &Kernels,
-        l: usize,
-    ) -> Result<(Vec<f64>, Vec<f64>)> {
-        let (p, n, tt, s) = (self.grid.p, self.grid.n, self.grid.tt, self.pr.samples);
-        let seed = self.pr.seed;
+    /// Step 1's square roots: the factors of `Phi^{l-1}` and `G^{l+1}` that sample
+    /// layer `l`'s sources `u`, `r` ([`Factors::sources`]). They eliminate in time order
+    /// (row i = t P + mu), never pivoted: then the sources of step t are drawn from the
+    /// kernels' entries up to t alone, and one iteration is a causal map (step t of the
+    /// new iterate depends on steps <= t of the old one), so its fixed point is reached
+    /// step by step. A pivoted factor (largest diagonal first: late steps) made every
+    /// sample of early steps depend on the late-step kernels, so the errors of the not
+    /// yet converged late steps fed back into the early ones and the iteration did not
+    /// settle.
+    fn factors(&mut self, dev: &Products, win: &Kernels, l: usize) -> Result<Factors> {
+        let n = self.grid.n;
         let natural: Vec<usize> = (0..n).collect();
-        let mut h = vec![0.0; n * s];
-        if l == 0 {
-            let e = normals(&mut stream(seed, Stream::Theory, 10, 0), p * s);
-            let mut u = vec![0.0; p * s];
-            dev.gemm(
-                p,
-                p,
-                s,
-                1.0,
-                self.chol_x,
-                rm(p),
-                &e,
-                rm(s),
-                0.0,
-                &mut u,
-                rm(s),
-            );
-            for t in 0..tt {
-                h[t * p * s..(t + 1) * p * s].copy_from_slice(&u);
-            }
+        let single = dev.single_precision();
+        let u = if l == 0 {
+            None
         } else {
-            let what = format!("Phi^{l}");
-            let single = dev.single_precision();
-            let (c, o) = sampling_factor(&win.phi[l - 1], n, &what, Some(&natural), single)?;
+            let (c, o) = sampling_factor(
+                &win.phi[l - 1],
+                n,
+                &format!("Phi^{l}"),
+                Some(&natural),
+                single,
+            )?;
             *self.repivoted |= o != natural;
-            let stream_id = 10 + l as u64;
-            let e = normals(&mut stream(seed, Stream::Theory, stream_id, 0), n * s);
-            dev.gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut h, rm(s));
-        }
-        let mut z = vec![0.0; n * s];
-        if l + 1 == self.pr.depth {
-            let r = normals(&mut stream(seed, Stream::Theory, 100, 0), s);
-            for row in z.chunks_mut(s) {
-                row.copy_from_slice(&r);
-            }
+            Some(c)
+        };
+        let r = if l + 1 == self.pr.depth {
+            None
         } else {
             let what = format!("G^{}", l + 2);
-            let single = dev.single_precision();
             let (c, o) = sampling_factor(&win.g[l + 1], n, &what, Some(&natural), single)?;
             *self.repivoted |= o != natural;
-            let stream_id = 100 + l as u64 + 1;
-            let e = normals(&mut stream(seed, Stream::Theory, stream_id, 0), n * s);
-            dev.gemm(n, n, s, 1.0, &c, rm(n), &e, rm(s), 0.0, &mut z, rm(s));
-        }
-        Ok((h, z))
+            Some(c)
+        };
+        Ok(Factors {
+            chol_x: self.chol_x.to_vec(),
+            u,
+            r,
+        })
     }
 }
 
-/// A layer's Gaussian sources `u`, `r` `[n x S]` as sampled, before the sweep.
-struct Sources<'a> {
-    u: &'a [f64],
-    r: &'a [f64],
+/// Monte Carlo samples per block. The S samples are cut into blocks of this many (the
+/// last one shorter), whose boundaries depend on S alone; each block draws its sources
+/// from its own random streams and its sums are added in block order, so a solve split
+/// over any number of workers gives the same numbers bit for bit.
+pub const SAMPLE_BLOCK: usize = 2048;
+
+/// The sample ranges of the blocks of `s` samples.
+pub fn sample_blocks(s: usize) -> Vec<std::ops::Range<usize>> {
+    (0..s.div_ceil(SAMPLE_BLOCK))
+        .map(|b| b * SAMPLE_BLOCK..((b + 1) * SAMPLE_BLOCK).min(s))
+        .collect()
 }
 
-/// A layer's new responses `(R^l, B^{l-1})`, each absent where the layer has none.
-type Responses = (Option<Vec<f64>>, Option<Vec<f64>>);
+/// The square roots that sample one layer's sources: `chol(X X^T / D)` `[P x P]` for
+/// layer 1's `u`, else `chol(Phi^{l-1})` `[n x n]`; `chol(G^{l+1})` for `r` (none in the
+/// last layer, whose `r ~ N(0, 1)` is the same at every point and step).
+struct Factors {
+    chol_x: Vec<f64>,
+    u: Option<Vec<f64>>,
+    r: Option<Vec<f64>>,
+}
 
-/// Step 3, responses: `R^l = <d phi / d r>` (all but the last layer) and
-/// `B^{l-1} = <d g / d u>` (all but the first) by Gaussian integration by parts
-/// ([`stein`]) on antithetic differences: the sweep run again with `r` (resp. `u`)
-/// flipped, reading this iteration's `Delta` (`delta_now`).
-fn responses(
+impl Factors {
+    /// Block `b`'s sources (`s` samples) `u = chol(Phi^{l-1}) eps`, `r = chol(G^{l+1})
+    /// eps'` `[n x s]`, with the block's fixed streams `eps` (common random numbers
+    /// across iterations; stream `b` of each source, so a block's draws do not depend on
+    /// the other blocks). Layer 1's `u ~ N(0, Phi^0)` is the same at every step.
+    fn sources(
+        &self,
+        dev: &mut Products,
+        pr: &Problem,
+        grid: &Grid,
+        l: usize,
+        b: usize,
+        s: usize,
+    ) -> BlockFields {
+        let (p, n, tt) = (grid.p, grid.n, grid.tt);
+        let (seed, b) = (pr.seed, b as u64);
+        let mut h = vec![0.0; n * s];
+        match &self.u {
+            None => {
+                let e = normals(&mut stream(seed, Stream::Theory, 10, b), p * s);
+                let mut u = vec![0.0; p * s];
+                let c = &self.chol_x;
+                dev.gemm(p, p, s, 1.0, c, rm(p), &e, rm(s), 0.0, &mut u, rm(s));
+                for t in 0..tt {
+                    h[t * p * s..(t + 1) * p * s].copy_from_slice(&u);
+                }
+            }
+            Some(c) => {
+                let e = normals(&mut stream(seed, Stream::Theory, 10 + l as u64, b), n * s);
+                dev.gemm(n, n, s, 1.0, c, rm(n), &e, rm(s), 0.0, &mut h, rm(s));
+            }
+        }
+        let mut z = vec![0.0; n * s];
+        match &self.r {
+            None => {
+                let r = normals(&mut stream(seed, Stream::Theory, 100, b), s);
+                for row in z.chunks_mut(s) {
+                    row.copy_from_slice(&r);
+                }
+            }
+            Some(c) => {
+                let id = 100 + l as u64 + 1;
+                let e = normals(&mut stream(seed, Stream::Theory, id, b), n * s);
+                dev.gemm(n, n, s, 1.0, c, rm(n), &e, rm(s), 0.0, &mut z, rm(s));
+            }
+        }
+        BlockFields {
+            s,
+            u: h.clone(),
+            r: z.clone(),
+            f: Fields::new(h, z, n * s),
+        }
+    }
+}
+
+/// One block's sources as sampled (`u`, `r` `[n x s]`) and its fields.
+struct BlockFields {
+    s: usize,
+    u: Vec<f64>,
+    r: Vec<f64>,
+    f: Fields,
+}
+
+/// A block's fields `[n x s]` during a sweep: `h`, `z` hold the sources on entry.
+struct Fields {
+    h: Vec<f64>,
+    z: Vec<f64>,
+    phi: Vec<f64>,
+    g: Vec<f64>,
+}
+
+impl Fields {
+    fn new(h: Vec<f64>, z: Vec<f64>, len: usize) -> Self {
+        Fields {
+            h,
+            z,
+            phi: vec![0.0; len],
+            g: vec![0.0; len],
+        }
+    }
+}
+
+/// One block's sums over its samples (not yet divided by S): the kernels
+/// `sum phi phi^T`, `sum g g^T` and, for the responses, the Stein moments
+/// `(sum (F(x) - F(-x)) x^T, sum x x^T)` against `r` (all but the last layer) and `u`
+/// (all but the first), each `[n x n]`.
+struct BlockSums {
+    phi: Vec<f64>,
+    g: Vec<f64>,
+    r: Option<(Vec<f64>, Vec<f64>)>,
+    u: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl BlockSums {
+    fn add(&mut self, o: &BlockSums) {
+        let add = |a: &mut Vec<f64>, b: &Vec<f64>| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.phi, &o.phi);
+        add(&mut self.g, &o.g);
+        for (mine, theirs) in [(&mut self.r, &o.r), (&mut self.u, &o.u)] {
+            if let (Some((m, c)), Some((om, oc))) = (mine.as_mut(), theirs.as_ref()) {
+                add(m, om);
+                add(c, oc);
+            }
+        }
+    }
+}
+
+/// Step 3 on one block: the kernel sums `phi phi^T`, `g g^T` by compensated products
+/// (near f64 on a GPU too: the next iteration factors them in time order, where the
+/// pivot of step t is its variance given the earlier steps, small on a slow trajectory;
+/// plain f32 estimates moved those pivots enough that GPU and CPU loss curves differed
+/// by 1e-3), and the responses' Stein moments on antithetic differences: the sweep run
+/// again with `r` (resp. `u`) flipped, on the finished causal operators `c`.
+fn block_sums(
     dev: &mut Products,
     sweep: &Sweep,
-    out: &SweepOut,
-    src: &Sources,
-    delta_now: &[f64],
+    c: &Causal,
+    bf: &BlockFields,
     l: usize,
     last: bool,
-) -> Result<Responses> {
-    let (p, s) = (sweep.grid.p, sweep.pr.samples);
-    let jr = if last {
-        None
-    } else {
-        let mut h2 = src.u.to_vec();
-        let mut z2: Vec<f64> = src.r.iter().map(|v| -v).collect();
-        let o2 = sweep.run(&mut h2, &mut z2, s, &mut delta_now.to_vec(), false)?;
-        let diff: Vec<f64> = out.phi.iter().zip(&o2.phi).map(|(a, b)| a - b).collect();
-        let what = format!("G^{}", l + 2);
-        Some(stein(dev, &diff, src.r, p, 0, s, &what)?)
+) -> BlockSums {
+    let (n, s) = (sweep.grid.n, bf.s);
+    let gram = |dev: &mut Products, x: &[f64]| {
+        let mut k = vec![0.0; n * n];
+        let xt = Layout { rs: 1, cs: s };
+        dev.gemm_compensated(n, s, n, 1.0, x, rm(s), x, xt, 0.0, &mut k, rm(n));
+        k
     };
-    let jb = if l == 0 {
-        None
-    } else {
-        let mut h3: Vec<f64> = src.u.iter().map(|v| -v).collect();
-        let mut z3 = src.r.to_vec();
-        let o3 = sweep.run(&mut h3, &mut z3, s, &mut delta_now.to_vec(), false)?;
-        let diff: Vec<f64> = out.g.iter().zip(&o3.g).map(|(a, b)| a - b).collect();
-        Some(stein(dev, &diff, src.u, p, 1, s, &format!("Phi^{l}"))?)
+    let moments = |dev: &mut Products, diff: &[f64], x: &[f64]| {
+        let mut m = vec![0.0; n * n];
+        let xt = Layout { rs: 1, cs: s };
+        dev.gemm(n, s, n, 1.0, diff, rm(s), x, xt, 0.0, &mut m, rm(n));
+        (m, gram(dev, x))
     };
-    Ok((jr, jb))
-}
-
-/// Step 3, kernels: `K = <x x^T> = x x^T / S` for fields `x [n x S]`, by a compensated
-/// product (near f64 on a GPU too): the next iteration factors them in time order,
-/// where the pivot of step t is its variance given the earlier steps, small on a slow
-/// trajectory; plain f32 estimates (rounding ~1e-7 of the entries, mostly from the f32
-/// sums) moved those pivots enough that GPU and CPU loss curves differed by 1e-3.
-fn kernel_estimate(dev: &mut Products, x: &[f64], n: usize, s: usize) -> Vec<f64> {
-    let mut k = vec![0.0; n * n];
-    let xt = Layout { rs: 1, cs: s };
-    dev.gemm_compensated(n, s, n, 1.0 / s as f64, x, rm(s), x, xt, 0.0, &mut k, rm(n));
-    k
+    let r = (!last).then(|| {
+        let z2: Vec<f64> = bf.r.iter().map(|v| -v).collect();
+        let mut o2 = Fields::new(bf.u.clone(), z2, n * s);
+        sweep.run(c, &mut o2);
+        let diff: Vec<f64> = bf.f.phi.iter().zip(&o2.phi).map(|(a, b)| a - b).collect();
+        moments(dev, &diff, &bf.r)
+    });
+    let u = (l > 0).then(|| {
+        let h3: Vec<f64> = bf.u.iter().map(|v| -v).collect();
+        let mut o3 = Fields::new(h3, bf.r.clone(), n * s);
+        sweep.run(c, &mut o3);
+        let diff: Vec<f64> = bf.f.g.iter().zip(&o3.g).map(|(a, b)| a - b).collect();
+        moments(dev, &diff, &bf.u)
+    });
+    BlockSums {
+        phi: gram(dev, &bf.f.phi),
+        g: gram(dev, &bf.f.g),
+        r,
+        u,
+    }
 }
 
 /// Fill the entries of `[n_all x n_all]` `k` outside its leading `n x n` block by
@@ -575,20 +751,28 @@ struct Sweep<'a> {
     b_here: Option<&'a [f64]>,
 }
 
-struct SweepOut {
-    phi: Vec<f64>,
-    g: Vec<f64>,
-    /// The causal operators actually used, `[n x n]`.
+/// The causal operators of a sweep, `C_h` (s < t) and `C_z` (s <= t) `[n x n]`, filled
+/// block row by block row as `Delta` becomes known.
+struct Causal {
     ch: Vec<f64>,
     cz: Vec<f64>,
-    nonfinite: bool,
+}
+
+impl Causal {
+    fn new(n: usize) -> Self {
+        Causal {
+            ch: vec![0.0; n * n],
+            cz: vec![0.0; n * n],
+        }
+    }
 }
 
 impl Sweep<'_> {
     /// Fill block row t of `C_h` (s < t) and `C_z` (s <= t) from Delta(s < t).
-    fn rows(&self, t: usize, delta: &[f64], ch: &mut [f64], cz: &mut [f64]) {
+    fn rows(&self, t: usize, delta: &[f64], c: &mut Causal) {
         let (p, n) = (self.grid.p, self.grid.n);
         let k = self.pr.eta * self.pr.gamma0 / p as f64;
+        let (ch, cz) = (&mut c.ch, &mut c.cz);
         for mu in 0..p {
             let i = t * p + mu;
             for j in 0..t * p {
@@ -605,94 +789,66 @@ impl Sweep<'_> {
         }
     }
 
-    /// Run the sweep in place: `h`, `z` hold the sources `u`, `r` on entry and the
-    /// fields on exit (`[n x S]`). In the last layer `delta` is overwritten by
-    /// `y - f(t)` as the sweep goes; otherwise it is read.
-    fn run(
+    /// Step t of the sweep on a block of `s` samples, in place (rows up to t of `c`
+    /// filled): `h(t) += C_h(t, <t) g(<t)`, `phi`, `z(t) += C_z(t, <=t) phi(<=t)`,
+    /// `g = phi'(h) z`. Returns the block's output sums `sum_a z phi` per point when
+    /// `output` (else empty), or None when a field is not finite.
+    fn step(
         &self,
-        h: &mut [f64],
-        z: &mut [f64],
+        t: usize,
+        c: &Causal,
+        f: &mut Fields,
         s: usize,
-        delta: &mut [f64],
-        last: bool,
-    ) -> Result<SweepOut> {
-        let (p, n, tt) = (self.grid.p, self.grid.n, self.grid.tt);
+        output: bool,
+    ) -> Option<Vec<f64>> {
+        let (p, n) = (self.grid.p, self.grid.n);
         let act = self.pr.act;
-        let mut out = SweepOut {
-            phi: vec![0.0; n * s],
-            g: vec![0.0; n * s],
-            ch: vec![0.0; n * n],
-            cz: vec![0.0; n * n],
-            nonfinite: false,
-        };
-        let mut m0 = vec![0.0; p];
-        for t in 0..tt {
-            let (ch, cz) = (&mut out.ch, &mut out.cz);
-            self.rows(t, delta, ch, cz);
-            let b0 = t * p;
-            // h(t) += C_h(t, <t) g(<t)
-            if t > 0 {
-                let (past, _) = out.g.split_at(b0 * s);
-                gemm(
-                    p,
-                    b0,
-                    s,
-                    1.0,
-                    &ch[b0 * n..],
-                    rm(n),
-                    past,
-                    rm(s),
-                    1.0,
-                    &mut h[b0 * s..],
-                    rm(s),
-                );
-            }
-            let blk = b0 * s..(b0 + p) * s;
-            for (f, x) in out.phi[blk.clone()].iter_mut().zip(&h[blk]) {
-                *f = act.phi(*x);
-            }
-            // z(t) += C_z(t, <=t) phi(<=t)
-            gemm(
-                p,
-                b0 + p,
-                s,
-                1.0,
-                &cz[b0 * n..],
-                rm(n),
-                &out.phi,
-                rm(s),
-                1.0,
-                &mut z[b0 * s..],
-                rm(s),
-            );
-            let blk = b0 * s..(b0 + p) * s;
-            for ((gv, x), zv) in out.g[blk.clone()]
-                .iter_mut()
-                .zip(&h[blk.clone()])
-                .zip(&z[blk])
-            {
-                *gv = act.dphi(*x) * zv;
-            }
-            if last {
-                for mu in 0..p {
+        let b0 = t * p;
+        if t > 0 {
+            let (past, _) = f.g.split_at(b0 * s);
+            let (ch, h) = (&c.ch[b0 * n..], &mut f.h[b0 * s..]);
+            gemm(p, b0, s, 1.0, ch, rm(n), past, rm(s), 1.0, h, rm(s));
+        }
+        let blk = b0 * s..(b0 + p) * s;
+        for (v, x) in f.phi[blk.clone()].iter_mut().zip(&f.h[blk.clone()]) {
+            *v = act.phi(*x);
+        }
+        let (cz, z) = (&c.cz[b0 * n..], &mut f.z[b0 * s..]);
+        gemm(p, b0 + p, s, 1.0, cz, rm(n), &f.phi, rm(s), 1.0, z, rm(s));
+        for ((gv, x), zv) in f.g[blk.clone()]
+            .iter_mut()
+            .zip(&f.h[blk.clone()])
+            .zip(&f.z[blk.clone()])
+        {
+            *gv = act.dphi(*x) * zv;
+        }
+        if !f.h[blk].iter().all(|v| v.is_finite()) {
+            return None;
+        }
+        let sums = if output {
+            (0..p)
+                .map(|mu| {
                     let row = (b0 + mu) * s;
-                    let m: f64 = (0..s).map(|a| z[row + a] * out.phi[row + a]).sum::<f64>()
-                        / (self.pr.gamma0 * s as f64);
-                    if t == 0 {
-                        m0[mu] = m;
-                    }
-                    delta[b0 + mu] = self.pr.y[mu] - (m - m0[mu]);
-                }
-            }
-            if !h[b0 * s..(b0 + p) * s].iter().all(|v| v.is_finite()) {
-                out.nonfinite = true;
+                    (0..s).map(|a| f.z[row + a] * f.phi[row + a]).sum()
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+        Some(sums)
+    }
+
+    /// The whole sweep on a block, on finished causal operators (the antithetic sweeps),
+    /// stopping at the first step whose fields are not finite.
+    fn run(&self, c: &Causal, f: &mut Fields) {
+        let s = f.h.len() / self.grid.n;
+        for t in 0..self.grid.tt {
+            if self.step(t, c, f, s, false).is_none() {
                 break;
             }
         }
-        Ok(out)
     }
 }
-
 /// The square root that samples a kernel estimate ([`cholesky_psd_ordered`] of the
 /// estimate with its relative diagonal [`jitter`]). When the products ran on a GPU
 /// (`single_precision`) the estimate is a compensated product (within ~`1e-10` of f64)
@@ -733,7 +889,7 @@ fn sampling_factor(
     first
 }
 
-/// Regularisation of the sample covariance inverted by [`stein`], relative to each of
+/// Regularisation of the sample covariance inverted by [`stein_solve`], relative to each of
 /// its diagonal entries.
 pub const RIDGE: f64 = 1e-3;
 
@@ -745,6 +901,9 @@ pub const RIDGE: f64 = 1e-3;
 /// leading block of one Cholesky factor (natural order) of the covariance.
 /// `diff = F(x) - F(-x)` (antithetic: same other sources, flipped `x`; the even part of
 /// `F` in `x`, which carries no response but most of the variance, cancels), `x [n x S]`.
+/// Takes the moments `M = <F x^T> = <diff x^T> / 2` and `C = <x x^T>` (`[n x n]`, summed
+/// over the sample blocks by [`block_sums`]; `C` by a compensated product, near f64 on
+/// every device, as the regression inverts it).
 ///
 /// The covariance inverted is the *sample* covariance `<x x^T>` of the S sources, not
 /// the population `K` (least squares instead of the bare Stein sum; both estimate the
@@ -757,47 +916,8 @@ pub const RIDGE: f64 = 1e-3;
 /// error of long runs. The ridge is relative per coordinate, `RIDGE C_ii`, so the
 /// regression of step t sees the sources up to t alone (a ridge from the mean diagonal
 /// would read the late steps).
-fn stein(
-    dev: &mut Products,
-    diff: &[f64],
-    x: &[f64],
-    p: usize,
-    lag: usize,
-    s: usize,
-    what: &str,
-) -> Result<Vec<f64>> {
-    let n = diff.len() / s;
-    // M = <F x^T> [n x n]
-    let mut m = vec![0.0; n * n];
-    dev.gemm(
-        n,
-        s,
-        n,
-        0.5 / s as f64,
-        diff,
-        rm(s),
-        x,
-        Layout { rs: 1, cs: s },
-        0.0,
-        &mut m,
-        rm(n),
-    );
-    // C = <x x^T> [n x n], by a compensated product (near f64 on every device): the
-    // regression inverts it, which would amplify f32 rounding into the responses
-    let mut a = vec![0.0; n * n];
-    dev.gemm_compensated(
-        n,
-        s,
-        n,
-        1.0 / s as f64,
-        x,
-        rm(s),
-        x,
-        Layout { rs: 1, cs: s },
-        0.0,
-        &mut a,
-        rm(n),
-    );
+fn stein_solve(m: Vec<f64>, mut a: Vec<f64>, p: usize, lag: usize, what: &str) -> Result<Vec<f64>> {
+    let n = (m.len() as f64).sqrt() as usize;
     for i in 0..n {
         a[i * n + i] *= 1.0 + RIDGE;
     }

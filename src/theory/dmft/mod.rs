@@ -470,6 +470,27 @@ pub fn solve_on(device: Device, cfg: &DmftConfig, progress: &dyn Progress) -> Re
     solve_problem(&pr, Some(&mut dev), false, progress)
 }
 
+/// [`solve_on`] the CPU with the deep solver's Monte Carlo sample blocks
+/// ([`deep::sample_blocks`]) dealt to `workers` workers, each keeping its own blocks'
+/// fields and causal operators, their sums combined in block order: the numbers are the
+/// same for every `workers` (and equal [`solve_on`] the CPU), bit for bit. The other
+/// solvers do not split.
+pub fn solve_split(
+    cfg: &DmftConfig,
+    workers: usize,
+    progress: &dyn Progress,
+) -> Result<DmftResult> {
+    let pr = Problem::new(cfg)?;
+    let mut dev = products::Products::on(Device::Cpu);
+    if pr.depth == 1 || pr.act == Activation::Linear {
+        return solve_problem(&pr, Some(&mut dev), false, progress);
+    }
+    let mut res = deep::solve_split(&pr, &mut dev, progress, workers)?;
+    res.backend = dev.backend();
+    res.warnings.append(&mut dev.warnings);
+    check_finite(res, pr.threshold)
+}
+
 /// Solve by Monte Carlo even where a closed form exists (linear activations): the
 /// two-layer sampler for depth 1, the deep sampler otherwise. For checking one against
 /// the other.

@@ -332,13 +332,7 @@ impl TransferConfig {
         let diverged: Vec<Vec<bool>> = (0..ns)
             .map(|si| grid(si).iter().map(|c| c.diverged).collect())
             .collect();
-        let best_lr_index: Vec<Option<usize>> = (0..ns)
-            .map(|si| best_index(&final_loss[si], &diverged[si]))
-            .collect();
-        let found: Vec<usize> = best_lr_index.iter().flatten().copied().collect();
-        let best_lr_shift = (!found.is_empty()).then(|| {
-            found.iter().max().copied().unwrap_or(0) - found.iter().min().copied().unwrap_or(0)
-        });
+        let best = BestRates::of(&final_loss, &diverged, &self.lrs);
         let (widths, depths) = match self.axis {
             TransferAxis::Width => (self.widths.clone(), vec![]),
             TransferAxis::Depth => (vec![], self.depths.clone()),
@@ -352,12 +346,9 @@ impl TransferConfig {
             final_loss,
             final_test_loss,
             diverged,
-            best_lr: best_lr_index
-                .iter()
-                .map(|i| i.map(|i| self.lrs[i]))
-                .collect(),
-            best_lr_index,
-            best_lr_shift,
+            best_lr: best.lr,
+            best_lr_index: best.index,
+            best_lr_shift: best.shift,
         }
     }
 }
@@ -367,6 +358,34 @@ pub fn label(p: &Parameterization, arch: Arch) -> String {
     match (p, arch) {
         (Parameterization::Mup { .. }, Arch::Resnet) => "mup_no_depth_scaling".into(),
         _ => p.name().into(),
+    }
+}
+
+/// The optimum of a learning-rate grid at each size: `index[size]` of the least
+/// non-diverged loss ([`best_index`]), its rate `lr[size]`, and `shift`, the largest
+/// minus the smallest index across sizes (grid steps the optimum moves; `None` when
+/// every size diverged).
+pub(crate) struct BestRates {
+    pub lr: Vec<Option<f64>>,
+    pub index: Vec<Option<usize>>,
+    pub shift: Option<usize>,
+}
+
+impl BestRates {
+    /// From `loss[size][lr]` and `diverged[size][lr]` over the grid `lrs`.
+    pub(crate) fn of(loss: &[Vec<Option<f64>>], diverged: &[Vec<bool>], lrs: &[f64]) -> Self {
+        let index: Vec<Option<usize>> = loss
+            .iter()
+            .zip(diverged)
+            .map(|(l, d)| best_index(l, d))
+            .collect();
+        let found = index.iter().flatten().copied();
+        let shift = found.clone().max().zip(found.min()).map(|(hi, lo)| hi - lo);
+        BestRates {
+            lr: index.iter().map(|i| i.map(|i| lrs[i])).collect(),
+            index,
+            shift,
+        }
     }
 }
 

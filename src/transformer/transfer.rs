@@ -17,7 +17,7 @@ use crate::backend::DeviceChoice;
 use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 use crate::error::{Error, Result, check_positive, check_range};
 use crate::experiments::stats::{finite_mean, opt_csv};
-use crate::experiments::transfer::best_index;
+use crate::experiments::transfer::BestRates;
 use crate::kind::{Kind, Sweep, check_cells, check_len, run_sweep};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
@@ -340,15 +340,7 @@ impl TransformerTransferConfig {
     fn table(&self, p: &TfParam, alpha: f64, row: &[TfTransferCell]) -> TfTransferTable {
         let final_loss: Vec<Vec<Option<f64>>> = row.iter().map(|c| c.final_loss.clone()).collect();
         let diverged: Vec<Vec<bool>> = row.iter().map(|c| c.diverged.clone()).collect();
-        let best_lr_index: Vec<Option<usize>> = final_loss
-            .iter()
-            .zip(&diverged)
-            .map(|(l, d)| best_index(l, d))
-            .collect();
-        let found: Vec<usize> = best_lr_index.iter().flatten().copied().collect();
-        let best_lr_shift = (!found.is_empty()).then(|| {
-            found.iter().max().copied().unwrap_or(0) - found.iter().min().copied().unwrap_or(0)
-        });
+        let best = BestRates::of(&final_loss, &diverged, &self.lrs);
         let sizes = self.sizes().to_vec();
         let pick = |a: TfAxis| {
             if self.axis == a {
@@ -367,14 +359,11 @@ impl TransformerTransferConfig {
             head_dims: pick(TfAxis::HeadDim),
             lrs: self.lrs.clone(),
             final_test_loss: row.iter().map(|c| c.final_test_loss.clone()).collect(),
-            best_lr: best_lr_index
-                .iter()
-                .map(|i| i.map(|i| self.lrs[i]))
-                .collect(),
+            best_lr: best.lr,
             final_loss,
             diverged,
-            best_lr_index,
-            best_lr_shift,
+            best_lr_index: best.index,
+            best_lr_shift: best.shift,
         }
     }
 }

@@ -198,12 +198,6 @@ impl Sweep for TransformerCoordCheckConfig {
     }
 
     fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<TfCoordCell> {
-        if k >= self.cells() {
-            return Err(Error::config(
-                "cell",
-                format!("an index < {}", self.cells()),
-            ));
-        }
         let c = self.cell_config(k);
         let opts = RunOptions {
             coords: true,

@@ -191,12 +191,6 @@ impl Sweep for TransformerHeadsConfig {
     }
 
     fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<TfHeadsCell> {
-        if k >= self.cells() {
-            return Err(Error::config(
-                "cell",
-                format!("an index < {}", self.cells()),
-            ));
-        }
         let c = self.cell_config(k);
         let opts = RunOptions {
             head_spread: true,

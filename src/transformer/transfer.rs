@@ -269,12 +269,6 @@ impl Sweep for TransformerTransferConfig {
     }
 
     fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<TfTransferCell> {
-        if k >= self.cells() {
-            return Err(Error::config(
-                "cell",
-                format!("an index < {}", self.cells()),
-            ));
-        }
         let c = self.cell_config(k);
         let r = train_members(
             DeviceChoice::Auto,

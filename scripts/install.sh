@@ -39,7 +39,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WBG_VERSION" \
 fi
 
 # 4. npm packages (versions pinned in package.json / package-lock.json)
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/uplot/dist/uPlot.esm.js ] \
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/uplot/dist/uPlot.iife.min.js ] \
    || [ ! -d node_modules/playwright-core ] \
    || ! node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $WASM_OPT_VERSION"; then
   say "installing npm packages (uplot, playwright-core, binaryen for wasm-opt $WASM_OPT_VERSION)"

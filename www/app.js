@@ -80,7 +80,7 @@ function writeVars() {
     if (e.tagName === "SELECT" && ![...e.options].some((o) => o.value === v)) continue;
     e.value = v;
   }
-  PANELS.abc.verdict?.();
+  for (const p of Object.values(PANELS)) p.sync?.(ctx); // panels that show or hide values by them
 }
 
 /** Replace the state's contents (the object stays: the form and panels hold it). */

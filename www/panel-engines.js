@@ -9,7 +9,7 @@ import { mean } from "./words.js";
 const ENGINE_FIGURES = ["engine", "engine-2", "engine-3", "engine-4", "engine-5", "engine-6"];
 const ENGINE_KINDS = ["train", "kernel", "lazy", "dmft", "depth_limit", "width_convergence", "transfer", "coord_check", "richness", "bayes", "scaling_law", "landscape", "deep_linear", "finite_width", "bayes_data", "transformer", "transformer_transfer", "transformer_coord_check", "transformer_heads"];
 /** Kinds a panel of their own opens as its values (the core preset's live version). */
-const LIVE_KINDS = { scaling_law: "scaling" };
+const LIVE_KINDS = { scaling_law: "scaling", transformer: "transformer", transformer_transfer: "transformer", transformer_heads: "transformer", transformer_coord_check: "transformer" };
 
 /** Plot the CSV tables of a record: x = first column, one series per (group, column). */
 function csvFigure(core, rec, title) {

@@ -11,9 +11,10 @@
 // points without a line; `fakeY` marks y values that only place a marker (CSV leaves
 // them empty); `band: [lo, hi]` draws a shaded horizontal band (e.g. a Monte Carlo floor).
 // Heatmaps: {name, title, measured?, heatmaps: [{label, n, values: [n*n], group?, scale?,
-// note?}]}: entries with the same `group` share a row, entries with the same `scale`
-// share one colour scale (drawn as a colour bar).
-import uPlot from "../vendor/uPlot.esm.js";
+// note?, ticks?}]}: entries with the same `group` share a row, entries with the same
+// `scale` share one colour scale (drawn as a colour bar); `ticks` labels rows and columns.
+// uPlot: the global its minified build defines (index.html loads it before the modules)
+const uPlot = globalThis.uPlot;
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"];
@@ -330,6 +331,20 @@ function heatRows(heatmaps) {
   return rows;
 }
 
+/** Row and column labels (`ticks[k]` for index k) in the top and left strips of size `m`. */
+function ticksOn(ctx, ticks, m, cell) {
+  const len = Math.max(1, ...ticks.map((t) => String(t).length));
+  ctx.font = `${Math.max(6, Math.min(11, (0.95 * cell) / (0.6 * len)))}px sans-serif`;
+  ctx.fillStyle = "#333";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ticks.forEach((t, k) => {
+    const c = m + (k + 0.5) * cell;
+    ctx.fillText(String(t), c, m / 2);
+    ctx.fillText(String(t), m / 2, c);
+  });
+}
+
 const GRADIENT = `linear-gradient(to right, ${STOPS.map((c) => `rgb(${c})`).join(", ")})`;
 
 /** Draw heatmaps (square matrices) on canvases, in rows by `group`, coloured on the
@@ -359,13 +374,15 @@ export function heatmapPlot(host, spec, fit) {
       const box = el("figure", { class: "heatmap" });
       const name = r.group !== undefined ? `${r.group} ${h.label}` : h.label;
       const px = Math.max(h.n, Math.min(180, h.n * Math.ceil(180 / h.n)));
-      const cv = el("canvas", { width: px, height: px, role: "img", "aria-label": `${name} heatmap, ${lo.toPrecision(3)} to ${hi.toPrecision(3)}` });
-      const ctx = cv.getContext("2d");
       const cell = px / h.n;
+      const m = h.ticks ? Math.ceil(cell) : 0; // a strip of one cell for the tick labels
+      const cv = el("canvas", { width: px + m, height: px + m, role: "img", "aria-label": `${name} heatmap, ${lo.toPrecision(3)} to ${hi.toPrecision(3)}` });
+      const ctx = cv.getContext("2d");
       for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) {
         ctx.fillStyle = cmap((h.values[i * h.n + j] - lo) / (hi - lo));
-        ctx.fillRect(j * cell, i * cell, Math.ceil(cell), Math.ceil(cell));
+        ctx.fillRect(m + j * cell, m + i * cell, Math.ceil(cell), Math.ceil(cell));
       }
+      if (h.ticks) ticksOn(ctx, h.ticks, m, cell);
       const bar = el("div", { class: "colorbar", "aria-hidden": "true" });
       bar.style.background = GRADIENT;
       const scale = el("div", { class: "colorbar-labels" });

@@ -4,6 +4,9 @@
 import { Cancelled } from "./pool.js";
 import { session } from "./ui.js";
 
+/** Kinds that train one network setup (their record says where it ran). */
+const TRAINING = new Set(["train", "transformer"]);
+
 /** The pool and the main thread's core, set once by the app at start-up. */
 export const env = { pool: null, core: null, onBackend: null };
 
@@ -25,8 +28,8 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
     return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream)
       .then((rec) => {
         tick(1);
-        // the backend note tells where training ran (theory and sweeps stay on the CPU)
-        if (rec.config.kind === "train" && rec.result.backend && env.onBackend) env.onBackend(rec.result.backend);
+        // the backend note tells where a single training run ran (sweeps say it per cell)
+        if (TRAINING.has(rec.config.kind) && rec.result.backend && env.onBackend) env.onBackend(rec.result.backend);
         if (!failed) onEach(i, rec);
       })
       .catch((e) => { if (!failed || (failed instanceof Cancelled && !(e instanceof Cancelled))) failed = e; });

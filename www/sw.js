@@ -3,14 +3,14 @@
 // at once) and falls back to the cached copy when the network fails. The page shell is
 // cached at install; Trunk builds without file hashes, so the list is fixed.
 // Paths are relative to this file, which sits at the root of dist/ (any sub-path).
-const CACHE = "scaling-playground-shell-v3";
+const CACHE = "scaling-playground-shell-v4";
 const SHELL = [
   "./", "index.html", "scaling-playground.js", "scaling-playground_bg.wasm",
-  "style.css", "uPlot.min.css", "vendor/uPlot.esm.js",
+  "style.css", "uPlot.min.css", "vendor/uPlot.iife.min.js",
   "www/app.js", "www/core.js", "www/state.js", "www/words.js", "www/pool.js", "www/runner.js",
   "www/plot.js", "www/ui.js", "www/setup.js", "www/kinds.js", "www/kinds-richness.js", "www/panels.js",
   "www/panel-common.js", "www/panel-train.js", "www/panel-sweeps.js", "www/panel-theory.js",
-  "www/panel-engines.js", "www/panel-scaling.js", "www/worker.js",
+  "www/panel-engines.js", "www/panel-scaling.js", "www/panel-transformer.js", "www/worker.js",
 ];
 
 self.addEventListener("install", (ev) => {

@@ -414,37 +414,67 @@ export const TESTS = {
     await shot(page, "panel-abc");
   },
 
-  async transformer_runs_and_its_transfer_sweep_moves_sp_not_mup(ctx) {
-    // a transformer run: loss curves and one attention figure per layer
-    const { page, log } = await ctx.open();
+  async transformer_panel_streams_maps_transfers_and_links(ctx) {
+    const { page, log } = await ctx.open({ viewport: { width: 1366, height: 1000 } });
     await page.goto(ctx.base);
     await waitDone(page);
-    const run = { kind: "transformer", model: { width: 32, heads: 4, depth: 2, context: 16 }, steps: 60, seeds: 2, observe: { every: 10, test_sequences: 4 } };
-    await page.evaluate((l) => { location.hash = l; }, await linkFor(page, run));
+    await page.click("#tab-transformer");
+    // one run: the loss streams while it trains, then every head's attention map
+    for (const [k, v] of [["width", 32], ["steps", 60], ["seeds", 2]]) await setField(page, `v-transformer-${k}`, v);
+    await page.click("#run");
+    await page.waitForFunction(() => /^training… step [1-9]/.test(window.__app.figures.transformer?.spec?.measured || ""), null, { timeout: 120_000 });
+    const streamed = await figureSpec(page, "transformer");
     let status = await waitDone(page, 300_000);
     assert(status.startsWith("Done"), `transformer: ${status} ${await page.textContent("#errors")}`);
-    const figs = await page.evaluate(() => ["engine", "engine-2", "engine-3"].map((n) => window.__app.figures[n]?.spec).filter(Boolean)
-      .map((s) => ({ title: s.title, measured: s.measured, last: s.series[0].y.filter(Number.isFinite).slice(-1)[0], heads: s.series.length })));
-    assert(figs.length === 3 && /learns/.test(figs[0].title) && /Layer 1/.test(figs[1].title) && /Layer 2/.test(figs[2].title), `loss and two attention figures: ${JSON.stringify(figs)}`);
+    const loss = await figureSpec(page, "transformer");
+    const last = loss.series[0].y.filter(Number.isFinite).at(-1);
+    assert(streamed.series[0].x.length < loss.series[0].x.length, `streamed before done: ${streamed.series[0].x.length} of ${loss.series[0].x.length} records`);
     // the corpus' loss starts at ln 61 = 4.11; 60 steps bring it below 3.6
-    assert(figs[0].last < 3.6 && figs[0].last > 1, `the loss falls: ${figs[0].last}`);
-    assert(figs[1].heads === 4, `one profile per head: ${figs[1].heads}`);
-    await shot(page, "transformer-run");
+    assert(/learns its task/.test(loss.title) && last < 3.6 && last > 1 && /final train loss/.test(loss.measured), `the loss falls: ${loss.title} / ${loss.measured}`);
+    const maps = await figureSpec(page, "transformer-attention");
+    assert(maps.heatmaps.length === 8 && maps.heatmaps.every((h) => h.n === 16 && h.ticks.length === 16), `2 blocks x 4 heads of 16 x 16 maps with their characters: ${maps.heatmaps.length}`);
+    // causal: no weight on later keys, every row sums to one
+    const h0 = maps.heatmaps[0].values;
+    const rows = [...Array(16).keys()].map((i) => h0.slice(16 * i, 16 * i + 16));
+    assert(rows.every((r, i) => r.slice(i + 1).every((p) => p === 0) && Math.abs(r.reduce((x, y) => x + y, 0) - 1) < 1e-4), "causal rows summing to one");
+    assert(/mean distance attended back, block.head: 1.1: [\d.]+/.test(maps.measured), maps.measured);
+    assert(/parameters per seed; trained on the CPU/.test(await page.textContent("#transformer-where")), "says where it trained");
+    await shot(page, "panel-transformer-run");
+    // a copied link reopens the panel with its values and the same numbers
+    await page.click("#copy-link");
+    const url = await page.inputValue("#share-text");
+    const { page: p2 } = await ctx.open();
+    await p2.goto(url);
+    await waitDone(p2, 300_000);
+    assert(await p2.isVisible("#panel-transformer") && await p2.inputValue("#v-transformer-width") === "32", "the link restores the panel and its values");
+    assert((await figureSpec(p2, "transformer")).measured === loss.measured, "the same final loss from the link");
+    // every core preset opens as the panel's values, giving back the preset's config
+    const presets = await page.evaluate(async (b) => {
+      const m = await import(b + "www/panel-transformer.js");
+      const core = window.__app.core, out = {};
+      for (const p of JSON.parse(core.presets()).filter((x) => x.config.kind.startsWith("transformer"))) {
+        document.getElementById("transformer-preset").value = p.name;
+        document.getElementById("transformer-preset").dispatchEvent(new Event("change"));
+        const mine = JSON.parse(core.validate(JSON.stringify(m.panelConfig({ state: window.__app.state }))));
+        const theirs = JSON.parse(core.validate(JSON.stringify(p.config)));
+        if (theirs.kind === "transformer_heads") delete mine.base.param, delete theirs.base.param; // (its params carry the zero init)
+        out[p.name] = JSON.stringify(mine) === JSON.stringify(theirs);
+      }
+      return out;
+    }, ctx.base);
+    assert(Object.keys(presets).length === 3 && Object.values(presets).every(Boolean), `presets open exactly: ${JSON.stringify(presets)}`);
     // the width sweep of tests/experiments/transformer.rs: SP's optimum moves, muP's no more
-    const sweep = await page.evaluate(() => window.__app.core.default_config("transformer_transfer"));
-    const cfg = { ...JSON.parse(sweep), widths: [16, 128], lrs: [1, 2, 3, 4, 5, 6, 7, 8].map((k) => 2 ** (k - 11)) };
-    cfg.base.steps = 60; cfg.base.seeds = 1; cfg.base.batch = 16; cfg.base.observe = { every: 10, test_sequences: 0, attention: false, score_window: 20 };
-    cfg.base.model = { ...cfg.base.model, width: 32, heads: 4, depth: 2, context: 16, base_width: 16, base_head_dim: 4 };
-    await page.evaluate((l) => { location.hash = l; }, await linkFor(page, cfg));
+    await page.selectOption("#v-transformer-experiment", "transfer");
+    for (const [k, v] of [["sizes", "16,128"], ["rates", "0.0009765625,0.125,8"], ["steps", 60], ["seeds", 1], ["base", "16,2,4"], ["params", "sp,mup"], ["alphas", "0"]]) await setField(page, `v-transformer-${k}`, v);
+    await page.click("#run");
     status = await waitDone(page, 600_000);
     assert(status.startsWith("Done"), `transformer_transfer: ${status} ${await page.textContent("#errors")}`);
-    const tables = await page.evaluate(() => ["engine", "engine-2"].map((n) => window.__app.figures[n]?.spec).filter(Boolean).map((s) => [s.title, s.measured]));
-    console.log(`      transformer sweep: ${JSON.stringify(tables)}`);
-    const moves = (t) => Number((/moves (\d+)/.exec(t[1]) || [])[1]);
-    const sp = tables.find((t) => t[0].startsWith("sp:")), mup = tables.find((t) => t[0].startsWith("mup:"));
-    assert(sp && mup, `an SP and a muP figure: ${JSON.stringify(tables)}`);
-    assert(moves(sp) >= 1 && moves(mup) <= moves(sp), `SP moves, muP no more: ${JSON.stringify(tables)}`);
-    await shot(page, "transformer-transfer");
+    const best = await figureSpec(page, "transformer");
+    console.log(`      transformer sweep: ${best.title} / ${best.measured}`);
+    const moves = (tag) => Number((new RegExp(`${tag} (\\d+)`).exec(best.measured) || [])[1]);
+    assert(moves("SP") >= 1 && moves("µP") <= moves("SP") && best.series.length === 2, `SP moves, muP no more: ${best.measured}`);
+    assert((await figureSpec(page, "transformer-2")).series.length > 2 && await page.isHidden('[data-figure="transformer-attention"]'), "per-table curves, no attention figure");
+    await shot(page, "panel-transformer-transfer");
     assert(log.errors.length === 0, "no console errors: " + log.errors.join(" | "));
   },
 
@@ -825,6 +855,7 @@ export const TESTS = {
       ["transfer", await frag("transfer", { transfer: "0.125,0.5,2,8" }, "32,128")],
       ["convergence", await frag("convergence", { convergence: "32,64,128", "convergence-seeds": "8" })],
       ["kernels", await frag("kernels", {}, "128")],
+      ["transformer-attention", await frag("transformer", { "transformer-width": "32", "transformer-steps": "20", "transformer-seeds": "1" })],
     ];
     for (const [name, f] of embeds) {
       const { page: p } = await ctx.open({ viewport: { width: 700, height: 450 } });

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # GPU throughput natively over Vulkan (one prepared run, well under 10 minutes on a
-# hardware GPU): WGSL SGEMM 2048^3 and 4096^3 (vec4 and scalar loads) and one width-4096
-# training step, against the card's fp32 peak.
+# hardware GPU): WGSL SGEMM 2048^3 and 4096^3 (vec4 and scalar loads), one width-4096
+# training step, the batched ensemble (S = 1, 8, 32 seeds at widths 256 and 1024: time
+# per seed-step) and the lr-transfer-width sweep at widths 64..4096 with every cell on
+# the GPU (wall time), against the card's fp32 peak. --quick on lavapipe takes ~40 s.
 #
 # Usage: bench/gpu_device.sh [PEAK_TFLOPS] [--quick]
 #   PEAK_TFLOPS  the card's fp32 peak (default 67: H200 SXM)

@@ -1,17 +1,24 @@
 //! GPU throughput natively over Vulkan: the WGSL SGEMM at 2048^3 and 4096^3 (vec4 and
 //! scalar operand loads) and the time of one full-batch training step of a width-4096
 //! MLP (D = 16, depth 3, P = 256, ReLU, muP, one seed, resident on the GPU), each set
-//! against the card's fp32 peak.
+//! against the card's fp32 peak; the batched ensemble (S = 1, 8, 32 seeds of one width
+//! trained as one product per layer: time per seed-step); and the lr-transfer-width
+//! preset's sweep at widths 64..4096 with every cell on the GPU (wall time, GFLOP/s).
 //!
 //! Usage: bench_gpu [--peak TFLOPS] [--quick] [--allow-software]
 //!   --peak TFLOPS     fp32 peak of the card (default 67, an H200 SXM)
-//!   --quick           small sizes (256^3, 512^3, width 256): an end-to-end check that
+//!   --quick           small sizes (256^3, 512^3, width 256, a 2-width sweep of 3
+//!                     rates): an end-to-end check that
 //!                     runs on a software adapter (implies --allow-software)
 //!   --allow-software  accept Mesa lavapipe / SwiftShader
 
-use scaling_playground::backend::{Device, Gemm, Gpu, GpuOptions, select};
+use scaling_playground::backend::{
+    Device, DeviceChoice, DeviceKind, Gemm, Gpu, GpuOptions, select,
+};
 use scaling_playground::nn::train_on;
+use scaling_playground::presets::preset;
 use scaling_playground::progress::Silent;
+use scaling_playground::run::{RunConfig, RunOutput};
 use std::time::Instant;
 
 #[path = "common/mod.rs"]
@@ -69,6 +76,22 @@ fn main() {
         flops / per_step / 1e9,
         100.0 * flops / per_step / peak
     );
+    for (w, seeds) in if quick {
+        vec![(64, [1, 4, 8])]
+    } else {
+        vec![(256, [1, 8, 32]), (1024, [1, 8, 32])]
+    } {
+        for s in seeds {
+            let (per_step, flops) = time_train_step_seeds(&dev, w, s, if quick { 4 } else { 20 });
+            println!(
+                "ensemble width {w}, S = {s:>2}: {:.3} ms per step, {:.3} ms per seed-step, {:.2} GFLOP/s",
+                per_step * 1e3,
+                per_step * 1e3 / s as f64,
+                flops / per_step / 1e9
+            );
+        }
+    }
+    sweep(&g, quick, peak);
     if let Some(why) = g.lost() {
         println!("GPU FAILED during the benchmark: {why}");
         std::process::exit(1);
@@ -111,10 +134,80 @@ fn time_sgemm(dev: &Device, n: usize, reps: usize) -> f64 {
     secs
 }
 
+/// The lr-transfer-width preset at widths 64..4096 (quick: 64 and 128, 3 rates), every
+/// cell trained on the GPU one after another: wall time and the sweep's GFLOP/s.
+fn sweep(g: &Gpu, quick: bool, peak: f64) {
+    let Some(RunConfig::Transfer(mut c)) = preset("lr-transfer-width") else {
+        panic!("lr-transfer-width is a transfer preset");
+    };
+    c.widths = if quick {
+        vec![64, 128]
+    } else {
+        vec![64, 128, 256, 512, 1024, 2048, 4096]
+    };
+    if quick {
+        c.lrs.truncate(3);
+    }
+    let (p, d, depth, steps) = (256, 16, c.base.model.depth, c.base.steps);
+    let flops: f64 = c
+        .widths
+        .iter()
+        .map(|&w| select::train_step_flops(1, p, d, w, depth) * steps as f64)
+        .sum::<f64>()
+        * (c.lrs.len() * c.params.len()) as f64;
+    let cfg = RunConfig::Transfer(c);
+    let t = Instant::now();
+    let out = pollster::block_on(cfg.run_shard_async(0, 1, DeviceChoice::Gpu, Ok(g), &Silent))
+        .expect("sweep");
+    let secs = t.elapsed().as_secs_f64();
+    let RunOutput::Shard(sh) = out else {
+        panic!("a shard")
+    };
+    let on_gpu = sh
+        .cells
+        .iter()
+        .filter(|c| c.backend.device == DeviceKind::Gpu)
+        .count();
+    println!(
+        "lr-transfer-width sweep, {} cells ({on_gpu} on the GPU): {secs:.1} s, {:.2} GFLOP/s, {:.1}% of peak",
+        sh.cells.len(),
+        flops / secs / 1e9,
+        100.0 * flops / secs / peak
+    );
+}
+
+/// [`time_train_step`] for an ensemble of `seeds` networks of one width.
+fn time_train_step_seeds(dev: &Device, width: usize, seeds: usize, steps: usize) -> (f64, f64) {
+    let cfg = |steps: usize| {
+        let mut c = train_config(width, steps);
+        c.seeds = seeds;
+        c
+    };
+    step_time(
+        dev,
+        &cfg,
+        steps,
+        select::train_step_flops(seeds, 256, 16, width, 3),
+    )
+}
+
 /// Seconds per training step of the resident engine and its flops: the difference of
 /// a `steps + 1`-step and a 1-step run (setup and the final readback cancel).
 fn time_train_step(dev: &Device, width: usize, steps: usize) -> (f64, f64) {
-    let cfg = |steps: usize| train_config(width, steps);
+    step_time(
+        dev,
+        &|steps| train_config(width, steps),
+        steps,
+        select::train_step_flops(1, 256, 16, width, 3),
+    )
+}
+
+fn step_time(
+    dev: &Device,
+    cfg: &dyn Fn(usize) -> scaling_playground::config::TrainConfig,
+    steps: usize,
+    flops: f64,
+) -> (f64, f64) {
     let data = cfg(1).data.load().expect("data");
     let run = |steps: usize| {
         let t = Instant::now();
@@ -131,6 +224,5 @@ fn time_train_step(dev: &Device, width: usize, steps: usize) -> (f64, f64) {
     let one = run(1);
     let many = run(steps + 1);
     let per_step = ((many - one) / steps as f64).max(1e-9);
-    let flops = select::train_step_flops(1, 256, 16, width, 3);
     (per_step, flops)
 }

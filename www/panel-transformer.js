@@ -197,7 +197,8 @@ function attentionSpec(r) {
       far.push(`${lm.layer + 1}.${h + 1}: ${num(d / t, 2)}`);
     });
   }
-  const seq = r.labels.length ? ` on “${r.labels.join("").slice(0, 40)}”` : "";
+  const text = r.labels.join(r.labels.every((l) => l.length === 1) ? "" : " ");
+  const seq = text ? ` on “${text.slice(0, 48)}${text.length > 48 ? "…" : ""}”` : "";
   return {
     title: `Each head's attention map (query rows, key columns; causal)${seq}`,
     measured: `mean distance attended back, block.head: ${far.join(", ")}`,
@@ -302,7 +303,9 @@ export const transformer = {
     const first = cfg.kind === "transformer_transfer" ? [bestRateSpec(rec), ...specs] : specs;
     const extra = { config: cfg, records: [rec] };
     first.slice(0, 4).forEach((s, i) => drawFigure(i === 0 ? "transformer" : `transformer-${i + 1}`, s, extra));
-    where.textContent = `${rec.result.tables.length} table${rec.result.tables.length > 1 ? "s" : ""} in ${((performance.now() - t0) / 1000).toFixed(1)} s, split across the workers.`;
+    const identical = cfg.kind === "transformer_heads" && cfg.params.some((p) => p.zero_query)
+      ? " With µP's zero query every head starts with the same (uniform) map, so its spread at initialisation is 0 and off the log axis; the preset starts from a random query (µP zero init: readout only)." : "";
+    where.textContent = `${rec.result.tables.length} table${rec.result.tables.length > 1 ? "s" : ""} in ${((performance.now() - t0) / 1000).toFixed(1)} s, split across the workers.${identical}`;
   },
   /** One run: the loss streams as it trains, the attention maps come at the end. */
   async runOne(ctx, cfg, me) {

@@ -166,6 +166,7 @@ async function runPreset({ name, panel, config, patch }) {
     writeVars();
   }
   selectPanel(panel);
+  scrollTo(0, 0); // the status, progress and figure of the run, not the card's place
   ui.setStatus(`Preset ${name}…`);
   await runCurrent();
 }

@@ -2,7 +2,7 @@
 // each titled with the claim it shows and the number that backs it.
 // `figuresFor(record)` returns a list of figure specs (see plot.js); kinds without a
 // dedicated view return null and the caller plots their CSV tables instead.
-import { mean, num, slope, logSlope } from "./words.js";
+import { mean, num, slope, logSlope, tagName, trend } from "./words.js";
 import { landscape, deepLinear, finiteWidth, bayesData } from "./kinds-richness.js";
 
 const val = (v) => (v === null || v === undefined ? NaN : v);
@@ -24,16 +24,22 @@ function transfer(rec) {
       t.diverged[i].forEach((d, j) => { if (d) { bad.x.push(t.lrs[j]); bad.y.push(top); } });
     });
     const shift = t.best_lr_shift ?? null;
-    // across depth a transformer's table says its residual exponent: alpha = 0 is the one
-    // expected to drift
-    const stays = axis === "depth" && t.alpha !== undefined ? t.alpha > 0 : ["mup", "depth_mup", "complete_p"].includes(t.param);
-    const rates = sizes.map((s, i) => `${tag}=${s}: ${t.best_lr_index[i] !== null && t.best_lr_index[i] !== undefined ? t.lrs[t.best_lr_index[i]] : "none"}`);
+    const rates = sizes.map((s, i) => `${tag}=${s}: ${t.best_lr_index[i] !== null && t.best_lr_index[i] !== undefined ? num(t.lrs[t.best_lr_index[i]]) : "none"}`);
+    const verdict = shift === null ? "has no finite best rate at some size" : shift <= 1 ? `holds as the ${axis} grows` : `moves ${shift} grid steps as the ${axis} grows`;
     return {
-      title: `${t.param}: the best learning rate ${stays ? "stays put" : "drifts"} as the ${axis} grows`,
-      measured: `best rate ${rates.join(", ")}; moves ${shift === null ? "n/a" : shift} grid step${shift === 1 ? "" : "s"}`,
+      title: `${tagName(t.param)}${t.alpha !== undefined && axis === "depth" ? ` (α = ${t.alpha})` : ""}: the best learning rate ${verdict}`,
+      measured: `best rate ${rates.join(", ")}; moves ${shift === null ? "n/a" : shift} grid step${shift === 1 ? "" : "s"} (holds: at most 1)${gridWords(t.lrs, t.best_lr_index)}`,
       xlabel: "learning rate η", ylabel: "final train loss", xlog: true, ylog: true, series: [...series, ...best, ...(bad.x.length ? [bad] : [])],
     };
   });
+}
+
+/** The grid's ratio, and a warning when a best rate sits on the grid's edge (the true
+ * optimum may lie beyond it). */
+export function gridWords(lrs, bestIndex) {
+  const ratio = lrs.length > 1 ? `; grid ×${num(lrs[1] / lrs[0])} per step` : "";
+  const edge = bestIndex.some((j) => j === 0 || j === lrs.length - 1);
+  return `${ratio}${edge ? "; a best rate sits on the grid's edge: widen the grid" : ""}`;
 }
 
 function coordCheck(rec) {
@@ -41,11 +47,12 @@ function coordCheck(rec) {
     const last = t.mean_abs_dh.length - 1;
     const series = t.mean_abs_dh[last].map((perWidth, l) => ({ label: `layer ${l + 1}: mean |Δh|`, x: t.widths, y: perWidth.map(val), points: true, colorIndex: l }));
     series.push({ label: "output: mean |Δf|", x: t.widths, y: t.mean_abs_df[last].map(val), points: true, dash: true, colorIndex: series.length });
-    const slopes = series.map((s) => `${s.label.split(":")[0]} ${slope(logSlope(s.x, s.y))}`);
-    const flat = t.param !== "sp";
+    const ks = series.map((s) => logSlope(s.x, s.y));
+    const slopes = series.map((s, i) => `${s.label.split(":")[0]} ${slope(ks[i])}`);
+    const top = ks.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
     return {
-      title: `${t.param}: updates ${flat ? "keep their size" : "grow"} as the width grows (step ${t.steps[last]})`,
-      measured: `slope of log |Δ| against log N: ${slopes.join(", ")} (flat: 0)`,
+      title: `${tagName(t.param)}: updates ${trend(top)} as the width grows (step ${t.steps[last]})`,
+      measured: `log-log slope of |Δ| against N: ${slopes.join(", ")} (flat: |slope| ≤ 0.25)`,
       xlabel: "width N", ylabel: "mean |change since init|", xlog: true, ylog: true, series,
     };
   });
@@ -312,12 +319,16 @@ function transformer(rec) {
 function transformerHeads(rec) {
   const t = rec.result.tables;
   const series = t.flatMap((tb, i) => [
-    { label: `${tb.param}, trained`, x: tb.head_dims, y: tb.spread.map(val), points: true, colorIndex: i },
-    { label: `${tb.param}, at init`, x: tb.head_dims, y: tb.spread_init.map(val), dash: true, colorIndex: i },
+    { label: `${tagName(tb.param)}, trained`, x: tb.head_dims, y: tb.spread.map(val), points: true, colorIndex: i },
+    { label: `${tagName(tb.param)}, at init`, x: tb.head_dims, y: tb.spread_init.map(val), dash: true, colorIndex: i },
   ]);
+  const mup = t.find((tb) => tb.param === "mup");
+  const alike = mup && Number.isFinite(mup.slope) && mup.slope < -0.1;
   return [{
-    title: "Heads become alike as the head size grows under muP (the infinite head-size limit)",
-    measured: t.map((tb) => `${tb.param}: spread ∝ dh^${slope(tb.slope)}`).join("; "),
+    title: !mup ? "The spread between heads' attention maps against head size"
+      : alike ? "Heads become alike as the head size grows under µP (the infinite head-size limit)"
+        : "Under µP the heads do not become alike over these head sizes (the spread does not fall)",
+    measured: `${t.map((tb) => `${tagName(tb.param)}: spread ∝ dh^${slope(tb.slope)}`).join("; ")} (alike: falls, slope < −0.1)`,
     xlabel: "head size dh", ylabel: "spread between heads' attention maps", xlog: true, ylog: true, series,
   }];
 }
@@ -328,10 +339,10 @@ function transformerCoords(rec) {
     const last = tb.logits.length - 1;
     const series = tb.logits[last].map((w, l) => ({ label: `block ${l + 1}: mean |S|`, x: tb.widths, y: w.map(val), points: true, colorIndex: l }));
     series.push({ label: "readout: mean |Δf|", x: tb.widths, y: tb.readout_change[last].map(val), points: true, dash: true, colorIndex: series.length });
-    const flat = tb.param !== "sp";
+    const top = [...tb.slope_logits, tb.slope_readout_change].filter(Number.isFinite).reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
     return {
-      title: `${tb.param}: attention logits and readout updates ${flat ? "keep their size" : "grow"} with width (step ${tb.steps[last]})`,
-      measured: `slopes against log N: logits ${tb.slope_logits.map((v) => slope(v)).join(", ")}; readout change ${slope(tb.slope_readout_change)} (flat: 0)`,
+      title: `${tagName(tb.param)}: attention logits and readout updates ${trend(top)} with width (step ${tb.steps[last]})`,
+      measured: `log-log slopes against N: logits ${tb.slope_logits.map((v) => slope(v)).join(", ")}; readout change ${slope(tb.slope_readout_change)} (flat: |slope| ≤ 0.25)`,
       xlabel: "width N", ylabel: "mean |coordinate|", xlog: true, ylog: true, series,
     };
   });

@@ -163,7 +163,7 @@ export const presets = {
       const l = live.get(p.name);
       const own = LIVE_KINDS[p.config?.kind];
       if (own) {
-        const b2 = el("button", { type: "button", "data-live-preset": p.name, title: `Open ${p.name} in the ${own} panel, theory live` }, "Live version");
+        const b2 = el("button", { type: "button", "data-live-preset": p.name, title: `Open ${p.name} in the ${own} panel as its values, and run it there` }, "Live version");
         b2.setAttribute("aria-label", `Run the page's live version of ${p.name}`);
         b2.addEventListener("click", () => ctx.runPreset({ name: p.name, panel: own, patch: { load: p.config } }));
         c.append(" ", b2);

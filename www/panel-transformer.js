@@ -6,15 +6,17 @@
 import { drawFigure, clearFigure, drawSoon, session } from "./ui.js";
 import { runJobs, runSplit } from "./runner.js";
 import { el, layout, finishLayout, figureHost, varValue, numbers, divergedWords } from "./panel-common.js";
-import { figuresFor } from "./kinds.js";
-import { mean, num } from "./words.js";
+import { figuresFor, gridWords } from "./kinds.js";
+import { mean, num, tagName } from "./words.js";
+import { Cancelled } from "./pool.js";
 
 /** Figures: the claim (loss or best rate), the attention maps, then per-table curves. */
 const FIGS = ["transformer", "transformer-attention", "transformer-2", "transformer-3", "transformer-4"];
 const P = "transformer-";
 
-/** Panel values: name -> [label, default, help, options?]; `only` lists the experiments
- * (or tasks) a value applies to. */
+/** Panel values: [name, label, default, help, options?, only?, hidden?]: `only` lists
+ * the experiments, tasks or parameterisations a value applies to, `hidden` those it
+ * does not (a sweep's own list replaces it). */
 const FIELDS = [
   ["experiment", "Experiment", "run", "What Run computes: one run (loss as it trains, then every head's attention map), learning-rate transfer across a size, the spread between heads against head size, or the coordinate check", [["run", "one run"], ["transfer", "rate transfer"], ["heads", "head spread"], ["coords", "coordinate check"]]],
   ["task", "Task", "corpus", "Next-character prediction on Shakespeare's Coriolanus (shipped), copying T/2 symbols, or in-context linear regression", [["corpus", "characters (Coriolanus)"], ["copy", "copy"], ["regression", "in-context regression"]]],
@@ -25,12 +27,12 @@ const FIELDS = [
   ["heads", "Heads H", "4", "Attention heads per block"],
   ["head-dim", "Head size dh", "", "Blank: N / H"],
   ["depth", "Blocks L", "2", "Transformer blocks (attention + MLP each)"],
-  ["alpha", "Residual exponent α", "0", "Branches scaled (L0/L)^α; with µP: α = 1/2 is depth-µP, α = 1 CompleteP", [["0", "0"], ["0.5", "1/2 (depth-µP)"], ["1", "1 (CompleteP)"]]],
+  ["alpha", "Residual exponent α", "0", "Branches scaled (L0/L)^α; with µP: α = 1/2 is depth-µP, α = 1 CompleteP", [["0", "0"], ["0.5", "1/2 (depth-µP)"], ["1", "1 (CompleteP)"]], null, ["transfer"]],
   ["norm", "Norm", "layer", "Normalisation before every branch and the readout", [["layer", "layer norm"], ["rms", "RMS norm"], ["none", "none"]]],
-  ["param", "Parameterisation", "mup", "SP: logits / sqrt(dh), one Adam rate; µP: logits / dh, readout 1/N, rates by fan-in", [["mup", "µP"], ["sp", "SP"]]],
-  ["zero", "µP zero init", "both", "Which µP matrices start at zero", [["both", "query and readout"], ["readout", "readout only"], ["none", "none"]]],
+  ["param", "Parameterisation", "mup", "SP: logits / sqrt(dh), one Adam rate; µP: logits / dh, readout 1/N, rates by fan-in", [["mup", "µP"], ["sp", "SP"]], null, ["transfer", "heads", "coords"]],
+  ["zero", "µP zero init", "both", "Which µP matrices start at zero", [["both", "query and readout"], ["readout", "readout only"], ["none", "none"]], null, ["run-sp"]],
   ["base", "Base N0, L0, dh0", "32,2,8", "The proxy model the µP and depth factors are relative to"],
-  ["lr", "Adam rate η", "0.01", "Base learning rate (one run, heads, coordinate check)"],
+  ["lr", "Adam rate η", "0.01", "Base learning rate (one run, heads, coordinate check)", null, null, ["transfer"]],
   ["decay", "Schedule", "linear", "5% warmup, then", [["linear", "linear decay to 0"], ["constant", "constant"]]],
   ["batch", "Batch", "16", "Sequences per step (fresh every step)"],
   ["steps", "Steps", "200", "Adam steps"],
@@ -44,13 +46,16 @@ const FIELDS = [
 ];
 const DEFAULTS = Object.fromEntries(FIELDS.map((f) => [f[0], f[2]]));
 
+/** A plain decimal number ("0.01", "1e-3"; not "0x10" or "1_0"). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** The value of field `k` as text. */
 const text = (ctx, k) => String(varValue(ctx, P + k)).trim();
 
 /** A whole number or number field; throws naming the config field. */
 function scalar(ctx, k, field, lo, hi, integer = true) {
   const x = Number(text(ctx, k));
-  if (text(ctx, k) === "" || !Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x))) {
+  if (!DECIMAL.test(text(ctx, k)) || !Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x))) {
     throw new Error(`invalid field \`${field}\`: expected ${integer ? "a whole number" : "a number"} in ${lo}..${hi}`);
   }
   return x;
@@ -58,7 +63,7 @@ function scalar(ctx, k, field, lo, hi, integer = true) {
 
 function list(ctx, k, field, lo, hi, integer = true, count = 12) {
   const v = numbers(text(ctx, k));
-  if (!v.length || v.length > count || v.some((x) => !Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x)))) {
+  if (!v.length || text(ctx, k).split(/[,\s]+/).some((t) => t !== "" && !DECIMAL.test(t)) || v.length > count || v.some((x) => !Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x)))) {
     throw new Error(`invalid field \`${field}\`: expected 1 to ${count} ${integer ? "whole numbers" : "numbers"} in ${lo}..${hi}, comma separated`);
   }
   return v;
@@ -89,7 +94,7 @@ export function baseConfig(ctx) {
   const hd = text(ctx, "head-dim");
   const [bw, bd, bh] = list(ctx, "base", "model.base_width, base_depth, base_head_dim", 1, 8192, true, 3);
   if (bd === undefined || bh === undefined) throw new Error("invalid field `model.base_width, base_depth, base_head_dim`: expected three whole numbers");
-  return {
+  const cfg = {
     kind: "transformer",
     task: t,
     model: {
@@ -106,6 +111,8 @@ export function baseConfig(ctx) {
     seed: scalar(ctx, "seed", "seed", 0, Number.MAX_SAFE_INTEGER),
     observe: { every: 1, test_sequences: 16, attention: true, score_window: 20, divergence_threshold: 1000 },
   };
+  cfg.observe.score_window = Math.min(20, cfg.steps);
+  return cfg;
 }
 
 /** The config Run computes: the setup alone, or a sweep over it. */
@@ -126,13 +133,13 @@ export function panelConfig(ctx) {
     if (r.length !== 3 || !(r[0] > 0 && r[1] >= r[0] && Number.isInteger(r[2]) && r[2] >= 1 && r[2] <= 16)) {
       throw new Error("invalid field `lrs`: expected `from, to, count` with 0 < from <= to and 1..16 rates");
     }
-    b.observe = { every: 10, test_sequences: 0, attention: false, score_window: 20, divergence_threshold: 1000 };
+    b.observe = { every: 10, test_sequences: 0, attention: false, score_window: Math.min(20, b.steps), divergence_threshold: 1000 };
     const cfg = { kind: "transformer_transfer", base: b, axis, widths: [16, 32, 64], depths: [2, 4, 8], heads: [1, 2, 4, 8], head_dims: [4, 8, 16, 32], lrs: rateGrid(r[0], r[1], r[2]), params, alphas: list(ctx, "alphas", "alphas", 0, 1, false, 4) };
     cfg[axis === "head_dim" ? "head_dims" : `${axis}s`] = sizes;
     return cfg;
   }
   if (exp === "heads") {
-    b.observe = { every: 50, test_sequences: 8, attention: false, score_window: 20, divergence_threshold: 1000 };
+    b.observe = { every: 50, test_sequences: 8, attention: false, score_window: Math.min(20, b.steps), divergence_threshold: 1000 };
     return { kind: "transformer_heads", base: b, head_dims: list(ctx, "sizes", "head_dims", 1, 8192), params };
   }
   b.observe = { every: 1, test_sequences: 0, attention: false, score_window: 1, divergence_threshold: 1000 };
@@ -168,17 +175,36 @@ export function varsFromConfig(c) {
 /** Per seed, the step at which it diverged (the core records the record index). */
 const atSteps = (r) => r.diverged_at.map((i) => (i === null || i === undefined ? null : r.steps[i]));
 
-/** Seed-mean loss curves of streamed (or final) records, train solid, test dashed. */
-function lossSpec(cfg, src, done, diverged) {
-  const series = [{ label: "train (seed mean)", x: src.steps, y: src.train.map(mean), colorIndex: 0 }];
-  if (src.test.length && src.test[0].length) series.push({ label: "test (seed mean)", x: src.steps, y: src.test.map(mean), dash: true, colorIndex: 0 });
+/** The loss of always guessing: uniform over the symbols, or predicting y = 0. */
+function baseline(task) {
+  if (task.task === "corpus") return { value: Math.log(61), words: "uniform guess" };
+  if (task.task === "copy") return { value: Math.log(task.vocab + 1), words: "uniform guess" };
+  return { value: 0.5 * (1 + (task.noise || 0) ** 2), words: "predicting y = 0" };
+}
+
+/** Seed-mean loss curves of streamed (or final) records, train solid, test dashed; the
+ * claim says whether the score (`score`: the seed-mean loss of the last steps) fell 5 %
+ * below both the first loss and the baseline. `state`: "training", "done", "cancelled"
+ * or a divergence sentence. */
+function lossSpec(cfg, src, state, score) {
+  const one = cfg.seeds === 1 ? "" : " (seed mean)";
+  const series = [{ label: `train${one}`, x: src.steps, y: src.train.map(mean), colorIndex: 0 }];
+  if (src.test.length && src.test[0].length) series.push({ label: `test${one}`, x: src.steps, y: src.test.map(mean), dash: true, colorIndex: 0 });
   const m = cfg.model;
-  const last = [...series[0].y].reverse().find(Number.isFinite);
-  const chance = cfg.task.task === "corpus" ? Math.log(61) : cfg.task.task === "copy" ? Math.log(cfg.task.vocab + 1) : null;
+  const y = series[0].y.filter(Number.isFinite);
+  const [first, last] = [y[0], y.at(-1)];
+  const base = baseline(cfg.task);
   const what = `${cfg.param.kind === "mup" ? "µP" : "SP"}, N = ${m.width}, ${m.heads} heads, L = ${m.depth}, α = ${m.alpha}, Adam η ${cfg.optimizer.lr}`;
+  const ref = `${base.words}: ${num(base.value)}`;
+  const step = src.steps.at(-1) ?? 0;
+  if (state === "training") return { title: `A ${m.depth}-block transformer trains (${what})`, measured: `training… step ${step} of ${cfg.steps}, loss ${num(last)} (${ref})`, xlabel: "step", ylabel: "loss", ylog: true, series };
+  if (state === "cancelled") return { title: `Cancelled at step ${step} (${what})`, measured: `loss ${num(first)} → ${num(last)} when cancelled (${ref})`, xlabel: "step", ylabel: "loss", ylog: true, series };
+  if (state !== "done") return { title: `The transformer diverged (${state}): lower the rate`, measured: `no final loss: the diverged seeds' curves stop where they blew up (${ref})`, xlabel: "step", ylabel: "loss", ylog: true, series };
+  const learned = score < 0.95 * Math.min(first, base.value);
+  const window = Math.min(cfg.steps, cfg.observe.score_window);
   return {
-    title: diverged ? `The transformer diverged (${diverged}): lower the rate` : `A ${m.depth}-block transformer learns its task (${what})`,
-    measured: done ? `final train loss ${num(last)}${chance ? ` (uniform guess: ${num(chance)})` : ""}; ${cfg.seeds} seed${cfg.seeds > 1 ? "s" : ""}` : `training… step ${src.steps.at(-1) ?? 0} of ${cfg.steps}, loss ${num(last)}`,
+    title: learned ? `A ${m.depth}-block transformer learns its task (${what})` : `At these settings the transformer does not learn its task (${what})`,
+    measured: `train loss ${num(first)} → ${num(score)} (mean of the last ${window} steps; ${ref}); ${cfg.seeds} seed${cfg.seeds > 1 ? "s" : ""}`,
     xlabel: "step", ylabel: "loss", ylog: true, series,
   };
 }
@@ -187,6 +213,7 @@ function lossSpec(cfg, src, done, diverged) {
 function attentionSpec(r) {
   const heat = [];
   const far = [];
+  let uniform = 0;
   for (const lm of r.attention) {
     lm.maps.forEach((m, h) => {
       const t = m.length;
@@ -195,20 +222,17 @@ function attentionSpec(r) {
       let d = 0;
       m.forEach((row, i) => row.forEach((p, j) => { if (j <= i) d += p * (i - j); }));
       far.push(`${lm.layer + 1}.${h + 1}: ${num(d / t, 2)}`);
+      uniform = (t - 1) / 4; // a head spreading evenly over the keys it sees
     });
   }
   const text = r.labels.join(r.labels.every((l) => l.length === 1) ? "" : " ");
   const seq = text ? ` on “${text.slice(0, 48)}${text.length > 48 ? "…" : ""}”` : "";
   return {
-    title: `Each head's attention map (query rows, key columns; causal)${seq}`,
-    measured: `mean distance attended back, block.head: ${far.join(", ")}`,
+    title: `Each head's attention map at the end (query rows, key columns; causal; seed 0)${seq}`,
+    measured: `mean distance attended back, block.head: ${far.join(", ")} (uniform over the keys: ${num(uniform, 3)})`,
     heatmaps: heat,
   };
 }
-
-/** Names of the core's table tags for people. */
-const TAG = { sp: "SP", mup: "µP", depth_mup: "depth-µP", complete_p: "CompleteP" };
-const tagName = (t) => TAG[t] || t.replace("mup_alpha", "µP α=").replace("sp_alpha", "SP α=");
 
 /** The best rate against the swept size, one line per table: the transfer claim (at
  * most one grid step: it holds; two or more: it moves). */
@@ -216,7 +240,7 @@ function bestRateSpec(rec) {
   const r = rec.result;
   const key = { width: "widths", depth: "depths", heads: "heads", head_dim: "head_dims" }[r.axis];
   const axis = { width: "width", depth: "depth", heads: "number of heads", head_dim: "head size" }[r.axis];
-  const series = r.tables.map((t, i) => ({ label: tagName(t.param), x: t[key], y: t.best_lr.map((v) => (v === null ? NaN : v)), points: true, colorIndex: i }));
+  const series = r.tables.map((t, i) => ({ label: tagName(t.param) + (r.axis === "depth" ? ` α=${t.alpha}` : ""), x: t[key], y: t.best_lr.map((v) => (v === null ? NaN : v)), points: true, colorIndex: i }));
   const shifts = r.tables.filter((t) => t.best_lr_shift !== null);
   const holds = shifts.filter((t) => t.best_lr_shift <= 1).map((t) => tagName(t.param));
   const moves = shifts.filter((t) => t.best_lr_shift >= 2).map((t) => tagName(t.param));
@@ -225,7 +249,7 @@ function bestRateSpec(rec) {
       : moves.length ? `Across ${axis} the best learning rate moves two or more grid steps under ${moves.join(", ")}` : "The best learning rate: no table has a finite best rate";
   return {
     title,
-    measured: `grid steps the best rate moves: ${r.tables.map((t) => `${tagName(t.param)} ${t.best_lr_shift ?? "n/a"}`).join(", ")} (holds: at most 1)`,
+    measured: `grid steps the best rate moves: ${r.tables.map((t) => `${tagName(t.param)} ${t.best_lr_shift ?? "n/a"}`).join(", ")} (holds: at most 1)${gridWords(r.tables[0].lrs, r.tables.flatMap((t) => t.best_lr_index))}`,
     xlabel: axis, ylabel: "best Adam rate η*", xlog: true, ylog: true, series,
   };
 }
@@ -250,8 +274,10 @@ export const transformer = {
     for (const p of presets) ps.append(el("option", { value: p.name, title: p.description || "" }, p.name));
     pick.append(ps);
     const box = el("div", { class: "kv", id: "transformer-values" });
-    for (const [k, label, def, help, options, only] of FIELDS) {
-      const lab = el("label", only ? { "data-only": only.join(" ") } : {}, label + " ");
+    for (const [k, label, def, help, options, only, hidden] of FIELDS) {
+      const lab = el("label", {}, label + " ");
+      if (only) lab.dataset.only = only.join(" ");
+      if (hidden) lab.dataset.hidden = hidden.join(" ");
       const inp = options ? el("select", { id: `v-${P}${k}`, title: help }) : el("input", { id: `v-${P}${k}`, type: "text", inputmode: "decimal", title: help });
       if (options) for (const [v, t] of options) inp.append(el("option", { value: v }, t));
       inp.dataset.fallback = def;
@@ -273,9 +299,12 @@ export const transformer = {
   },
   /** Show only the values the chosen experiment and task use. */
   sync(ctx) {
-    const on = new Set([text(ctx, "experiment"), text(ctx, "task")]);
-    for (const lab of document.querySelectorAll("#transformer-values [data-only]")) {
-      lab.hidden = !lab.dataset.only.split(" ").some((x) => on.has(x));
+    const exp = text(ctx, "experiment");
+    const on = new Set([exp, text(ctx, "task")]);
+    if (exp === "run" && text(ctx, "param") === "sp") on.add("run-sp");
+    for (const lab of document.querySelectorAll("#transformer-values label")) {
+      const only = lab.dataset.only?.split(" "), off = lab.dataset.hidden?.split(" ");
+      lab.hidden = (only && !only.some((x) => on.has(x))) || (off && off.some((x) => on.has(x)));
     }
   },
   /** Open a transformer config (a core preset) as the panel's values. */
@@ -310,27 +339,38 @@ export const transformer = {
   /** One run: the loss streams as it trains, the attention maps come at the end. */
   async runOne(ctx, cfg, me) {
     const live = { steps: [], train: [], test: [] };
-    let rec = null;
+    let rec = null, state = "training";
     const draw = () => drawSoon("transformer", () => {
       if (me !== this.runId) return;
       const r = rec?.result;
       const src = r ? { steps: r.steps, train: r.train_loss, test: r.test_loss } : live;
-      const div = r ? divergedWords("the run", atSteps(r)) : null;
-      drawFigure("transformer", lossSpec(cfg, src, !!r, div), { config: cfg, records: rec ? [rec] : [] });
+      drawFigure("transformer", lossSpec(cfg, src, state, r ? mean(r.final_loss.map((v) => v ?? NaN)) : NaN), { config: cfg, records: rec ? [rec] : [] });
     });
-    await runJobs([cfg], (_, done) => {
-      rec = done;
-      const words = divergedWords("transformer", atSteps(done.result));
-      if (words) session()?.note(words);
-      draw();
-    }, { onLosses: (_, b) => {
-      live.steps.push(...b.steps); live.train.push(...b.train); live.test.push(...b.test.filter((x) => x.length));
-      draw();
-    } });
+    try {
+      await runJobs([cfg], (_, done) => {
+        rec = done;
+        const words = divergedWords("transformer", atSteps(done.result));
+        state = divergedWords("the run", atSteps(done.result)) || "done";
+        if (words) session()?.note(words);
+        draw();
+      }, { onLosses: (_, b) => {
+        live.steps.push(...b.steps); live.train.push(...b.train); live.test.push(...b.test.filter((x) => x.length));
+        draw();
+      } });
+    } catch (e) {
+      if (e instanceof Cancelled && me === this.runId) { state = "cancelled"; draw(); }
+      throw e;
+    }
     if (me !== this.runId || !rec) return;
     const r = rec.result;
-    if (r.attention.length) drawFigure("transformer-attention", attentionSpec(r), { config: cfg, records: [rec] });
+    const where = document.getElementById("transformer-where");
     const b = r.backend || {};
-    document.getElementById("transformer-where").textContent = `${r.parameters.toLocaleString("en")} parameters per seed; trained on the ${b.device === "gpu" ? `GPU (WebGPU, ${b.adapter || "adapter"})` : "CPU"}${b.fallback ? ` (GPU not used: ${b.fallback})` : ""}.`;
+    const ran = `${r.parameters.toLocaleString("en")} parameters per seed; trained on the ${b.device === "gpu" ? `GPU (WebGPU, ${b.adapter || "adapter"})` : "CPU"}${b.fallback ? ` (GPU not used: ${b.fallback})` : ""}.`;
+    if (r.diverged_at[0] !== null && r.diverged_at[0] !== undefined) {
+      where.textContent = `${ran} No attention maps: seed 0, whose maps they would be, diverged.`;
+      return;
+    }
+    if (r.attention.length) drawFigure("transformer-attention", attentionSpec(r), { config: cfg, records: [rec] });
+    where.textContent = ran;
   },
 };

@@ -331,10 +331,15 @@ function heatRows(heatmaps) {
   return rows;
 }
 
+/** A font size (px) at which the longest tick label fits in a cell of `cell` px. */
+function tickFont(ticks, cell) {
+  const len = Math.max(1, ...ticks.map((t) => String(t).length));
+  return Math.max(5, Math.min(11, (0.8 * cell) / (0.62 * len)));
+}
+
 /** Row and column labels (`ticks[k]` for index k) in the top and left strips of size `m`. */
 function ticksOn(ctx, ticks, m, cell) {
-  const len = Math.max(1, ...ticks.map((t) => String(t).length));
-  ctx.font = `${Math.max(6, Math.min(11, (0.95 * cell) / (0.6 * len)))}px sans-serif`;
+  ctx.font = `${tickFont(ticks, cell)}px sans-serif`;
   ctx.fillStyle = "#333";
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
@@ -505,9 +510,18 @@ function heatmapSVG(spec) {
     r.items.forEach((k, col) => {
       const h = spec.heatmaps[k];
       const [lo, hi] = ranges[k];
-      const ox = gap + col * (size + gap), oy = top + 20, c = size / h.n;
+      const ox = gap + col * (size + gap), oy = top + 20;
+      const m = h.ticks ? size / (h.n + 1) : 0, c = (size - m) / h.n; // the tick strip is one cell
       for (let i = 0; i < h.n; i++) for (let j = 0; j < h.n; j++) {
-        parts.push(`<rect x="${(ox + j * c).toFixed(2)}" y="${(oy + i * c).toFixed(2)}" width="${c.toFixed(2)}" height="${c.toFixed(2)}" fill="${cmap((h.values[i * h.n + j] - lo) / (hi - lo))}"/>`);
+        parts.push(`<rect x="${(ox + m + j * c).toFixed(2)}" y="${(oy + m + i * c).toFixed(2)}" width="${c.toFixed(2)}" height="${c.toFixed(2)}" fill="${cmap((h.values[i * h.n + j] - lo) / (hi - lo))}"/>`);
+      }
+      if (h.ticks) {
+        const fs = tickFont(h.ticks, c).toFixed(1);
+        h.ticks.forEach((t, k) => {
+          const at = (m + (k + 0.5) * c).toFixed(2);
+          parts.push(`<text x="${(ox + +at).toFixed(2)}" y="${(oy + m / 2).toFixed(2)}" font-size="${fs}" text-anchor="middle" dominant-baseline="middle">${esc(t)}</text>`);
+          parts.push(`<text x="${(ox + m / 2).toFixed(2)}" y="${(oy + +at).toFixed(2)}" font-size="${fs}" text-anchor="middle" dominant-baseline="middle">${esc(t)}</text>`);
+        });
       }
       // the colour scale: a bar from the low to the high end, labelled
       parts.push(`<rect x="${ox}" y="${oy + size + 4}" width="${size}" height="8" fill="url(#cmap)"/>`);

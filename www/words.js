@@ -79,6 +79,20 @@ export function mean(v) {
   return n ? s / n : NaN;
 }
 
+/** A table's parameterisation tag (`sp`, `mup`, `depth_mup`, `complete_p`,
+ * `mup_alpha0.25`) for people. */
+export function tagName(tag) {
+  const t = String(tag);
+  return { sp: "SP", ntk: "NTK", mup: "µP", depth_mup: "depth-µP", complete_p: "CompleteP", abc: "abc" }[t]
+    || t.replace(/^mup_alpha/, "µP α=").replace(/^sp_alpha/, "SP α=");
+}
+
+/** How a size scales, from a log-log slope: "grow", "shrink" or "keep their size"
+ * (|slope| <= 0.25 counts as flat). */
+export function trend(s) {
+  return !Number.isFinite(s) ? "n/a" : s > 0.25 ? "grow" : s < -0.25 ? "shrink" : "keep their size";
+}
+
 /** The parameterisation's name for people. */
 export function paramName(p) {
   return { sp: "SP", ntk: "NTK", mup: "µP", depth_mup: "depth-µP", abc: "abc" }[p?.kind] || String(p?.kind);

@@ -430,16 +430,25 @@ export const TESTS = {
     const last = loss.series[0].y.filter(Number.isFinite).at(-1);
     assert(streamed.series[0].x.length < loss.series[0].x.length, `streamed before done: ${streamed.series[0].x.length} of ${loss.series[0].x.length} records`);
     // the corpus' loss starts at ln 61 = 4.11; 60 steps bring it below 3.6
-    assert(/learns its task/.test(loss.title) && last < 3.6 && last > 1 && /final train loss/.test(loss.measured), `the loss falls: ${loss.title} / ${loss.measured}`);
+    assert(/learns its task/.test(loss.title) && last < 3.6 && last > 1 && /train loss 4\.1\d* → [\d.]+ \(mean of the last 20 steps; uniform guess: 4\.11\)/.test(loss.measured), `the loss falls: ${loss.title} / ${loss.measured}`);
     const maps = await figureSpec(page, "transformer-attention");
     assert(maps.heatmaps.length === 8 && maps.heatmaps.every((h) => h.n === 16 && h.ticks.length === 16), `2 blocks x 4 heads of 16 x 16 maps with their characters: ${maps.heatmaps.length}`);
     // causal: no weight on later keys, every row sums to one
     const h0 = maps.heatmaps[0].values;
     const rows = [...Array(16).keys()].map((i) => h0.slice(16 * i, 16 * i + 16));
     assert(rows.every((r, i) => r.slice(i + 1).every((p) => p === 0) && Math.abs(r.reduce((x, y) => x + y, 0) - 1) < 1e-4), "causal rows summing to one");
-    assert(/mean distance attended back, block.head: 1.1: [\d.]+/.test(maps.measured), maps.measured);
+    assert(/mean distance attended back, block.head: 1.1: [\d.]+.*\(uniform over the keys: 3.75\)/.test(maps.measured), maps.measured);
     assert(/parameters per seed; trained on the CPU/.test(await page.textContent("#transformer-where")), "says where it trained");
     await shot(page, "panel-transformer-run");
+    // fewer steps than the score window, and a rate written in hex, both named
+    await setField(page, "v-transformer-steps", 5);
+    await page.click("#run");
+    assert((await waitDone(page, 120_000)).startsWith("Done"), `5 steps run: ${await page.textContent("#errors")}`);
+    await setField(page, "v-transformer-lr", "0x10");
+    await page.click("#run");
+    assert((await waitDone(page)).startsWith("Failed") && /`optimizer.lr`/.test(await page.textContent("#errors")), "a hex rate is refused, naming the field");
+    await setField(page, "v-transformer-lr", "0.01");
+    await setField(page, "v-transformer-steps", 60);
     // a copied link reopens the panel with its values and the same numbers
     await page.click("#copy-link");
     const url = await page.inputValue("#share-text");

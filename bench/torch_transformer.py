@@ -71,7 +71,7 @@ m_width = n / base_width
 attn_scale = math.sqrt(base_head_dim) / dh  # muP
 residual = 1.0  # beta (L0/L)^alpha with alpha = 0
 readout_mult = 1.0 / m_width
-params = []  # (tensor, Adam rate factor, Adam eps factor)
+params = []  # (tensor, muP factor of its Adam rate and epsilon)
 
 
 def param(shape, std, rate=1.0, zero_rows=0, ones=False):

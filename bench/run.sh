@@ -8,10 +8,13 @@
 #   MLP training steps/s (D=16, depth 3, P=256, full-batch GD) at widths 64 and 1024:
 #   native CPU (ours, and on matrixmultiply's kernels; GPU if asked) and the page's wasm build (dist/, bench/wasm_train.mjs)
 #   against PyTorch CPU on one thread.
+#   Transformer Adam steps/s at widths 64, 128, 256 (bench/transformer_speed.sh): native
+#   CPU and the page's wasm build against PyTorch CPU on one thread.
 # CPU numbers are in thread/process CPU time (a shared machine's other jobs do not count;
 # on a quiet machine it equals wall time); `uptime` is printed with them.
 # numpy and torch are installed into a throwaway venv here (never project dependencies).
 # Env: BENCH_VENV (default target/bench-venv), N (512), WIDTHS ("64 1024"), ROUNDS (5),
+#      TF_WIDTHS ("64 128 256"),
 #      SKIP_BUILD=1 to reuse built examples, BENCH_GPU=1 to time GPU training too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -102,3 +105,6 @@ for w in $WIDTHS; do
   awk -v w="$w" -v a="$ours" -v b="$torch" -v c="$wasm" -v q="$ratio" \
     'BEGIN {printf "  width %5d: ours native %9.1f (%.2fx torch, median of the rounds'"'"' ratios)  ours wasm %9.1f (%.2fx torch)  torch %9.1f (medians)\n", w, a, q, c, c/b, b}'
 done
+
+# the tiny transformer against PyTorch (its own script, so that it can run alone)
+bench/transformer_speed.sh

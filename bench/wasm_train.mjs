@@ -1,18 +1,21 @@
-// MLP full-batch GD steps per second of the page's own wasm build (dist/, simd128), the
-// setting of examples/bench_train.rs: D = 16, depth 3, P = 256, ReLU, muP, one seed.
-// Timed in process CPU time (best of `rounds`), so other jobs on a shared machine drop out,
-// between the training loop's first and last progress reports: the steady-state rate,
-// with setup left out as bench/torch_train.py leaves it out.
-//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS]
+// Training steps per second of the page's own wasm build (dist/, simd128). By default
+// the setting of examples/bench_train.rs: MLP full-batch GD, D = 16, depth 3, P = 256,
+// ReLU, muP, one seed; with CONFIG, that config file (e.g. bench/transformer_bench.json,
+// the setting of examples/bench_transformer.rs) with its width, steps and record
+// interval set from the arguments. Timed in process CPU time (best of `rounds`), so
+// other jobs on a shared machine drop out, between the training loop's first and last
+// progress reports: the steady-state rate, with setup left out as bench/torch_train.py
+// and bench/torch_transformer.py leave it out.
+//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS] [CONFIG]
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [dist, width, steps, rounds = "3"] = process.argv.slice(2);
+const [dist, width, steps, rounds = "3", configFile] = process.argv.slice(2);
 const glue = await import(pathToFileURL(path.resolve(dist, "scaling-playground.js")).href);
 glue.initSync({ module: fs.readFileSync(path.resolve(dist, "scaling-playground_bg.wasm")) });
 
-const config = {
+const mlp = {
   kind: "train",
   data: { task: "teacher", dim: 16, train: 256, test: 0, noise: 0, seed: 1 },
   model: { arch: "mlp", width: Number(width), depth: 3, activation: "relu" },
@@ -21,6 +24,12 @@ const config = {
   steps: Number(steps), seeds: 1, seed: 0,
   observe: { every: Number(steps), test_loss: false },
 };
+const config = configFile ? JSON.parse(fs.readFileSync(configFile, "utf8")) : mlp;
+if (configFile) {
+  config.model.width = Number(width);
+  config.steps = Number(steps);
+  config.observe = { ...config.observe, every: Number(steps) };
+}
 const text = JSON.stringify(config);
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1e-6; };
 let best = 0, loss;
@@ -35,4 +44,4 @@ for (let r = 0; r < Number(rounds); r++) {
   loss = rec.result.train_loss.at(-1)[0];
 }
 if (!Number.isFinite(loss)) throw new Error(`the wasm run did not train: loss ${loss}`);
-console.log(`wasm_train ${best.toFixed(1)} steps/s (width ${width}, ${steps} steps, steady state, final loss ${loss.toExponential(3)})`);
+console.log(`wasm_train ${best.toFixed(1)} steps/s (${config.kind} width ${width}, ${steps} steps, steady state, final loss ${loss.toExponential(3)})`);

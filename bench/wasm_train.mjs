@@ -1,16 +1,18 @@
-// MLP full-batch GD steps per second of the page's own wasm build (dist/, simd128), the
+// MLP full-batch GD steps per second of the page's own wasm build (dist/, simd128, or the
+// relaxed-SIMD build dist/relaxed/scaling-playground_bg.wasm given as WASM), the
 // setting of examples/bench_train.rs: D = 16, depth 3, P = 256, ReLU, muP, one seed.
 // Timed in process CPU time (best of `rounds`), so other jobs on a shared machine drop out,
 // between the training loop's first and last progress reports: the steady-state rate,
 // with setup left out as bench/torch_train.py leaves it out.
-//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS]
+//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS] [WASM]
+//   (node 20 runs the relaxed build with --experimental-wasm-relaxed-simd)
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [dist, width, steps, rounds = "3"] = process.argv.slice(2);
+const [dist, width, steps, rounds = "3", wasm] = process.argv.slice(2);
 const glue = await import(pathToFileURL(path.resolve(dist, "scaling-playground.js")).href);
-glue.initSync({ module: fs.readFileSync(path.resolve(dist, "scaling-playground_bg.wasm")) });
+glue.initSync({ module: fs.readFileSync(wasm ? path.resolve(wasm) : path.resolve(dist, "scaling-playground_bg.wasm")) });
 
 const config = {
   kind: "train",
@@ -35,4 +37,4 @@ for (let r = 0; r < Number(rounds); r++) {
   loss = rec.result.train_loss.at(-1)[0];
 }
 if (!Number.isFinite(loss)) throw new Error(`the wasm run did not train: loss ${loss}`);
-console.log(`wasm_train ${best.toFixed(1)} steps/s (width ${width}, ${steps} steps, steady state, final loss ${loss.toExponential(3)})`);
+console.log(`wasm_train ${best.toFixed(1)} steps/s (${glue.cpu_build ? glue.cpu_build() : "simd128"}, width ${width}, ${steps} steps, steady state, final loss ${loss.toExponential(3)})`);

@@ -1,15 +1,16 @@
 # The two commands:
-#   make serve   install what is missing, build the page with Trunk, serve it on
+#   make serve   install what is missing, build the page with Trunk (the simd128 build, and
+#                the relaxed-SIMD build by Trunk's post_build hook), serve it on
 #                http://127.0.0.1:8080
-#   make test    install what is missing, then fmt, clippy, native tests, the wasm build,
-#                the wasm-bindgen tests (node), the WebGPU conformance suite (headless
-#                Chromium) and the Playwright browser tests
+#   make test    install what is missing, then fmt, clippy, native tests, the wasm builds,
+#                the wasm-bindgen tests (node), the two wasm builds' agreement (node), the
+#                WebGPU conformance suite (headless Chromium) and the Playwright browser tests
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 WASM := wasm32-unknown-unknown
 
-.PHONY: serve test install build fmt clippy test-native test-wasm test-webgpu test-browser bench clean
+.PHONY: serve test install build fmt clippy test-native test-wasm test-wasm-builds test-webgpu test-browser bench clean
 
 install:
 	scripts/install.sh
@@ -49,10 +50,15 @@ test-webgpu:
 	  cargo test --release --target $(WASM) --test webgpu_conformance \
 	  || { echo "test-webgpu FAILED: see above; 'no usable WebGPU device' means Chromium gave no adapter (needs --enable-unsafe-webgpu, webdriver.json)" >&2; exit 1; }
 
+# The page's two wasm builds (simd128 and relaxed SIMD, dist/ and dist/relaxed/) give the
+# same numbers: the GEMM kernel against a naive product, and runs of both builds under node.
+test-wasm-builds:
+	node tests/wasm_builds.mjs
+
 test-browser:
 	node tests/browser/run.mjs
 
-test: install fmt clippy test-native build test-wasm test-webgpu test-browser
+test: install fmt clippy test-native build test-wasm test-wasm-builds test-webgpu test-browser
 	@echo "make test: all green"
 
 clean:

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # One run of every benchmark of the backend, numbers side by side (README: "Speed").
 #   Roofline probes (x86-64): clock, 128-bit mul+add, 128-bit FMA, 512-bit FMA.
-#   SGEMM 512^3, one thread: native matrixmultiply, our packed kernel (native and wasm
-#   simd128 under node; plus a relaxed-simd FMA build, measured only, never shipped),
+#   SGEMM 512^3, one thread: native matrixmultiply, our packed kernel (native, and wasm
+#   simd128 and relaxed SIMD under node, each through the page's wasm-opt flags),
 #   numpy + OpenBLAS pinned to one thread, WGSL on the GPU if any.
 #   The training step's three products at those widths: our x86 kernel vs matrixmultiply.
 #   MLP training steps/s (D=16, depth 3, P=256, full-batch GD) at widths 64 and 1024:
-#   native CPU (ours, and on matrixmultiply's kernels; GPU if asked) and the page's wasm build (dist/, bench/wasm_train.mjs)
-#   against PyTorch CPU on one thread.
+#   native CPU (ours, and on matrixmultiply's kernels; GPU if asked) and the page's two wasm
+#   builds (dist/ and dist/relaxed/, bench/wasm_train.mjs) against PyTorch CPU on one thread.
+#   With BENCH_BROWSER=1, then bench/browser_bench.mjs: the same in headless Chromium beside
+#   native, PyTorch and JAX, and the lr-transfer sweep's wall time in the page.
 #   Transformer Adam steps/s at widths 64, 128, 256 (bench/transformer_speed.sh): native
 #   CPU and the page's wasm build against PyTorch CPU on one thread.
 # CPU numbers are in thread/process CPU time (a shared machine's other jobs do not count;
@@ -15,7 +17,8 @@
 # numpy and torch are installed into a throwaway venv here (never project dependencies).
 # Env: BENCH_VENV (default target/bench-venv), N (512), WIDTHS ("64 1024"), ROUNDS (5),
 #      TF_WIDTHS ("64 128 256"),
-#      SKIP_BUILD=1 to reuse built examples, BENCH_GPU=1 to time GPU training too.
+#      SKIP_BUILD=1 to reuse built examples, BENCH_GPU=1 to time GPU training too,
+#      BENCH_BROWSER=1 to run bench/browser_bench.mjs at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-512}
@@ -25,14 +28,18 @@ OUT=$(mktemp -d)
 
 echo "== building"
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --examples -q
+# The kernel as the page ships it: simd128, and relaxed SIMD's multiply-add (fused on FMA
+# hardware; the page's relaxed build, which node 20 runs with
+# --experimental-wasm-relaxed-simd), each through the page's wasm-opt flags.
+WASM_OPT=node_modules/.bin/wasm-opt
 rustc --edition 2024 -O -C target-feature=+simd128 --target wasm32-unknown-unknown \
   --crate-type cdylib bench/wasm_sgemm.rs -o "$OUT/sgemm.wasm"
-# The same kernel with relaxed-simd's multiply-add (fused on FMA hardware). Measured
-# only: a module using it fails to validate where relaxed-simd is missing (node 20
-# without --experimental-wasm-relaxed-simd, browsers without it), so the page never
-# ships it (bench/README.md).
 rustc --edition 2024 -O -C target-feature=+simd128,+relaxed-simd \
   --target wasm32-unknown-unknown --crate-type cdylib bench/wasm_sgemm.rs -o "$OUT/sgemm_relaxed.wasm"
+if [ -x "$WASM_OPT" ]; then
+  "$WASM_OPT" -O3 --enable-simd --low-memory-unused "$OUT/sgemm.wasm" -o "$OUT/sgemm.wasm"
+  "$WASM_OPT" -O3 --enable-simd --low-memory-unused --enable-relaxed-simd "$OUT/sgemm_relaxed.wasm" -o "$OUT/sgemm_relaxed.wasm"
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
@@ -48,7 +55,7 @@ echo "== SGEMM ${N}^3, one thread (GFLOP/s, best of several, CPU time)    $(upti
 ${CARGO_TARGET_DIR:-target}/release/examples/bench_sgemm "$N" 10 | tee "$OUT/sgemm.txt"
 node --no-liftoff bench/wasm_sgemm.mjs "$OUT/sgemm.wasm" "$N" 8 | tee -a "$OUT/sgemm.txt"
 node --no-liftoff --experimental-wasm-relaxed-simd bench/wasm_sgemm.mjs \
-  "$OUT/sgemm_relaxed.wasm" "$N" 8 wasm_relaxed_simd_fma_NOT_SHIPPED | tee -a "$OUT/sgemm.txt" ||
+  "$OUT/sgemm_relaxed.wasm" "$N" 8 wasm_relaxed_simd | tee -a "$OUT/sgemm.txt" ||
   echo "# this node cannot run relaxed-simd"
 # OPENBLAS_CORETYPE / L2_SIZE slow a current numpy; unset both for this command only.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
@@ -95,10 +102,14 @@ for w in $WIDTHS; do
   if [ -n "${BENCH_GPU:-}" ]; then
     ${CARGO_TARGET_DIR:-target}/release/examples/bench_train "$w" "$steps" gpu >&2 || true
   fi
-  # the page's own wasm build (dist/, from `make build`), when there is one
+  # the page's own wasm builds (dist/, from `make build`), when there are any
   wasm=0
   if [ -f dist/scaling-playground_bg.wasm ]; then
     wasm=$(node --no-liftoff bench/wasm_train.mjs dist "$w" "$steps" 2 | tee >(cat >&2) | awk '{print $2}')
+    if [ -f dist/relaxed/scaling-playground_bg.wasm ]; then
+      node --no-liftoff --experimental-wasm-relaxed-simd bench/wasm_train.mjs dist "$w" "$steps" 2 \
+        dist/relaxed/scaling-playground_bg.wasm | sed 's/^wasm_train/wasm_relaxed_simd_train/' >&2
+    fi
   else
     echo "# no dist/ build: run make build for the wasm row" >&2
   fi
@@ -108,3 +119,7 @@ done
 
 # the tiny transformer against PyTorch (its own script, so that it can run alone)
 bench/transformer_speed.sh
+if [ -n "${BENCH_BROWSER:-}" ]; then
+  echo "== the page in headless Chromium (bench/browser_bench.mjs)    $(uptime)"
+  SKIP_BUILD=1 node bench/browser_bench.mjs
+fi

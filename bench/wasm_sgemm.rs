@@ -1,6 +1,7 @@
 //! The crate's SGEMM kernel (src/backend/sgemm_simd128.rs) as a bare wasm module for node:
 //! built by bench/run.sh with `rustc --target wasm32-unknown-unknown -C
-//! target-feature=+simd128`, timed by bench/wasm_sgemm.mjs.
+//! target-feature=+simd128` (and `+simd128,+relaxed-simd`), timed by bench/wasm_sgemm.mjs;
+//! tests/wasm_builds.mjs checks both builds against a naive product.
 
 #[allow(dead_code)]
 #[path = "../src/backend/sgemm_simd128.rs"]
@@ -36,6 +37,46 @@ pub unsafe extern "C" fn matmul(n: usize, a: *const f32, b: *const f32, c: *mut 
         cs: 1,
     };
     sgemm_simd128::sgemm(n, n, n, 1.0, av, bv, 0.0, c, n);
+}
+
+/// `C = alpha op(A) op(B) + beta C` with `op(A)` `[m x k]`, `op(B)` `[k x n]`, stored
+/// row-major (`ta`/`tb` nonzero: stored transposed, `[k x m]` / `[n x k]`), `C` `[m x n]`
+/// row-major: the kernel on any shape, for tests/wasm_builds.mjs.
+///
+/// # Safety
+/// The pointers come from `alloc_f32` with at least `m k`, `k n` and `m n` entries.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    ta: u32,
+    tb: u32,
+    alpha: f32,
+    a: *const f32,
+    b: *const f32,
+    beta: f32,
+    c: *mut f32,
+) {
+    let (a, b, c) = unsafe {
+        (
+            std::slice::from_raw_parts(a, m * k),
+            std::slice::from_raw_parts(b, k * n),
+            std::slice::from_raw_parts_mut(c, m * n),
+        )
+    };
+    let (rs, cs) = if ta != 0 { (1, m) } else { (k, 1) };
+    let av = sgemm_simd128::View { data: a, rs, cs };
+    let (rs, cs) = if tb != 0 { (1, k) } else { (n, 1) };
+    let bv = sgemm_simd128::View { data: b, rs, cs };
+    sgemm_simd128::sgemm(m, n, k, alpha, av, bv, beta, c, n);
+}
+
+/// 1 when this module's products use relaxed SIMD's multiply-add, else 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn relaxed_simd() -> u32 {
+    sgemm_simd128::RELAXED_SIMD as u32
 }
 
 /// Ragged shapes and all four transposes against a naive product on integer-valued

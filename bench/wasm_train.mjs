@@ -1,4 +1,5 @@
-// Training steps per second of the page's own wasm build (dist/, simd128). By default
+// Training steps per second of the page's own wasm build (dist/, simd128, or the
+// relaxed-SIMD build dist/relaxed/scaling-playground_bg.wasm given as WASM). By default
 // the setting of examples/bench_train.rs: MLP full-batch GD, D = 16, depth 3, P = 256,
 // ReLU, muP, one seed; with CONFIG, that config file (e.g. bench/transformer_bench.json,
 // the setting of examples/bench_transformer.rs) with its width, steps and record
@@ -6,14 +7,17 @@
 // other jobs on a shared machine drop out, between the training loop's first and last
 // progress reports: the steady-state rate, with setup left out as bench/torch_train.py
 // and bench/torch_transformer.py leave it out.
-//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS] [CONFIG]
+//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS] [CONFIG.json] [WASM.wasm]
+//   (node 20 runs the relaxed build with --experimental-wasm-relaxed-simd)
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [dist, width, steps, rounds = "3", configFile] = process.argv.slice(2);
+const [dist, width, steps, rounds = "3", ...extra] = process.argv.slice(2);
+const configFile = extra.find((a) => a.endsWith(".json"));
+const wasm = extra.find((a) => a.endsWith(".wasm"));
 const glue = await import(pathToFileURL(path.resolve(dist, "scaling-playground.js")).href);
-glue.initSync({ module: fs.readFileSync(path.resolve(dist, "scaling-playground_bg.wasm")) });
+glue.initSync({ module: fs.readFileSync(wasm ? path.resolve(wasm) : path.resolve(dist, "scaling-playground_bg.wasm")) });
 
 const mlp = {
   kind: "train",
@@ -44,4 +48,4 @@ for (let r = 0; r < Number(rounds); r++) {
   loss = rec.result.train_loss.at(-1)[0];
 }
 if (!Number.isFinite(loss)) throw new Error(`the wasm run did not train: loss ${loss}`);
-console.log(`wasm_train ${best.toFixed(1)} steps/s (${config.kind} width ${width}, ${steps} steps, steady state, final loss ${loss.toExponential(3)})`);
+console.log(`wasm_train ${best.toFixed(1)} steps/s (${glue.cpu_build ? glue.cpu_build() : "simd128"}, ${config.kind} width ${width}, ${steps} steps, steady state, final loss ${loss.toExponential(3)})`);

@@ -9,7 +9,7 @@
 //! WebGPU: [`run_async`] (a Promise) trains on the worker's WebGPU device when asked;
 //! the browser can only read GPU buffers back asynchronously, so that path drives the
 //! training loop as a future ([`train_on_async`]). Sweeps and the other kinds stay on the
-//! CPU (wasm simd128).
+//! CPU (wasm SIMD: relaxed SIMD where the browser has it, else simd128; [`cpu_build`]).
 
 use crate::backend::{BackendReport, Device, DeviceChoice, Gpu, GpuOptions, select};
 use crate::config::TrainConfig;
@@ -82,6 +82,18 @@ pub fn version() -> String {
 #[wasm_bindgen]
 pub fn backend() -> String {
     "cpu".into()
+}
+
+/// Which of the page's two wasm builds this is: `"relaxed-simd"` (products with relaxed
+/// SIMD's multiply-add, fused on CPUs with FMA) or `"simd128"`. The page picks the build
+/// by feature detection and shows this in its backend note.
+#[wasm_bindgen]
+pub fn cpu_build() -> String {
+    if crate::backend::sgemm_simd128::RELAXED_SIMD {
+        "relaxed-simd".into()
+    } else {
+        "simd128".into()
+    }
 }
 
 /// The limits of config fields, `{max_width, max_depth, max_steps, max_seeds}`, so the

@@ -1,7 +1,7 @@
 // The page: boots the wasm core and the worker pool, holds the one state (state.js),
 // wires the controls that patch it, makes the URL from it, and runs the open panel.
 // Imports run one way: app -> panels -> (runner, ui, setup, state, plot, words).
-import { ready, modulePromise } from "./core.js";
+import { ready, modulePromise, BUILD } from "./core.js";
 import { Pool, Cancelled, defaultPoolSize } from "./pool.js";
 import { initialState, toFragment, fromFragment, PANEL_IDS } from "./state.js";
 import * as ui from "./ui.js";
@@ -40,7 +40,7 @@ const ctx = {
 
 function noteBackend(ran) {
   if (!performance.getEntriesByName("worker-ready").length) performance.mark("worker-ready");
-  const w = backendWords(ran || null, app.pool.gpu, app.pool.size);
+  const w = backendWords(ran || null, app.pool.gpu, app.pool.size, app.pool.build);
   $("backend").textContent = w.text;
   $("backend").title = w.detail;
   $("backend").dataset.ran = ran ? ran.device : "";
@@ -327,7 +327,9 @@ async function boot() {
  * first run so it never delays the first curve. */
 function registerOffline() {
   if (!("serviceWorker" in navigator)) { app.offlineReady = Promise.resolve(false); return; }
-  app.offlineReady = navigator.serviceWorker.register("./sw.js", { scope: "./" })
+  // the script's URL names the wasm build this page runs, the one it caches
+  const wasm = new URL(BUILD.url).pathname.slice(new URL("./", location.href).pathname.length);
+  app.offlineReady = navigator.serviceWorker.register(`./sw.js?wasm=${encodeURIComponent(wasm)}`, { scope: "./" })
     .then(() => navigator.serviceWorker.ready)
     .then(() => true)
     .catch(() => false); // e.g. a host without HTTPS: the page still works online

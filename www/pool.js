@@ -23,6 +23,7 @@ export class Pool {
     this.nextId = 1;
     this.backend = "cpu";
     this.gpu = "";        // the WebGPU adapter the workers see ("" if none)
+    this.build = "";      // the wasm build the workers run ("relaxed-simd" | "simd128")
     this.device = "auto"; // "auto" | "cpu" | "gpu": the device owner's choice (the core's policy decides per run)
     this.onBackend = null;
     this.spawn(); // one warm worker at start; the rest on demand
@@ -49,6 +50,7 @@ export class Pool {
       slot.ready = true;
       this.backend = m.backend;
       this.gpu = m.gpu || "";
+      this.build = m.build || "";
       if (this.onBackend) this.onBackend(null);
       this.pump();
       return;

@@ -1,14 +1,22 @@
 // Words for people: how the page says what ran where, durations and numbers. Pure
 // functions (no DOM), so the wording lives in one place and is easy to change.
 
+/** The wasm build in words: "wasm relaxed-SIMD" or "wasm SIMD128" ("" before a worker said). */
+export function buildWords(build) {
+  return { "relaxed-simd": "wasm relaxed-SIMD", simd128: "wasm SIMD128" }[build] || "";
+}
+
 /**
  * The backend note. `ran`: the core's typed report of where the last train record ran
  * (`{device: "cpu" | "gpu", adapter?, api?, software?, fallback?}`), or null before any
- * run; `gpu`: the WebGPU adapter the workers see ("" if none); `workers`: the pool size.
- * Returns `{text, detail}`: a sentence for everyone and the technical detail (tooltip).
+ * run; `gpu`: the WebGPU adapter the workers see ("" if none); `workers`: the pool size;
+ * `build`: the wasm build the workers run ("relaxed-simd" | "simd128", the core's
+ * `cpu_build()`). Returns `{text, detail}`: a sentence for everyone and the technical
+ * detail (tooltip).
  */
-export function backendWords(ran, gpu, workers) {
-  const cpu = `the CPU (${workers} worker${workers > 1 ? "s" : ""})`;
+export function backendWords(ran, gpu, workers, build = "") {
+  const wasm = buildWords(build);
+  const cpu = `the CPU (${workers} worker${workers > 1 ? "s" : ""}${wasm ? `, ${wasm}` : ""})`;
   if (ran && ran.device === "gpu") {
     const name = ran.adapter || "unnamed adapter";
     return { text: `GPU: this run trained on the GPU (WebGPU, ${name})`, detail: `adapter: ${name}; API: ${ran.api || "?"}${ran.software ? " (a software adapter)" : ""}` };
@@ -19,12 +27,12 @@ export function backendWords(ran, gpu, workers) {
   if (gpu) {
     return {
       text: `GPU: available (WebGPU, ${gpu}); training uses it when Device is GPU, or Auto for large problems; running on ${cpu}`,
-      detail: `WebGPU adapter: ${gpu}. One worker owns the device: training runs and sweep cells train there on the GPU when Device is GPU, or Auto for large problems on a hardware adapter; the other workers and the theory run on the CPU (wasm SIMD).`,
+      detail: `WebGPU adapter: ${gpu}. One worker owns the device: training runs and sweep cells train there on the GPU when Device is GPU, or Auto for large problems on a hardware adapter; the other workers and the theory run on the CPU (${wasm || "wasm SIMD"}).`,
     };
   }
   return {
     text: `GPU: not available in this browser, running on ${cpu}`,
-    detail: "navigator.gpu gave no WebGPU adapter; everything runs in WebAssembly (SIMD) on the CPU.",
+    detail: `navigator.gpu gave no WebGPU adapter; everything runs in WebAssembly on the CPU (${wasm || "wasm SIMD"}${build === "relaxed-simd" ? ": products with fused multiply-adds" : ""}).`,
   };
 }
 

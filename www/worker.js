@@ -6,8 +6,10 @@
 //                            of sweep cells: WebGPU where the core's policy picks it; the
 //                            pool sends it to the one worker that owns the device);
 //                            stream: post the loss records of a train run as it trains
-//          (worker -> main): {type: "ready", backend, gpu}  backend: "cpu"; gpu: the
-//                            WebGPU adapter ("google swiftshader") or "" when there is none
+//          (worker -> main): {type: "ready", backend, gpu, build}  backend: "cpu"; gpu: the
+//                            WebGPU adapter ("google swiftshader") or "" when there is none;
+//                            build: the wasm build it runs ("relaxed-simd" | "simd128",
+//                            the core's cpu_build(): the module the pool handed it)
 //                            {type: "progress", id, stage, done, total}
 //                            {type: "losses", id, steps: [k], train: [[seed]], test: [[seed]]}
 //                            the records since the last such message (the first at
@@ -34,7 +36,7 @@ async function gpuAdapter() {
 
 const ready = module.then((m) => init({ module_or_path: m }))
   .then(gpuAdapter)
-  .then((gpu) => postMessage({ type: "ready", backend: gpu ? `gpu (${gpu})` : core.backend(), gpu }))
+  .then((gpu) => postMessage({ type: "ready", backend: gpu ? `gpu (${gpu})` : core.backend(), gpu, build: core.cpu_build() }))
   .catch((e) => postMessage({ type: "error", id: -1, message: "wasm failed to load: " + e }));
 
 self.onmessage = async (ev) => {

@@ -13,12 +13,29 @@
 //! microkernel keeps its 32 accumulators in 8 four-lane registers and reads A with one
 //! `v128.load32_splat` per row and k (no separate scalar load and splat).
 //!
-//! simd128 has no fused multiply-add, so every 8 flops cost one multiply and one add.
+//! Two builds of the page ship this kernel (the page picks one at load, `www/wasm-build.js`):
+//! - simd128: no fused multiply-add, so every 8 flops cost one multiply and one add;
+//! - relaxed SIMD (`+relaxed-simd`, [`RELAXED_SIMD`]): one `f32x4.relaxed_madd`, which
+//!   the engine fuses where the CPU has FMA (so the products differ from simd128's by the
+//!   rounding of the intermediate product, a few ulps of each partial sum) and computes as
+//!   a multiply and an add elsewhere.
+//!
 //! The 4 x 8 tile fits the registers V8 gives wasm SIMD values (16 xmm, one kept as
-//! scratch): its 8 accumulators, a B pair, the splat and the product; larger tiles
-//! spill (bench/README.md has the rates and the variants tried). Panels are zero-padded, so ragged edges need no special
-//! kernel, only a masked store. The summation order over k is the plain one (one
-//! accumulator per output, k ascending within a slab, slabs ascending).
+//! scratch): its 8 accumulators, a B pair, the splat (and simd128's product); larger
+//! tiles spill, with or without the fused multiply-add, and tiles of the same size
+//! (3 x 12, 2 x 16) are no faster (bench/README.md has the rates and the variants tried).
+//! Panels are zero-padded, so ragged edges need no special kernel, only a masked store.
+//! The summation order over k is the plain one (one accumulator per output, k ascending
+//! within a slab, slabs ascending).
+
+/// Whether this build's products use relaxed SIMD's multiply-add (the page's relaxed
+/// build, `-C target-feature=+simd128,+relaxed-simd`); false for the simd128 build and
+/// natively.
+pub const RELAXED_SIMD: bool = cfg!(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    target_feature = "relaxed-simd"
+));
 
 const MR: usize = 4;
 const NR: usize = 8;
@@ -65,9 +82,9 @@ mod lanes {
             // SAFETY: the caller guarantees one readable f32.
             F4(unsafe { v128_load32_splat(p as *const u32) })
         }
-        /// `self + a b`: a multiply and an add (simd128 has no fused multiply-add); with
-        /// the `relaxed-simd` feature (bench builds only, see bench/README.md) the
-        /// relaxed multiply-add, which the engine may fuse.
+        /// `self + a b`: a multiply and an add (simd128 has no fused multiply-add); in
+        /// the relaxed-SIMD build the relaxed multiply-add, which the engine fuses where
+        /// the CPU has FMA.
         #[inline(always)]
         pub fn mul_add(self, a: F4, b: F4) -> Self {
             #[cfg(target_feature = "relaxed-simd")]

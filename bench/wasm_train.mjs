@@ -1,14 +1,15 @@
 // MLP full-batch GD steps per second of the page's own wasm build (dist/, simd128), the
-// setting of examples/bench_train.rs: D = 16, depth 3, P = 256, ReLU, muP, one seed.
+// setting of examples/bench_train.rs: D = 16, depth 3, P = 256, ReLU, muP, SEEDS seeds
+// (default one) trained as one batched ensemble.
 // Timed in process CPU time (best of `rounds`), so other jobs on a shared machine drop out,
 // between the training loop's first and last progress reports: the steady-state rate,
 // with setup left out as bench/torch_train.py leaves it out.
-//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS]
+//   node bench/wasm_train.mjs DIST_DIR WIDTH STEPS [ROUNDS] [SEEDS]
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [dist, width, steps, rounds = "3"] = process.argv.slice(2);
+const [dist, width, steps, rounds = "3", seeds = "1"] = process.argv.slice(2);
 const glue = await import(pathToFileURL(path.resolve(dist, "scaling-playground.js")).href);
 glue.initSync({ module: fs.readFileSync(path.resolve(dist, "scaling-playground_bg.wasm")) });
 
@@ -18,7 +19,7 @@ const config = {
   model: { arch: "mlp", width: Number(width), depth: 3, activation: "relu" },
   param: { kind: "mup", gamma0: 1 },
   optimizer: { kind: "gd", lr: 0.1 },
-  steps: Number(steps), seeds: 1, seed: 0,
+  steps: Number(steps), seeds: Number(seeds), seed: 0,
   observe: { every: Number(steps), test_loss: false },
 };
 const text = JSON.stringify(config);
@@ -35,4 +36,4 @@ for (let r = 0; r < Number(rounds); r++) {
   loss = rec.result.train_loss.at(-1)[0];
 }
 if (!Number.isFinite(loss)) throw new Error(`the wasm run did not train: loss ${loss}`);
-console.log(`wasm_train ${best.toFixed(1)} steps/s (width ${width}, ${steps} steps, steady state, final loss ${loss.toExponential(3)})`);
+console.log(`wasm_train ${best.toFixed(1)} steps/s (width ${width}, ${seeds} seeds, ${steps} steps, steady state, final loss ${loss.toExponential(3)})`);

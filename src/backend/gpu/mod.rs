@@ -352,6 +352,12 @@ impl Gpu {
         self.ctx.lost.lock().unwrap().clone()
     }
 
+    /// How many kernels have been recorded on this device so far (one compute pass and
+    /// one dispatch each): the launch count that tests and benchmarks read per step.
+    pub fn kernel_launches(&self) -> u64 {
+        self.ctx.ops.load(Ordering::Relaxed)
+    }
+
     /// Test hook: behave as if the device were lost once `ops` more kernels have been
     /// recorded.
     pub fn simulate_loss_after(&self, ops: u64) {

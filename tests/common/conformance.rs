@@ -115,7 +115,7 @@ pub async fn gemm_cases(dev: &Device) -> usize {
         }
     }
     // Products with the activation or the multiply applied as they are written (fused
-    // on the native CPU, two kernels on the GPU): ragged, training-step and narrow
+    // on the native CPU and in the GPU's matmul): ragged, training-step and narrow
     // shapes, and the outer product (k = 1) of backpropagation from a scalar output;
     // beta = 1 as in a ResNet layer.
     let fused = [
@@ -283,8 +283,8 @@ pub async fn elementwise_cases(dev: &Device) -> usize {
 }
 
 /// An ensemble's product in one batched call equals each member's product alone, bit
-/// for bit, on `dev` itself (no oracle: the same device both ways): plain, fused with
-/// an activation (ReLU, tanh) and fused with a multiply; 1 and 3 members; widths that
+/// for bit, on `dev` itself (no oracle: the same device both ways), and on a GPU is one
+/// kernel launch: plain, fused with an activation (ReLU, tanh) and fused with a multiply; 1 and 3 members; widths that
 /// are not multiples of any tile (17, 65, 130: past the x86 kernels' 128 columns); every
 /// transpose; a shared A (the data X in the first layer) or B (X in its weight
 /// gradient); and the thin shapes (`k = 1`, `n = 1`, `m = 1`). Returns the number of
@@ -351,7 +351,20 @@ async fn check_members(dev: &Device, g: &Gemm, fused: u32) {
         }
         [t.swap_remove(2), phi, dphi]
     };
+    let launched = |d: &Device| match d {
+        Device::Gpu(gpu) => gpu.kernel_launches(),
+        Device::Cpu => 0,
+    };
+    let before = launched(dev);
     let batched = run(g, [&a, &b, &c, &x]);
+    if matches!(dev, Device::Gpu(_)) {
+        // the whole ensemble's product, fused epilogue included, is one dispatch
+        assert_eq!(
+            launched(dev) - before,
+            1,
+            "{g:?} fused {fused}: kernels launched"
+        );
+    }
     let mut got = vec![];
     for t in &batched {
         got.push(dev.download_async(t).await);
@@ -499,7 +512,7 @@ pub async fn training_parity(g: &Gpu) {
 pub async fn device_loss_falls_back(g: &Gpu) {
     let cfg = small_run(OptimizerConfig::Gd { lr: 0.5 }, Arch::Mlp);
     let data = cfg.data.load().unwrap();
-    // a step of this depth-3 MLP is ~20 kernels: lose the device around step 5
+    // a step of this depth-3 MLP is ~16 kernels: lose the device around step 6
     g.simulate_loss_after(100);
     let res = train_on_async(Device::Gpu(g.clone()), &cfg, &data, &Silent)
         .await

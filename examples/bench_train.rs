@@ -1,8 +1,10 @@
 //! Full-batch GD training steps per second of one MLP (D = 16, depth 3, P = 256, ReLU,
 //! muP), the setting bench/run.sh compares with PyTorch on one thread: the steady-state
 //! rate, setup left out as PyTorch's timing leaves it out.
-//! Usage: bench_train [width] [steps] [cpu|gpu] [every]
-//! (`every`: record every this many steps; default: only the first and the last)
+//! Usage: bench_train [width] [steps] [cpu|gpu] [every] [seeds]
+//! (`every`: record every this many steps, 0 or absent: only the first and the last;
+//! `seeds`: the ensemble's S, trained as one batched run, default 1). On the GPU it also
+//! prints the kernels launched per training step.
 
 use scaling_playground::backend::{Device, Gpu, GpuOptions};
 use scaling_playground::nn::train_on;
@@ -31,18 +33,36 @@ fn main() {
         _ => Device::Cpu,
     };
     let mut cfg = train_config(width, steps);
-    if let Some(every) = args.get(3).and_then(|a| a.parse().ok()) {
+    if let Some(every) = args.get(3).and_then(|a| a.parse().ok())
+        && every > 0
+    {
         cfg.observe.every = every;
+    }
+    if let Some(seeds) = args.get(4).and_then(|a| a.parse().ok()) {
+        cfg.seeds = seeds;
     }
     let data = cfg.data.load().expect("data");
     // CPU: the steady-state rate in thread CPU time (other jobs on a shared machine do
     // not count), between the loop's first and last progress ticks, so that setup is
     // left out as in bench/torch_train.py. GPU: wall time of the whole run (the CPU
     // waits for it; its ticks only say when work was recorded).
-    let on_gpu = matches!(device, Device::Gpu(_));
+    let gpu = match &device {
+        Device::Gpu(g) => Some(g.clone()),
+        Device::Cpu => None,
+    };
+    let on_gpu = gpu.is_some();
+    let launched = gpu.as_ref().map_or(0, Gpu::kernel_launches);
     let clock = StepClock::default();
     let w = Instant::now();
     let res = train_on(device, &cfg, &data, &clock).expect("train");
+    if let Some(g) = &gpu {
+        // every kernel of the run (the records' too) over its steps
+        let per_step = (g.kernel_launches() - launched) as f64 / steps as f64;
+        println!(
+            "# {per_step:.1} kernel launches per step ({} seeds)",
+            cfg.seeds
+        );
+    }
     let rate = if on_gpu {
         steps as f64 / w.elapsed().as_secs_f64()
     } else {
@@ -51,7 +71,8 @@ fn main() {
             .expect("at least two progress ticks")
     };
     println!(
-        "train_width{width}[{}] {rate:.1} steps/s (final loss {:.4e})",
+        "train_width{width}_s{}[{}] {rate:.1} steps/s (final loss {:.4e})",
+        cfg.seeds,
         match &res.backend.adapter {
             Some(a) => format!("gpu:{}", a.replace(' ', "_")),
             None => "cpu".into(),

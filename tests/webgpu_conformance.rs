@@ -51,6 +51,14 @@ async fn gemm_matches_cpu_for_all_transposes_strides_and_ragged_shapes() {
     assert_eq!(conformance::gemm_cases(&dev).await, 128);
 }
 
+/// The batched products on the page's CPU path (the simd128 kernel) and on WebGPU.
+#[wasm_bindgen_test]
+async fn a_batched_product_equals_each_member_alone_on_every_device() {
+    for dev in [Device::Cpu, Device::Gpu(gpu().await)] {
+        assert_eq!(conformance::batch_equals_members(&dev).await, 384);
+    }
+}
+
 #[wasm_bindgen_test]
 async fn elementwise_ops_match_cpu() {
     let dev = Device::Gpu(gpu().await);

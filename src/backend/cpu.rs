@@ -281,47 +281,56 @@ impl Backend for Cpu {
     }
 }
 
-/// The products the x86 kernels do not take (thin shapes, wasm32, `matrixmultiply`), one
-/// matrix of the batch at a time, then `c *= x` if given (fused into the outer product,
-/// a separate pass otherwise).
+/// The products the x86 kernels do not take (thin shapes, wasm32, `matrixmultiply`),
+/// then `c *= x` if given (fused into the outer product, a separate pass otherwise).
+/// Thin shapes ([`thin_gemm`]) and `matrixmultiply` go one matrix of the batch at a
+/// time; on wasm32 the whole batch is one call of the simd128 kernel
+/// ([`super::sgemm_simd128::sgemm_batch`]), which packs a shared operand once for every
+/// matrix.
 fn product(g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32], x: Option<&[f32]>) {
     let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
     let (rsb, csb) = row_col_strides(g.trans_b, g.k, g.n);
-    for s in 0..g.batch {
-        let a_s = &a[s * g.stride_a..s * g.stride_a + g.m * g.k];
-        let b_s = &b[s * g.stride_b..s * g.stride_b + g.k * g.n];
-        let c_s = &mut c[s * g.stride_c..s * g.stride_c + g.m * g.n];
-        let x_s = x.map(|x| &x[s * g.stride_c..s * g.stride_c + g.m * g.n]);
-        if g.k == 0 {
-            c_s.iter_mut().for_each(|v| *v *= g.beta);
-            if let Some(x_s) = x_s {
-                Cpu.mul_assign(x_s, c_s);
-            }
-            continue;
-        }
-        #[cfg(target_arch = "x86_64")]
-        if super::sgemm_x86::has_avx512() {
-            // SAFETY: the CPU has AVX-512F (detected above).
-            if unsafe { thin_gemm_avx512(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s, x_s) } {
+    let (mn, sc) = (g.m * g.n, g.stride_c);
+    let x_s = |s: usize| x.map(|x| &x[s * sc..s * sc + mn]);
+    if g.k == 0 || is_thin(g, csa, (rsb, csb)) {
+        for s in 0..g.batch {
+            let a_s = &a[s * g.stride_a..s * g.stride_a + g.m * g.k];
+            let b_s = &b[s * g.stride_b..s * g.stride_b + g.k * g.n];
+            let c_s = &mut c[s * sc..s * sc + mn];
+            if g.k == 0 {
+                c_s.iter_mut().for_each(|v| *v *= g.beta);
+                if let Some(x_s) = x_s(s) {
+                    Cpu.mul_assign(x_s, c_s);
+                }
                 continue;
             }
+            #[cfg(target_arch = "x86_64")]
+            if super::sgemm_x86::has_avx512() {
+                // SAFETY: the CPU has AVX-512F (detected above).
+                unsafe { thin_gemm_avx512(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s, x_s(s)) };
+                continue;
+            }
+            thin_gemm(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s, x_s(s));
         }
-        if thin_gemm(g, (rsa, csa), (rsb, csb), a_s, b_s, c_s, x_s) {
-            continue;
-        }
-        if cfg!(target_arch = "wasm32") {
-            let av = super::sgemm_simd128::View {
-                data: a_s,
-                rs: rsa,
-                cs: csa,
-            };
-            let bv = super::sgemm_simd128::View {
-                data: b_s,
-                rs: rsb,
-                cs: csb,
-            };
-            super::sgemm_simd128::sgemm(g.m, g.n, g.k, g.alpha, av, bv, g.beta, c_s, g.n);
-        } else {
+        return;
+    }
+    if cfg!(target_arch = "wasm32") {
+        let view = |data, rs, cs| super::sgemm_simd128::View { data, rs, cs };
+        super::sgemm_simd128::sgemm_batch(
+            g.batch,
+            (g.m, g.n, g.k),
+            g.alpha,
+            (view(a, rsa, csa), g.stride_a),
+            (view(b, rsb, csb), g.stride_b),
+            g.beta,
+            (c, sc),
+            g.n,
+        );
+    } else {
+        for s in 0..g.batch {
+            let a_s = &a[s * g.stride_a..s * g.stride_a + g.m * g.k];
+            let b_s = &b[s * g.stride_b..s * g.stride_b + g.k * g.n];
+            let c_s = &mut c[s * sc..s * sc + mn];
             // SAFETY: the slices above have exactly the extents the strides address.
             unsafe {
                 matrixmultiply::sgemm(
@@ -342,8 +351,12 @@ fn product(g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32], x: Option<&[f32]>) {
                 );
             }
         }
-        if let Some(x_s) = x_s {
-            Cpu.mul_assign(x_s, c_s);
+    }
+    if x.is_some() {
+        for s in 0..g.batch {
+            if let Some(x_s) = x_s(s) {
+                Cpu.mul_assign(x_s, &mut c[s * sc..s * sc + mn]);
+            }
         }
     }
 }
@@ -492,11 +505,21 @@ unsafe fn relu_avx512(h: &[f32], phi: &mut [f32], dphi: &mut [f32]) {
     relu(h, phi, dphi)
 }
 
+/// Whether [`thin_gemm`] takes this product: `m` or `n` equal to 1 with the operand
+/// layouts its dot products and axpys read, or `k = 1`. Depends on the shape and the
+/// layouts only, so it holds for every matrix of a batch or for none.
+fn is_thin(g: &Gemm, csa: usize, (rsb, csb): (usize, usize)) -> bool {
+    (g.n == 1 && csa == 1)
+        || (g.m == 1 && csb == 1 && rsb == g.n)
+        || (g.m == 1 && rsb == 1)
+        || g.k == 1
+}
+
 /// Products with `m` or `n` equal to 1 as dot products or axpys, and outer products
 /// (`k = 1`, the backpropagation into the last hidden layer from a scalar output) as
 /// one multiply per element: packing panels for them costs more than the arithmetic.
-/// Then `c *= x` if given (in the same pass for the outer product). Returns false,
-/// doing nothing, for every other shape. `k > 0`.
+/// Then `c *= x` if given (in the same pass for the outer product). Only for the
+/// shapes [`is_thin`] accepts (it panics on others). `k > 0`.
 #[inline(always)]
 fn thin_gemm(
     g: &Gemm,
@@ -506,7 +529,7 @@ fn thin_gemm(
     b: &[f32],
     c: &mut [f32],
     x: Option<&[f32]>,
-) -> bool {
+) {
     let (m, n, k) = (g.m, g.n, g.k);
     let scale = |c: &mut f32, v: f32| {
         *c = if g.beta == 0.0 {
@@ -582,14 +605,13 @@ fn thin_gemm(
                 }
             }
         }
-        return true;
+        return;
     } else {
-        return false;
+        unreachable!("thin_gemm on a product is_thin refuses");
     }
     if let Some(x) = x {
         mul_assign(&x[..m * n], &mut c[..m * n]);
     }
-    true
 }
 
 /// [`thin_gemm`] compiled for 16-lane AVX-512 (the same operations in the same order:
@@ -607,7 +629,7 @@ unsafe fn thin_gemm_avx512(
     b: &[f32],
     c: &mut [f32],
     x: Option<&[f32]>,
-) -> bool {
+) {
     thin_gemm(g, strides_a, strides_b, a, b, c, x)
 }
 

@@ -329,8 +329,8 @@ impl Device {
             Device::Gpu(d) => d.gemm(g, a.gpu(), b.gpu(), c.gpu_mut()),
         }
     }
-    /// [`Backend::gemm_activate`]: the CPU fuses the activation into the product's
-    /// stores; the GPU runs the two kernels.
+    /// [`Backend::gemm_activate`]: the CPU kernels and the GPU's matmul apply the
+    /// activation as they store the product (one kernel launch on the GPU).
     #[allow(clippy::too_many_arguments)]
     pub fn gemm_activate(
         &self,
@@ -352,21 +352,23 @@ impl Device {
                 phi.cpu_mut(),
                 dphi.cpu_mut(),
             ),
-            Device::Gpu(d) => {
-                d.gemm(g, a.gpu(), b.gpu(), h.gpu_mut());
-                d.activate(act, h.gpu(), phi.gpu_mut(), dphi.gpu_mut());
-            }
+            Device::Gpu(d) => d.gemm_activate(
+                g,
+                a.gpu(),
+                b.gpu(),
+                act,
+                h.gpu_mut(),
+                phi.gpu_mut(),
+                dphi.gpu_mut(),
+            ),
         }
     }
-    /// [`Backend::gemm_mul`]: the CPU fuses the multiply into the product's stores; the
-    /// GPU runs the two kernels.
+    /// [`Backend::gemm_mul`]: the CPU kernels and the GPU's matmul apply the multiply
+    /// as they store the product (one kernel launch on the GPU).
     pub fn gemm_mul(&self, g: &Gemm, a: &Tensor, b: &Tensor, x: &Tensor, c: &mut Tensor) {
         match self {
             Device::Cpu => Cpu.gemm_mul(g, a.cpu(), b.cpu(), x.cpu(), c.cpu_mut()),
-            Device::Gpu(d) => {
-                d.gemm(g, a.gpu(), b.gpu(), c.gpu_mut());
-                d.mul_assign(x.gpu(), c.gpu_mut());
-            }
+            Device::Gpu(d) => d.gemm_mul(g, a.gpu(), b.gpu(), x.gpu(), c.gpu_mut()),
         }
     }
     pub fn activate(&self, act: Activation, h: &Tensor, phi: &mut Tensor, dphi: &mut Tensor) {

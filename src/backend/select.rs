@@ -32,8 +32,8 @@ pub const DEVICE_ENV: &str = "SCALING_PLAYGROUND_DEVICE";
 
 /// Below this many floating-point operations per training step, `Auto` stays on the CPU.
 ///
-/// A GPU step pays a fixed cost for every kernel launch and barrier (a step launches
-/// about 8 kernels per layer) that the CPU does not; below the break-even the CPU's
+/// A GPU step pays a fixed cost for every kernel launch and barrier (a GD step launches
+/// 4 kernels per layer, 16 at depth 3) that the CPU does not; below the break-even the CPU's
 /// products finish first. The value (2^25) is an estimate from launch costs and CPU
 /// product rates, not a measured crossover: bench/README.md ("What the code's
 /// constants rest on") gives the estimate and how to measure it.

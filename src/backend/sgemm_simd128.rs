@@ -13,6 +13,10 @@
 //! microkernel keeps its 32 accumulators in 8 four-lane registers and reads A with one
 //! `v128.load32_splat` per row and k (no separate scalar load and splat).
 //!
+//! A batch of products ([`sgemm_batch`], the ensemble's seeds) is one call: scratch
+//! panels allocated once, and an operand the batch shares (the data X in the first
+//! layer's product and its weight gradient) packed once per slab for every matrix.
+//!
 //! Two builds of the page ship this kernel (the page picks one at load, `www/wasm-build.js`):
 //! - simd128: no fused multiply-add, so every 8 flops cost one multiply and one add;
 //! - relaxed SIMD (`+relaxed-simd`, [`RELAXED_SIMD`]): one `f32x4.relaxed_madd`, which
@@ -177,10 +181,18 @@ pub struct View<'a> {
     pub cs: usize,
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
     #[inline(always)]
     fn at(&self, i: usize, j: usize) -> f32 {
         self.data[i * self.rs + j * self.cs]
+    }
+    /// The same view `off` elements further into its data (matrix `s` of a batch at
+    /// `off = s * stride`).
+    fn skip(&self, off: usize) -> View<'a> {
+        View {
+            data: &self.data[off..],
+            ..*self
+        }
     }
 }
 
@@ -202,52 +214,122 @@ pub fn sgemm(
         return;
     }
     assert!(c.len() >= (m - 1) * rsc + n, "sgemm: C too short");
-    for i in 0..m {
-        let row = &mut c[i * rsc..i * rsc + n];
-        if beta == 0.0 {
-            row.fill(0.0);
-        } else if beta != 1.0 {
-            row.iter_mut().for_each(|x| *x *= beta);
+    sgemm_batch(1, (m, n, k), alpha, (a, 0), (b, 0), beta, (c, 0), rsc);
+}
+
+/// The batched product `C_s = alpha A_s B_s + beta C_s` for `s < batch`: matrix `s` of
+/// each operand starts `s * stride` elements into its view's data (stride 0: one matrix
+/// shared by the whole batch), `C_s` row-major with row stride `rsc`. One call for the
+/// whole ensemble: the scratch panels are allocated once, and a shared operand is packed
+/// once per K slab for every matrix of the batch (a shared B's panels, or all of a
+/// shared A's row panels), not once per matrix. Each `C_s` gets exactly the values
+/// [`sgemm`] gives it alone (the same packed panels, the same sums in the same order).
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_batch(
+    batch: usize,
+    (m, n, k): (usize, usize, usize),
+    alpha: f32,
+    (a, stride_a): (View, usize),
+    (b, stride_b): (View, usize),
+    beta: f32,
+    (c, stride_c): (&mut [f32], usize),
+    rsc: usize,
+) {
+    if m == 0 || n == 0 || batch == 0 {
+        return;
+    }
+    assert!(
+        c.len() >= (batch - 1) * stride_c + (m - 1) * rsc + n,
+        "sgemm_batch: C too short"
+    );
+    for s in 0..batch {
+        for i in 0..m {
+            let o = s * stride_c + i * rsc;
+            let row = &mut c[o..o + n];
+            if beta == 0.0 {
+                row.fill(0.0);
+            } else if beta != 1.0 {
+                row.iter_mut().for_each(|x| *x *= beta);
+            }
         }
     }
     if k == 0 {
         return;
     }
+    let shared_a = stride_a == 0 && batch > 1;
+    let shared_b = stride_b == 0 && batch > 1;
     let n_panels = n.div_ceil(NR);
     let mut bp = vec![0.0f32; n_panels * NR * KC.min(k)];
-    let mut ap = vec![0.0f32; MC.div_ceil(MR) * MR * KC.min(k)];
+    // A shared A is packed whole per slab (every row panel, for all matrices); otherwise
+    // one block of MC rows at a time.
+    let a_rows = if shared_a { m.next_multiple_of(MR) } else { MC };
+    let mut ap = vec![0.0f32; a_rows * KC.min(k)];
     for k0 in (0..k).step_by(KC) {
         let kc = KC.min(k - k0);
-        pack_b(&b, k0, kc, n, &mut bp);
-        for i0 in (0..m).step_by(MC) {
-            let mc = MC.min(m - i0);
-            pack_a(&a, i0, mc, k0, kc, alpha, &mut ap);
-            for jp in 0..n_panels {
-                let b_panel = &bp[jp * NR * kc..(jp + 1) * NR * kc];
-                let cols = NR.min(n - jp * NR);
-                for ip in 0..mc.div_ceil(MR) {
-                    let a_panel = &ap[ip * MR * kc..(ip + 1) * MR * kc];
-                    let rows = MR.min(mc - ip * MR);
-                    let acc = kernel(kc, a_panel, b_panel);
-                    let o = (i0 + ip * MR) * rsc + jp * NR;
-                    if cols == NR {
-                        for (r, acc_r) in acc.iter().enumerate().take(rows) {
-                            let row = &mut c[o + r * rsc..o + r * rsc + NR];
-                            // SAFETY: `row` is exactly NR = 8 f32 long.
-                            unsafe {
-                                let p = row.as_mut_ptr();
-                                F4::load(p).add(acc_r[0]).store(p);
-                                F4::load(p.add(4)).add(acc_r[1]).store(p.add(4));
-                            }
-                        }
-                    } else {
-                        for (r, acc_r) in acc.iter().enumerate().take(rows) {
-                            let vals = [acc_r[0].to_array(), acc_r[1].to_array()];
-                            let row = &mut c[o + r * rsc..o + r * rsc + cols];
-                            for (q, x) in row.iter_mut().enumerate() {
-                                *x += vals[q / 4][q % 4];
-                            }
-                        }
+        if shared_b {
+            pack_b(&b, k0, kc, n, &mut bp);
+        }
+        if shared_a {
+            for i0 in (0..m).step_by(MC) {
+                let mc = MC.min(m - i0);
+                pack_a(&a, i0, mc, k0, kc, alpha, &mut ap[i0 * kc..]);
+            }
+        }
+        for s in 0..batch {
+            if !shared_b {
+                pack_b(&b.skip(s * stride_b), k0, kc, n, &mut bp);
+            }
+            let c_s = &mut c[s * stride_c..];
+            for i0 in (0..m).step_by(MC) {
+                let mc = MC.min(m - i0);
+                let a_block = if shared_a {
+                    // row panel i0 / MR of the whole packing (MC is a multiple of MR)
+                    &ap[i0 * kc..]
+                } else {
+                    pack_a(&a.skip(s * stride_a), i0, mc, k0, kc, alpha, &mut ap);
+                    &ap[..]
+                };
+                block(kc, n, (i0, mc), a_block, &bp, c_s, rsc);
+            }
+        }
+    }
+}
+
+/// Add the products of a packed block of A (rows `i0..i0 + mc`, panels of `MR`) and the
+/// packed panels of B (`n` columns) of one K slab of depth `kc` to `C`.
+fn block(
+    kc: usize,
+    n: usize,
+    (i0, mc): (usize, usize),
+    ap: &[f32],
+    bp: &[f32],
+    c: &mut [f32],
+    rsc: usize,
+) {
+    for jp in 0..n.div_ceil(NR) {
+        let b_panel = &bp[jp * NR * kc..(jp + 1) * NR * kc];
+        let cols = NR.min(n - jp * NR);
+        for ip in 0..mc.div_ceil(MR) {
+            let a_panel = &ap[ip * MR * kc..(ip + 1) * MR * kc];
+            let rows = MR.min(mc - ip * MR);
+            let acc = kernel(kc, a_panel, b_panel);
+            let o = (i0 + ip * MR) * rsc + jp * NR;
+            if cols == NR {
+                for (r, acc_r) in acc.iter().enumerate().take(rows) {
+                    let row = &mut c[o + r * rsc..o + r * rsc + NR];
+                    // SAFETY: `row` is exactly NR = 8 f32 long.
+                    unsafe {
+                        let p = row.as_mut_ptr();
+                        F4::load(p).add(acc_r[0]).store(p);
+                        F4::load(p.add(4)).add(acc_r[1]).store(p.add(4));
+                    }
+                }
+            } else {
+                for (r, acc_r) in acc.iter().enumerate().take(rows) {
+                    let vals = [acc_r[0].to_array(), acc_r[1].to_array()];
+                    let row = &mut c[o + r * rsc..o + r * rsc + cols];
+                    for (q, x) in row.iter_mut().enumerate() {
+                        *x += vals[q / 4][q % 4];
                     }
                 }
             }
@@ -369,6 +451,79 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A batch in one call equals its matrices one call each, bit for bit: 1 and 3
+    /// matrices, A or B shared or neither, ragged shapes across the MC row block and the
+    /// KC slab, every transpose.
+    #[test]
+    fn a_batch_equals_its_matrices_one_by_one() {
+        for &(m, n, k) in &[(1, 1, 1), (5, 9, 3), (100, 13, 300), (97, 17, 16)] {
+            for batch in [1, 3] {
+                for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                    for (share_a, share_b) in [(false, false), (true, false), (false, true)] {
+                        check_batch(batch, (m, n, k), (ta, tb), (share_a, share_b));
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_batch(
+        batch: usize,
+        (m, n, k): (usize, usize, usize),
+        (ta, tb): (bool, bool),
+        (share_a, share_b): (bool, bool),
+    ) {
+        let (sa, sb) = (
+            if share_a { 0 } else { m * k },
+            if share_b { 0 } else { k * n },
+        );
+        let count = |shared: bool| if shared { 1 } else { batch };
+        let a: Vec<f32> = (0..count(share_a) * m * k)
+            .map(|i| ((i * 7) % 13) as f32 * 0.37 - 2.0)
+            .collect();
+        let b: Vec<f32> = (0..count(share_b) * k * n)
+            .map(|i| ((i * 5) % 11) as f32 * 0.71 - 3.0)
+            .collect();
+        let view = |data, trans: bool, rows: usize, cols: usize| {
+            if trans {
+                View {
+                    data,
+                    rs: 1,
+                    cs: rows,
+                }
+            } else {
+                View {
+                    data,
+                    rs: cols,
+                    cs: 1,
+                }
+            }
+        };
+        let (av, bv) = (view(&a[..], ta, m, k), view(&b[..], tb, k, n));
+        let c0: Vec<f32> = (0..batch * m * n).map(|i| (i % 17) as f32).collect();
+        let mut c = c0.clone();
+        sgemm_batch(
+            batch,
+            (m, n, k),
+            0.5,
+            (av, sa),
+            (bv, sb),
+            1.5,
+            (&mut c, m * n),
+            n,
+        );
+        for s in 0..batch {
+            let mut one = c0[s * m * n..(s + 1) * m * n].to_vec();
+            let (a_s, b_s) = (av.skip(s * sa), bv.skip(s * sb));
+            sgemm(m, n, k, 0.5, a_s, b_s, 1.5, &mut one, n);
+            assert_eq!(
+                &c[s * m * n..(s + 1) * m * n],
+                &one[..],
+                "batch {batch} ({m},{n},{k}) ta={ta} tb={tb} shared a={share_a} b={share_b}, matrix {s}"
+            );
         }
     }
 }

@@ -27,6 +27,21 @@ fn gemm_matches_cpu_for_all_transposes_strides_and_ragged_shapes() {
 }
 
 #[test]
+fn a_batched_product_equals_each_member_alone_on_every_device() {
+    for dev in [Device::Cpu].into_iter().chain(devices()) {
+        assert_eq!(block_on(conformance::batch_equals_members(&dev)), 384);
+    }
+}
+
+#[test]
+fn a_training_step_launches_the_same_kernels_for_any_number_of_seeds() {
+    let Some(g) = gpu("the GPU conformance cases") else {
+        return;
+    };
+    block_on(conformance::launches_do_not_grow_with_seeds(&g));
+}
+
+#[test]
 fn elementwise_ops_match_cpu() {
     for dev in devices() {
         assert_eq!(block_on(conformance::elementwise_cases(&dev)), 13);

@@ -115,7 +115,7 @@ pub async fn gemm_cases(dev: &Device) -> usize {
         }
     }
     // Products with the activation or the multiply applied as they are written (fused
-    // on the native CPU, two kernels on the GPU): ragged, training-step and narrow
+    // on the native CPU and in the GPU's matmul): ragged, training-step and narrow
     // shapes, and the outer product (k = 1) of backpropagation from a scalar output;
     // beta = 1 as in a ResNet layer.
     let fused = [
@@ -282,6 +282,134 @@ pub async fn elementwise_cases(dev: &Device) -> usize {
     cases
 }
 
+/// An ensemble's product in one batched call equals each member's product alone, bit
+/// for bit, on `dev` itself (no oracle: the same device both ways), and on a GPU is one
+/// kernel launch: plain, fused with an activation (ReLU, tanh) and fused with a multiply; 1 and 3 members; widths that
+/// are not multiples of any tile (17, 65, 130: past the x86 kernels' 128 columns); every
+/// transpose; a shared A (the data X in the first layer) or B (X in its weight
+/// gradient); and the thin shapes (`k = 1`, `n = 1`, `m = 1`). Returns the number of
+/// cases compared.
+pub async fn batch_equals_members(dev: &Device) -> usize {
+    let shapes = [
+        (1, 33, 17, 16),
+        (3, 33, 17, 16),
+        (3, 70, 65, 17),
+        (3, 19, 130, 33),
+        (3, 17, 17, 70),
+        (3, 40, 65, 1),
+        (3, 40, 1, 65),
+        (3, 1, 65, 40),
+    ];
+    let mut cases = 0;
+    for &(batch, m, n, k) in &shapes {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            for share in 0..3 {
+                let mut g = Gemm::new(batch, m, n, k).alpha(0.75).beta(0.5);
+                g.trans_a = ta;
+                g.trans_b = tb;
+                if share == 1 {
+                    g = g.broadcast_a();
+                } else if share == 2 {
+                    g = g.broadcast_b();
+                }
+                for fused in 0..4 {
+                    check_members(dev, &g, fused).await;
+                    cases += 1;
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// One case of [`batch_equals_members`]: `fused` 0 = gemm, 1 = gemm_activate ReLU,
+/// 2 = gemm_activate tanh, 3 = gemm_mul.
+async fn check_members(dev: &Device, g: &Gemm, fused: u32) {
+    let (mk, kn, mn) = (g.m * g.k, g.k * g.n, g.m * g.n);
+    let count = |stride: usize| if stride == 0 { 1 } else { g.batch };
+    let a = values(count(g.stride_a) * mk, 61);
+    let b = values(count(g.stride_b) * kn, 62);
+    let c = values(g.batch * mn, 63);
+    let x = values(g.batch * mn, 64);
+    let run = |g: &Gemm, inputs: [&[f32]; 4]| {
+        let mut t: Vec<Tensor> = inputs.iter().map(|v| dev.upload(v)).collect();
+        let mut phi = dev.zeros(inputs[2].len());
+        let mut dphi = dev.zeros(inputs[2].len());
+        let (ab, rest) = t.split_at_mut(2);
+        let (c, x) = rest.split_at_mut(1);
+        match fused {
+            0 => dev.gemm(g, &ab[0], &ab[1], &mut c[0]),
+            1 | 2 => {
+                let act = if fused == 1 {
+                    Activation::Relu
+                } else {
+                    Activation::Tanh
+                };
+                dev.gemm_activate(g, &ab[0], &ab[1], act, &mut c[0], &mut phi, &mut dphi)
+            }
+            _ => dev.gemm_mul(g, &ab[0], &ab[1], &x[0], &mut c[0]),
+        }
+        [t.swap_remove(2), phi, dphi]
+    };
+    let launched = |d: &Device| match d {
+        Device::Gpu(gpu) => gpu.kernel_launches(),
+        Device::Cpu => 0,
+    };
+    let before = launched(dev);
+    let batched = run(g, [&a, &b, &c, &x]);
+    if matches!(dev, Device::Gpu(_)) {
+        // the whole ensemble's product, fused epilogue included, is one dispatch
+        assert_eq!(
+            launched(dev) - before,
+            1,
+            "{g:?} fused {fused}: kernels launched"
+        );
+    }
+    let mut got = vec![];
+    for t in &batched {
+        got.push(dev.download_async(t).await);
+    }
+    for s in 0..g.batch {
+        let one = Gemm { batch: 1, ..*g };
+        let a_s = &a[s * g.stride_a..s * g.stride_a + mk];
+        let b_s = &b[s * g.stride_b..s * g.stride_b + kn];
+        let span = s * mn..(s + 1) * mn;
+        let alone = run(&one, [a_s, b_s, &c[span.clone()], &x[span.clone()]]);
+        for (i, t) in alone.iter().enumerate() {
+            let want = dev.download_async(t).await;
+            assert!(
+                got[i][span.clone()] == want[..],
+                "{}: {g:?} fused {fused}: member {s} of the batch differs from it alone \
+                 (output {i})",
+                dev.name()
+            );
+        }
+    }
+    assert!(dev.lost().is_none(), "{g:?}: {:?}", dev.lost());
+}
+
+/// A training step launches the same kernels whatever the number of seeds: every
+/// product, activation, update and divergence check runs once for the whole ensemble
+/// (one dispatch with the seeds as its batch dimension), never once per seed. Counts
+/// the kernels of a whole run (30 steps, 7 records) with 1 and with 3 seeds.
+pub async fn launches_do_not_grow_with_seeds(g: &Gpu) {
+    let mut counts = vec![];
+    for seeds in [1, 3] {
+        let mut cfg = small_run(OptimizerConfig::Gd { lr: 0.5 }, Arch::Resnet);
+        cfg.seeds = seeds;
+        let data = cfg.data.load().unwrap();
+        let before = g.kernel_launches();
+        let r = train_on_async(Device::Gpu(g.clone()), &cfg, &data, &Silent)
+            .await
+            .unwrap();
+        assert_eq!(r.backend.device, DeviceKind::Gpu, "{:?}", r.backend);
+        counts.push(g.kernel_launches() - before);
+    }
+    // at least the 4 products and updates of each of 30 steps
+    assert!(counts[0] >= 30 * 8, "kernels launched: {counts:?}");
+    assert_eq!(counts[0], counts[1], "kernels of a run with 1 and 3 seeds");
+}
+
 /// Many training runs in a row on one device leave no tensors and no cached bind groups
 /// behind (a cached bind group holds its buffers alive): the device's memory does not
 /// grow with the number of runs.
@@ -384,7 +512,7 @@ pub async fn training_parity(g: &Gpu) {
 pub async fn device_loss_falls_back(g: &Gpu) {
     let cfg = small_run(OptimizerConfig::Gd { lr: 0.5 }, Arch::Mlp);
     let data = cfg.data.load().unwrap();
-    // a step of this depth-3 MLP is ~20 kernels: lose the device around step 5
+    // a step of this depth-3 MLP is ~16 kernels: lose the device around step 6
     g.simulate_loss_after(100);
     let res = train_on_async(Device::Gpu(g.clone()), &cfg, &data, &Silent)
         .await

@@ -1,5 +1,6 @@
 //! The compute pipelines, one per `.wgsl` file beside this one (the matmul: one per
-//! combination of its scalar / vec4 operand loaders, see `matmul.wgsl`), compiled once
+//! combination of its scalar / vec4 operand loaders, see `matmul.wgsl`; the matmul and
+//! the activation kernel each with `act.wgsl`'s activations before them), compiled once
 //! per device.
 
 /// Each kernel of the backend; the discriminant indexes [`Kernels::pipelines`].
@@ -51,43 +52,36 @@ impl Kernel {
         Kernel::AdamMembers,
     ];
 
-    fn source(self) -> &'static str {
-        match self {
-            Kernel::Matmul => concat!(
-                include_str!("matmul.wgsl"),
-                include_str!("matmul_a_scalar.wgsl"),
-                include_str!("matmul_b_scalar.wgsl")
-            ),
-            Kernel::MatmulA4 => concat!(
-                include_str!("matmul.wgsl"),
-                include_str!("matmul_a_vec4.wgsl"),
-                include_str!("matmul_b_scalar.wgsl")
-            ),
-            Kernel::MatmulB4 => concat!(
-                include_str!("matmul.wgsl"),
-                include_str!("matmul_a_scalar.wgsl"),
-                include_str!("matmul_b_vec4.wgsl")
-            ),
-            Kernel::MatmulA4B4 => concat!(
-                include_str!("matmul.wgsl"),
-                include_str!("matmul_a_vec4.wgsl"),
-                include_str!("matmul_b_vec4.wgsl")
-            ),
-            Kernel::Activate => include_str!("activate.wgsl"),
-            Kernel::Axpy => include_str!("axpy.wgsl"),
-            Kernel::Mul => include_str!("mul.wgsl"),
-            Kernel::Residual => include_str!("residual.wgsl"),
-            Kernel::Adam => include_str!("adam.wgsl"),
-            Kernel::Langevin => include_str!("langevin.wgsl"),
-            Kernel::SumSq => include_str!("sum_sq.wgsl"),
-            Kernel::Attention => include_str!("attention.wgsl"),
-            Kernel::AttentionBackward => include_str!("attention_backward.wgsl"),
-            Kernel::Norm => include_str!("norm.wgsl"),
-            Kernel::NormBackward => include_str!("norm_backward.wgsl"),
-            Kernel::NormGain => include_str!("norm_gain.wgsl"),
-            Kernel::SeqLoss => include_str!("seq_loss.wgsl"),
-            Kernel::AdamMembers => include_str!("adam_members.wgsl"),
-        }
+    /// The WGSL of this kernel: its files in order, joined when the pipeline is built
+    /// (each file is stored once in the binary, however many kernels share it).
+    fn source(self) -> String {
+        const ACT: &str = include_str!("act.wgsl");
+        const MATMUL: &str = include_str!("matmul.wgsl");
+        const A_SCALAR: &str = include_str!("matmul_a_scalar.wgsl");
+        const A_VEC4: &str = include_str!("matmul_a_vec4.wgsl");
+        const B_SCALAR: &str = include_str!("matmul_b_scalar.wgsl");
+        const B_VEC4: &str = include_str!("matmul_b_vec4.wgsl");
+        let parts: &[&str] = match self {
+            Kernel::Matmul => &[ACT, MATMUL, A_SCALAR, B_SCALAR],
+            Kernel::MatmulA4 => &[ACT, MATMUL, A_VEC4, B_SCALAR],
+            Kernel::MatmulB4 => &[ACT, MATMUL, A_SCALAR, B_VEC4],
+            Kernel::MatmulA4B4 => &[ACT, MATMUL, A_VEC4, B_VEC4],
+            Kernel::Activate => &[ACT, include_str!("activate.wgsl")],
+            Kernel::Axpy => &[include_str!("axpy.wgsl")],
+            Kernel::Mul => &[include_str!("mul.wgsl")],
+            Kernel::Residual => &[include_str!("residual.wgsl")],
+            Kernel::Adam => &[include_str!("adam.wgsl")],
+            Kernel::Langevin => &[include_str!("langevin.wgsl")],
+            Kernel::SumSq => &[include_str!("sum_sq.wgsl")],
+            Kernel::Attention => &[include_str!("attention.wgsl")],
+            Kernel::AttentionBackward => &[include_str!("attention_backward.wgsl")],
+            Kernel::Norm => &[include_str!("norm.wgsl")],
+            Kernel::NormBackward => &[include_str!("norm_backward.wgsl")],
+            Kernel::NormGain => &[include_str!("norm_gain.wgsl")],
+            Kernel::SeqLoss => &[include_str!("seq_loss.wgsl")],
+            Kernel::AdamMembers => &[include_str!("adam_members.wgsl")],
+        };
+        parts.concat()
     }
 
     /// Invocations per workgroup of the elementwise kernels (1-D, 2-D grid).
@@ -108,7 +102,7 @@ impl Kernels {
             .iter()
             .map(|&k| {
                 let src = if break_shader && k == Kernel::Matmul {
-                    "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_name; }"
+                    "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_name; }".into()
                 } else {
                     k.source()
                 };

@@ -23,6 +23,12 @@
 //   either wholly inside the matrix or wholly outside: no partial groups, no per-element
 //   checks). Otherwise the scalar files load word by word, with bounds checks at the edges.
 //
+// Epilogue (applied to each stored element v of C, as the CPU kernels do in registers):
+//   epilogue 0: none;  1: e0 = phi = act(v), e1 = dphi = act'(v) (act.wgsl's codes, the
+//   values activate.wgsl gives from the stored h);  2: C = v * e0 (backpropagation through
+//   phi': the values of mul.wgsl after the product). Bindings 4 and 5 are the backend's
+//   stand-ins when unused. One launch instead of two per layer and direction.
+//
 // Dispatch: (ceil(n / 64), ceil(m / 64), batch).
 
 struct Params {
@@ -36,13 +42,15 @@ struct Params {
     stride_c: u32,
     alpha: f32,
     beta: f32,
-    _pad0: u32,
-    _pad1: u32,
+    epilogue: u32,
+    act: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 // binding 1: a, binding 2: b (declared by the variant files)
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> e0: array<f32>;
+@group(0) @binding(5) var<storage, read_write> e1: array<f32>;
 
 const TILE: u32 = 64u;
 const SLAB: u32 = 16u;
@@ -108,7 +116,15 @@ fn main(
             if (p.beta != 0.0) {
                 v += p.beta * c[o];
             }
+            if (p.epilogue == 2u) {
+                v = v * e0[o];
+            }
             c[o] = v;
+            if (p.epilogue == 1u) {
+                let r = act_pair(p.act, v);
+                e0[o] = r.x;
+                e1[o] = r.y;
+            }
         }
     }
 }

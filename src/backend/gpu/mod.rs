@@ -101,7 +101,7 @@ impl BindCache {
     }
 }
 
-/// The distinct buffer ids a key binds (0 is the shared dummy and unused slots).
+/// The distinct buffer ids a key binds (0 is a stand-in buffer or an unused slot).
 fn live_ids(key: &BindKey) -> impl Iterator<Item = u64> + '_ {
     let ids = &key.1;
     ids.iter()
@@ -126,6 +126,9 @@ struct Ctx {
     next_id: AtomicU64,
     /// A 4-byte buffer bound where an optional operand is absent.
     dummy: GpuBuffer,
+    /// A second one, for a kernel with two absent writable operands (the matmul without
+    /// its epilogue), so that no buffer is bound twice.
+    dummy2: GpuBuffer,
 }
 
 #[derive(Default)]
@@ -282,7 +285,7 @@ impl Gpu {
             let mut l = on_err.lock().unwrap();
             l.get_or_insert(format!("GPU error: {e}"));
         }));
-        let dummy = GpuBuffer {
+        let stand_in = || GpuBuffer {
             buf: device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("dummy"),
                 size: 4,
@@ -293,6 +296,7 @@ impl Gpu {
             id: 0,
             gpu: None,
         };
+        let (dummy, dummy2) = (stand_in(), stand_in());
         Ok(Gpu {
             ctx: Arc::new(Ctx {
                 device,
@@ -307,6 +311,7 @@ impl Gpu {
                 lose_after: AtomicU64::new(u64::MAX),
                 next_id: AtomicU64::new(1),
                 dummy,
+                dummy2,
             }),
         })
     }
@@ -350,6 +355,12 @@ impl Gpu {
     /// Why the device became unusable, if it did.
     pub fn lost(&self) -> Option<String> {
         self.ctx.lost.lock().unwrap().clone()
+    }
+
+    /// How many kernels have been recorded on this device so far (one compute pass and
+    /// one dispatch each): the launch count that tests and benchmarks read per step.
+    pub fn kernel_launches(&self) -> u64 {
+        self.ctx.ops.load(Ordering::Relaxed)
     }
 
     /// Test hook: behave as if the device were lost once `ops` more kernels have been
@@ -599,6 +610,11 @@ impl Gpu {
     /// The 4-byte stand-in for an absent optional operand.
     fn dummy(&self) -> &GpuBuffer {
         &self.ctx.dummy
+    }
+
+    /// Two distinct 4-byte stand-ins.
+    fn stand_ins(&self) -> (&GpuBuffer, &GpuBuffer) {
+        (&self.ctx.dummy, &self.ctx.dummy2)
     }
 }
 

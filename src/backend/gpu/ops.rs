@@ -1,4 +1,5 @@
-//! The backend ops on the GPU: each records one kernel launch (see the `.wgsl` headers).
+//! The backend ops on the GPU: each records one kernel launch (see the `.wgsl` headers);
+//! a product with its activation or its multiply is one launch too (the matmul's epilogue).
 
 use super::kernels::Kernel;
 use super::{Gpu, GpuBuffer, f, grid};
@@ -43,6 +44,46 @@ impl Gpu {
 
     /// Batched matrix product, see [`Gemm`] and `matmul.wgsl`.
     pub fn gemm(&self, g: &Gemm, a: &GpuBuffer, b: &GpuBuffer, c: &mut GpuBuffer) {
+        let (e0, e1) = self.stand_ins();
+        self.matmul(g, [a, b, c, e0, e1], [0, 0]);
+    }
+
+    /// The product into `h`, then `phi = act(h)`, `dphi = act'(h)` as each element is
+    /// stored: one launch (`matmul.wgsl`'s epilogue 1), the values of [`Gpu::gemm`]
+    /// then [`Gpu::activate`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn gemm_activate(
+        &self,
+        g: &Gemm,
+        a: &GpuBuffer,
+        b: &GpuBuffer,
+        act: Activation,
+        h: &mut GpuBuffer,
+        phi: &mut GpuBuffer,
+        dphi: &mut GpuBuffer,
+    ) {
+        self.matmul(g, [a, b, h, phi, dphi], [1, act_code(act)]);
+    }
+
+    /// The product into `c`, then `c *= x` as each element is stored: one launch
+    /// (`matmul.wgsl`'s epilogue 2), the values of [`Gpu::gemm`] then
+    /// [`Gpu::mul_assign`].
+    pub fn gemm_mul(
+        &self,
+        g: &Gemm,
+        a: &GpuBuffer,
+        b: &GpuBuffer,
+        x: &GpuBuffer,
+        c: &mut GpuBuffer,
+    ) {
+        let (_, e1) = self.stand_ins();
+        self.matmul(g, [a, b, c, x, e1], [2, 0]);
+    }
+
+    /// Launch the matmul variant that suits the operands: `bufs` = A, B, C and the
+    /// epilogue's two arrays, `epilogue` = (kind, activation code).
+    fn matmul(&self, g: &Gemm, bufs: [&GpuBuffer; 5], epilogue: [u32; 2]) {
+        let [a, b, ..] = bufs;
         let params = [
             u(g.m),
             u(g.n),
@@ -54,8 +95,8 @@ impl Gpu {
             u(g.stride_c),
             f(g.alpha),
             f(g.beta),
-            0,
-            0,
+            epilogue[0],
+            epilogue[1],
         ];
         let groups = [u(g.n.div_ceil(64)), u(g.m.div_ceil(64)), u(g.batch)];
         let vec4 = MATMUL_VEC4.load(Ordering::Relaxed);
@@ -67,7 +108,7 @@ impl Gpu {
             (false, true) => Kernel::MatmulB4,
             (true, true) => Kernel::MatmulA4B4,
         };
-        self.launch(kernel, params, &[a, b, c], groups);
+        self.launch(kernel, params, &bufs, groups);
     }
 
     pub fn activate(

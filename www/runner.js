@@ -22,7 +22,8 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
   await Promise.all(configs.map((c, i) => {
     const tick = s ? s.job() : () => {};
     const stream = onLosses && !jobs[i].shard ? (batch) => onLosses(i, batch) : null;
-    const blocks = jobs[i].shard ? 0 : env.core.dmft_blocks(JSON.stringify(c));
+    // a deep DMFT's sample blocks can go to several workers (builds with that feature)
+    const blocks = jobs[i].shard || !env.core.dmft_blocks ? 0 : env.core.dmft_blocks(JSON.stringify(c));
     return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks)
       .then((rec) => {
         tick(1);

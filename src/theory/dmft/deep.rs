@@ -48,7 +48,7 @@
 //! ([`stein_solve`]).
 
 pub(crate) mod machine;
-#[cfg(any(target_arch = "wasm32", test))]
+#[cfg(any(all(target_arch = "wasm32", feature = "page-dmft-split"), test))]
 pub(crate) mod wire;
 
 use super::linear::{lazy_delta, tile};
@@ -236,6 +236,7 @@ impl Factors {
     /// eps'` `[n x s]`, with the block's fixed streams `eps` (common random numbers
     /// across iterations; stream `b` of each source, so a block's draws do not depend on
     /// the other blocks). Layer 1's `u ~ N(0, Phi^0)` is the same at every step.
+    #[inline(never)]
     fn sources(
         &self,
         dev: &mut Products,
@@ -345,6 +346,7 @@ impl BlockSums {
 /// plain f32 estimates moved those pivots enough that GPU and CPU loss curves differed
 /// by 1e-3), and the responses' Stein moments on antithetic differences: the sweep run
 /// again with `r` (resp. `u`) flipped, on the finished causal operators `c`.
+#[inline(never)]
 fn block_sums(
     dev: &mut Products,
     sweep: &Sweep,
@@ -390,6 +392,7 @@ fn block_sums(
 
 /// Fill the entries of `[n_all x n_all]` `k` outside its leading `n x n` block by
 /// holding the last step of the block: `K(t, s) = K(min(t, h), min(s, h))`.
+#[inline(never)]
 fn hold(k: &mut [f64], n_all: usize, n: usize, p: usize) {
     let last = n - p;
     let map = |i: usize| if i < n { i } else { last + i % p };
@@ -404,6 +407,7 @@ fn hold(k: &mut [f64], n_all: usize, n: usize, p: usize) {
 
 /// `out[t] = max(out[t], |new - old| / |old|)` over the causal part of block row t
 /// (columns of steps `<= t`) of `[n x n]` kernels.
+#[inline(never)]
 fn step_changes(out: &mut [f64], old: &[f64], new: &[f64], p: usize) {
     let n = (old.len() as f64).sqrt() as usize;
     for (t, c) in out.iter_mut().enumerate() {
@@ -462,6 +466,7 @@ impl Causal {
 
 impl Sweep<'_> {
     /// Fill block row t of `C_h` (s < t) and `C_z` (s <= t) from Delta(s < t).
+    #[inline(never)]
     fn rows(&self, t: usize, delta: &[f64], c: &mut Causal) {
         let (p, n) = (self.grid.p, self.grid.n);
         let k = self.pr.eta * self.pr.gamma0 / p as f64;
@@ -486,6 +491,7 @@ impl Sweep<'_> {
     /// filled): `h(t) += C_h(t, <t) g(<t)`, `phi`, `z(t) += C_z(t, <=t) phi(<=t)`,
     /// `g = phi'(h) z`. Returns the block's output sums `sum_a z phi` per point when
     /// `output` (else empty), or None when a field is not finite.
+    #[inline(never)]
     fn step(
         &self,
         t: usize,
@@ -552,6 +558,7 @@ impl Sweep<'_> {
 /// largest diagonal) that makes it factor in the requested order is added, a bias far
 /// below the Monte Carlo noise. In f64 a kernel that does not factor is an error, as
 /// before.
+#[inline(never)]
 fn sampling_factor(
     k: &[f64],
     n: usize,
@@ -609,6 +616,7 @@ pub const RIDGE: f64 = 1e-3;
 /// error of long runs. The ridge is relative per coordinate, `RIDGE C_ii`, so the
 /// regression of step t sees the sources up to t alone (a ridge from the mean diagonal
 /// would read the late steps).
+#[inline(never)]
 fn stein_solve(m: Vec<f64>, mut a: Vec<f64>, p: usize, lag: usize, what: &str) -> Result<Vec<f64>> {
     let n = (m.len() as f64).sqrt() as usize;
     for i in 0..n {

@@ -36,7 +36,6 @@ use crate::progress::{Progress, tick};
 use crate::theory::dmft::linear::{finish, mix, rel_change};
 use crate::theory::dmft::products::Products;
 use crate::theory::dmft::{DmftResult, MAX_PT, Problem};
-use std::collections::{BTreeMap, VecDeque};
 
 /// What every worker needs for layer `layer` (0-based: hidden layer `layer + 1`) of one
 /// iteration, on the grid of steps `0..tt` (`n = P tt` coordinates, row `t P + mu`):
@@ -147,7 +146,8 @@ struct WorkerLayer {
     delta: Vec<f64>,
     /// This worker's blocks `(b, fields)`, in block order.
     fields: Vec<(usize, BlockFields)>,
-    outputs: VecDeque<Reply>,
+    /// Output sums not yet handed out, the next at the back.
+    outputs: Vec<Reply>,
     /// The next of `fields` whose sums to hand out, once the sweep is done.
     sums_next: Option<usize>,
 }
@@ -181,9 +181,10 @@ impl WorkerLayer {
                 )));
             };
             if last {
-                outputs.push_back(Reply::Outputs { block: *b, t, sums });
+                outputs.push(Reply::Outputs { block: *b, t, sums });
             }
         }
+        outputs.reverse(); // handed out from the back: first block first
         if t + 1 == grid.tt {
             self.sums_next = Some(0);
         }
@@ -228,6 +229,7 @@ impl BlockWorker {
     }
 
     /// Take a request; its replies come from [`BlockWorker::reply`].
+    #[inline(never)]
     pub fn handle(&mut self, dev: &mut Products, req: Request) -> Result<()> {
         match req {
             Request::Layer(inputs) => self.begin(dev, inputs),
@@ -305,7 +307,7 @@ impl BlockWorker {
             causal: Causal::new(n),
             delta,
             fields,
-            outputs: VecDeque::new(),
+            outputs: vec![],
             sums_next: None,
         };
         let steps = if last { 1 } else { lay.grid.tt };
@@ -321,7 +323,7 @@ impl BlockWorker {
     pub fn reply(&mut self, dev: &mut Products) -> Option<Reply> {
         let depth = self.pr.depth;
         let lay = self.layer.as_mut()?;
-        if let Some(r) = lay.outputs.pop_front() {
+        if let Some(r) = lay.outputs.pop() {
             return Some(r);
         }
         let i = lay.sums_next?;
@@ -377,7 +379,7 @@ struct Iteration {
     phase: Phase,
     /// Blocks' sums that came before their turn (a worker sends its sums right after
     /// its outputs of the last step, before the other workers' outputs may be in).
-    early: BTreeMap<usize, BlockSums>,
+    early: Vec<Option<BlockSums>>,
 }
 
 /// What the coordinator waits for within a layer.
@@ -482,7 +484,7 @@ impl Coordinator {
             change: 0.0,
             layer: 0,
             phase: Phase::sums(),
-            early: BTreeMap::new(),
+            early: (0..self.blocks).map(|_| None).collect(),
         });
     }
 
@@ -494,6 +496,7 @@ impl Coordinator {
     /// diagonal first: late steps) made every sample of early steps depend on the
     /// late-step kernels, so the errors of the not yet converged late steps fed back into
     /// the early ones and the iteration did not settle.
+    #[inline(never)]
     fn begin_layer(&mut self, l: usize, single: bool, progress: &dyn Progress) -> Result<Request> {
         let depth = self.pr.depth;
         tick(progress, "dmft", (self.it * depth + l) as u64, self.total)?;
@@ -547,6 +550,7 @@ impl Coordinator {
     /// Take a worker's reply. Returns the next request for every worker once the replies
     /// of all blocks are in (none while waiting, and none at the end: see
     /// [`Coordinator::done`]).
+    #[inline(never)]
     pub fn receive(
         &mut self,
         reply: Reply,
@@ -594,10 +598,10 @@ impl Coordinator {
                     Phase::Steps { t, .. } => *t + 1 == iter.grid.tt,
                     Phase::Sums { next, .. } => block >= *next,
                 };
-                if !last_step || block >= blocks || iter.early.contains_key(&block) {
+                if !last_step || block >= blocks || iter.early[block].is_some() {
                     return Err(order(format!("sums of block {block}")));
                 }
-                iter.early.insert(block, sums);
+                iter.early[block] = Some(sums);
                 self.add_sums(single, progress)
             }
             (_, Reply::Outputs { block, t, .. }) => {
@@ -613,7 +617,7 @@ impl Coordinator {
         let Phase::Sums { next, total } = &mut iter.phase else {
             return Ok(None);
         };
-        while let Some(b) = iter.early.remove(next) {
+        while let Some(b) = iter.early.get_mut(*next).and_then(Option::take) {
             match total.as_mut() {
                 None => *total = Some(b),
                 Some(acc) => acc.add(&b),
@@ -629,6 +633,7 @@ impl Coordinator {
 
     /// Step 3's estimates from the blocks' sums, mixed in (step 4); then the next
     /// layer, or the end of the iteration.
+    #[inline(never)]
     fn end_layer(
         &mut self,
         total: BlockSums,

@@ -26,6 +26,7 @@ const SUMS: f64 = 4.0;
 
 impl Request {
     /// The flat message (see the module doc).
+    #[inline(never)]
     pub fn encode(&self) -> Vec<f64> {
         let mut w = Writer::default();
         match self {
@@ -51,6 +52,7 @@ impl Request {
     }
 
     /// Read a message made by [`Request::encode`].
+    #[inline(never)]
     pub fn decode(msg: &[f64]) -> Result<Self> {
         let mut r = Reader { msg, at: 0 };
         let tag = r.num("tag")?;
@@ -81,6 +83,7 @@ impl Request {
 
 impl Reply {
     /// The flat message (see the module doc).
+    #[inline(never)]
     pub fn encode(&self) -> Vec<f64> {
         let mut w = Writer::default();
         match self {
@@ -108,6 +111,7 @@ impl Reply {
     }
 
     /// Read a message made by [`Reply::encode`].
+    #[inline(never)]
     pub fn decode(msg: &[f64]) -> Result<Self> {
         let mut r = Reader { msg, at: 0 };
         let tag = r.num("tag")?;
@@ -151,13 +155,16 @@ impl Writer {
     fn num(&mut self, x: f64) {
         self.0.push(x);
     }
+    #[inline(never)]
     fn count(&mut self, n: usize) {
         self.0.push(n as f64);
     }
+    #[inline(never)]
     fn arr(&mut self, v: &[f64]) {
         self.count(v.len());
         self.0.extend_from_slice(v);
     }
+    #[inline(never)]
     fn opt(&mut self, v: &Option<Vec<f64>>) {
         match v {
             None => self.num(0.0),
@@ -183,6 +190,7 @@ impl Reader<'_> {
         self.at += 1;
         Ok(x)
     }
+    #[inline(never)]
     fn count(&mut self, what: &str) -> Result<usize> {
         let x = self.num(what)?;
         if !(x >= 0.0 && x.fract() == 0.0 && x <= (1u64 << 40) as f64) {
@@ -197,6 +205,7 @@ impl Reader<'_> {
             x => Err(bad(format!("{what}: 0 (none) or 1, got {x}"))),
         }
     }
+    #[inline(never)]
     fn arr(&mut self, what: &str) -> Result<Vec<f64>> {
         let n = self.count(what)?;
         let end = self
@@ -213,6 +222,7 @@ impl Reader<'_> {
         self.at = end;
         Ok(v)
     }
+    #[inline(never)]
     fn opt(&mut self, what: &str) -> Result<Option<Vec<f64>>> {
         Ok(match self.flag(what)? {
             false => None,

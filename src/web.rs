@@ -500,3 +500,9 @@ pub fn run(config_json: &str, progress: js_sys::Function) -> JsResult<String> {
     let result = out.map_err(js)?;
     Ok(to_json(&RunRecord::new(cfg, result)))
 }
+
+/// The deep DMFT solve shared by several of the page's workers (cargo feature
+/// `page-dmft-split`: about 13 KB of gzip wasm, off while the page is at its weight
+/// budget).
+#[cfg(feature = "page-dmft-split")]
+mod dmft_split;

@@ -5,6 +5,10 @@
 // only it is sent the Device choice, so it runs train runs and sweep cells on the GPU
 // back to back where the core's policy picks the GPU, while the other workers take the
 // rest of the queue on the CPU. No other worker opens a device.
+// A deep DMFT solve with several sample blocks takes idle workers beside its own (and
+// starts new ones up to the pool's size), at most one per block: its worker leads, the
+// others hold a share of the blocks and talk to it over MessageChannels (worker.js);
+// the numbers are the same for any number of them.
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -37,7 +41,8 @@ export class Pool {
       ev.preventDefault();
       const job = slot.busy;
       slot.busy = null;
-      if (job) job.reject(new Error("worker error: " + (ev.message || "unknown")));
+      if (job && job.lead) this.drop(job.lead, new Error("worker error in a DMFT block worker: " + (ev.message || "unknown")));
+      else if (job) { this.release(job); job.reject(new Error("worker error: " + (ev.message || "unknown"))); }
       this.pump();
     };
     this.modulePromise.then((module) => slot.w.postMessage({ type: "init", module }));
@@ -63,6 +68,7 @@ export class Pool {
       job.onLosses && job.onLosses({ steps: m.steps, train: m.train, test: m.test });
     } else if (m.type === "done") {
       slot.busy = null;
+      this.release(job);
       let rec;
       try { rec = JSON.parse(m.record); } catch (e) { job.reject(e); this.pump(); return; }
       rec.__json = m.record;
@@ -70,6 +76,7 @@ export class Pool {
       this.pump();
     } else if (m.type === "error") {
       slot.busy = null;
+      this.release(job);
       job.reject(new Error(m.message));
       this.pump();
     }
@@ -85,16 +92,57 @@ export class Pool {
       }
       const job = this.queue.shift();
       slot.busy = job;
-      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: slot.owner ? this.device : "cpu", stream: !!job.onLosses });
+      const ports = this.helpers(slot, job);
+      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: slot.owner ? this.device : "cpu", stream: !!job.onLosses, ports }, ports);
     }
+  }
+
+  /** Workers that share a DMFT solve of `job.blocks` sample blocks with its lead `slot`:
+   * idle ones, then new ones up to the pool's size, at most one per block. Each gets
+   * one end of a channel (and its index among the solve's workers); the lead's ends are
+   * returned. */
+  helpers(slot, job) {
+    job.helpers = [];
+    while (job.blocks > job.helpers.length + 1) {
+      let h = this.workers.find((s) => !s.busy && s !== slot);
+      if (!h) {
+        if (this.workers.length >= this.size) break;
+        h = this.spawn();
+      }
+      h.busy = { id: job.id, lead: job };
+      job.helpers.push(h);
+    }
+    const count = job.helpers.length + 1;
+    return job.helpers.map((h, i) => {
+      const { port1, port2 } = new MessageChannel();
+      h.w.postMessage({ type: "blocks", id: job.id, config: job.config, index: i + 1, count, port: port2 }, [port2]);
+      return port1;
+    });
+  }
+
+  /** A job's helpers are free again (its lead is done or failed). */
+  release(job) {
+    for (const h of job.helpers || []) if (h.busy && h.busy.lead === job) h.busy = null;
+  }
+
+  /** A helper of `job` failed: stop the job's workers (the lead would wait for it). */
+  drop(job, err) {
+    const mine = (s) => s.busy === job || (s.busy && s.busy.lead === job);
+    for (const s of this.workers) if (mine(s)) s.w.terminate();
+    this.workers = this.workers.filter((s) => !mine(s));
+    if (this.workers.length && !this.workers.some((s) => s.owner)) this.workers[0].owner = true;
+    if (!this.workers.length) this.spawn();
+    job.reject(err);
   }
 
   /** Run one RunConfig object (or shard [i, n] of a sweep); resolves to its RunRecord.
    * `onProgress(stage, done, total)` as it advances; `onLosses({steps, train, test})`
-   * (train runs) with the loss records since the last call, a few times a second. */
-  run(config, onProgress, shard, onLosses) {
+   * (train runs) with the loss records since the last call, a few times a second.
+   * `blocks`: the sample blocks of a DMFT solve that workers can share (the core's
+   * `dmft_blocks`), 0 or absent for every other job. */
+  run(config, onProgress, shard, onLosses, blocks = 0) {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, config, shard, onProgress, onLosses, resolve, reject });
+      this.queue.push({ id: this.nextId++, config, shard, onProgress, onLosses, blocks, resolve, reject });
       this.pump();
     });
   }
@@ -108,7 +156,7 @@ export class Pool {
     for (const job of this.queue.splice(0)) job.reject(err);
     const keep = [];
     for (const s of this.workers) {
-      if (s.busy) { s.w.terminate(); s.busy.reject(err); } else keep.push(s);
+      if (s.busy) { s.w.terminate(); if (s.busy.reject) s.busy.reject(err); } else keep.push(s);
     }
     this.workers = keep;
     if (keep.length && !keep.some((s) => s.owner)) keep[0].owner = true;

@@ -25,7 +25,9 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
   await Promise.all(configs.map((c, i) => {
     const tick = s ? s.job() : () => {};
     const stream = onLosses && !jobs[i].shard ? (batch) => onLosses(i, batch) : null;
-    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream)
+    // a deep DMFT's sample blocks can go to several workers (builds with that feature)
+    const blocks = jobs[i].shard || !env.core.dmft_blocks ? 0 : env.core.dmft_blocks(JSON.stringify(c));
+    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks)
       .then((rec) => {
         tick(1);
         // the backend note tells where a single training run ran (sweeps say it per cell)

@@ -6,6 +6,11 @@
 //                            of sweep cells: WebGPU where the core's policy picks it; the
 //                            pool sends it to the one worker that owns the device);
 //                            stream: post the loss records of a train run as it trains
+//                            ports: MessagePorts to the workers that share this DMFT
+//                            solve (this worker leads it: the core's DmftLead)
+//                            {type: "blocks", id, config, index, count, port}  hold
+//                            share `index` of `count` of a DMFT solve (DmftBlocks),
+//                            answering the lead over `port` until it sends "end"
 //          (worker -> main): {type: "ready", backend, gpu, build}  backend: "cpu"; gpu: the
 //                            WebGPU adapter ("google swiftshader") or "" when there is none;
 //                            build: the wasm build it runs ("relaxed-simd" | "simd128",
@@ -16,6 +21,8 @@
 //                            once, then at most one every STREAM_MS)
 //                            {type: "done", id, record}   record: RunRecord JSON text
 //                            {type: "error", id, message}
+//          (between the workers of a DMFT solve): the core's requests and replies as
+//                            Float64Arrays, carried unread; {error} from a block worker
 // Cancelling is terminating the worker; the pool then starts a fresh one.
 import init, * as core from "../scaling-playground.js";
 
@@ -42,9 +49,10 @@ const ready = module.then((m) => init({ module_or_path: m }))
 self.onmessage = async (ev) => {
   const msg = ev.data;
   if (msg && msg.type === "init") { gotModule(msg.module); return; }
+  if (msg && msg.type === "blocks") { await ready; blocks(msg); return; }
   if (!msg || msg.type !== "run") return;
   await ready;
-  const { id, config, shard, device, stream } = msg;
+  const { id, config, shard, device, stream, ports } = msg;
   const progress = (stage, done, total) => postMessage({ type: "progress", id, stage, done, total });
   // loss records, batched: the first goes at once (the first curve), then a few a second
   let batch = { steps: [], train: [], test: [] }, last = -Infinity;
@@ -62,7 +70,7 @@ self.onmessage = async (ev) => {
     // a single run or a sweep's cells may train on WebGPU (the core falls back to the
     // CPU, and the record says why, if the GPU cannot be used); cells say where they ran
     const dev = device || "cpu";
-    const record = shard
+    const record = ports && ports.length ? await lead(text, ports, progress) : shard
       ? (dev === "cpu"
         ? core.run_shard(text, shard[0], shard[1], progress)
         : await core.run_shard_async(text, shard[0], shard[1], progress, dev))
@@ -73,3 +81,48 @@ self.onmessage = async (ev) => {
     postMessage({ type: "error", id, message: String((e && e.message) || e) });
   }
 };
+
+// Lead a DMFT solve with the workers at the other ends of `ports`: send each request
+// to all, run this worker's share, feed their replies back until the next request.
+async function lead(text, ports, progress) {
+  const inbox = [], waiting = [];
+  for (const p of ports) p.onmessage = (ev) => (waiting.length ? waiting.shift()(ev.data) : inbox.push(ev.data));
+  const reply = () => new Promise((resolve) => (inbox.length ? resolve(inbox.shift()) : waiting.push(resolve)));
+  let solve = null;
+  try {
+    solve = new core.DmftLead(text, ports.length + 1, progress);
+    let msg = solve.start();
+    while (msg) {
+      for (const p of ports) p.postMessage(msg);
+      let next = solve.work();
+      while (!next && !solve.done()) {
+        const r = await reply();
+        if (r.error) throw new Error(r.error);
+        next = solve.receive(r);
+      }
+      msg = next;
+    }
+    const record = solve.finish(); // frees the lead
+    solve = null;
+    return record;
+  } finally {
+    if (solve) solve.free();
+    for (const p of ports) { p.postMessage("end"); p.close(); }
+  }
+}
+
+// Hold share `index` of `count` of a DMFT solve: answer each request of the lead with
+// this share's replies, one message each.
+function blocks({ config, index, count, port }) {
+  let share = null;
+  port.onmessage = (ev) => {
+    if (ev.data === "end") { if (share) share.free(); share = null; port.close(); return; }
+    try {
+      share = share || new core.DmftBlocks(JSON.stringify(config), index, count);
+      share.handle(ev.data);
+      for (let r = share.reply(); r !== undefined; r = share.reply()) port.postMessage(r, [r.buffer]);
+    } catch (e) {
+      port.postMessage({ error: String((e && e.message) || e) });
+    }
+  };
+}

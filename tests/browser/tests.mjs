@@ -21,6 +21,16 @@ async function captureDownload(page, selector) {
   return { name: dl.suggestedFilename(), bytes: fs.readFileSync(file) };
 }
 
+/** The newest CLI binary of this checkout's target directory (make test's `cargo test`
+ * builds target/debug/scaling-playground): a missing one fails, it is never skipped. */
+function cliBinary() {
+  const bins = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
+    .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).filter((f) => fs.existsSync(f));
+  const bin = bins.sort((x, y) => fs.statSync(y).mtimeMs - fs.statSync(x).mtimeMs)[0];
+  assert(bin, "no CLI binary under target/ (run `cargo build` first)");
+  return bin;
+}
+
 /** Make a link from a train config via the page's own core. */
 const linkFor = (page, cfg) => page.evaluate((c) => window.__app.core.encode_link(JSON.stringify(c)), cfg);
 
@@ -213,10 +223,7 @@ export const TESTS = {
   async page_numbers_equal_cli_numbers(ctx) {
     // the newest CLI binary of this checkout's target directory (make test's `cargo test`
     // builds target/debug/scaling-playground): a missing one fails, it is never skipped
-    const bins = [process.env.CARGO_TARGET_DIR, path.join(ROOT, "target")].filter(Boolean)
-      .flatMap((d) => ["release", "debug"].map((p) => path.join(d, p, "scaling-playground"))).filter((f) => fs.existsSync(f));
-    const bin = bins.sort((x, y) => fs.statSync(y).mtimeMs - fs.statSync(x).mtimeMs)[0];
-    assert(bin, "no CLI binary under target/ (run `cargo build` first)");
+    const bin = cliBinary();
     const help = execFileSync(bin, ["run", "--help"], { encoding: "utf8" });
     assert(help.includes("--link"), "the CLI runs links");
     const { page } = await ctx.open();
@@ -255,6 +262,55 @@ export const TESTS = {
     await waitDone(b.page);
     const s2 = await figureSpec(b.page, "loss");
     assert(JSON.stringify(s1.series) === JSON.stringify(s2.series), "identical curves with 1 and 2 workers");
+  },
+
+  async dmft_split_over_one_two_three_workers_gives_identical_numbers(ctx) {
+    // a deep DMFT of three sample blocks (2048, 2048, 104) on pools of 1, 2 and 3
+    // workers: the solve takes the idle workers (one per block at most), and the loss
+    // curves must agree bit for bit, and with the CLI's within 1e-6 (wasm has no FMA)
+    const bin = cliBinary();
+    const results = [];
+    let cfg = null;
+    for (const workers of [1, 2, 3]) {
+      const { page } = await ctx.open();
+      await page.goto(ctx.base + `?workers=${workers}`);
+      await waitDone(page);
+      if (!(await page.evaluate(() => !!window.__app.core.dmft_blocks))) ctx.skip("this build lacks the shared DMFT (cargo feature page-dmft-split)");
+      const got = await page.evaluate(async () => {
+        const { core, pool } = window.__app;
+        const c = JSON.parse(core.default_config("dmft"));
+        Object.assign(c, { samples: 4200, iterations: 8 });
+        Object.assign(c.train, { steps: 5, seed: 7 });
+        Object.assign(c.train.model, { depth: 2, activation: "tanh", centered: true });
+        Object.assign(c.train.data, { train: 8, dim: 6 });
+        c.train.observe.every = 2;
+        const blocks = core.dmft_blocks(JSON.stringify(c));
+        let ticks = 0;
+        const running = pool.run(c, () => ticks++, undefined, undefined, blocks);
+        const busy = pool.busyCount();
+        const rec = await running;
+        return { cfg: c, blocks, ticks, busy, result: JSON.parse(rec.__json).result };
+      });
+      assert(got.blocks === 3, `three sample blocks: ${got.blocks}`);
+      assert(got.busy === workers, `the solve runs on ${workers} worker(s): ${got.busy} busy`);
+      assert(got.ticks > 3, `progress streams from the lead: ${got.ticks} ticks`);
+      cfg = got.cfg;
+      results.push(got.result);
+    }
+    const loss = results.map((r) => r.loss);
+    assert(loss[0].length === 6 && loss[0][5] < loss[0][0], `the loss falls: ${loss[0]}`);
+    for (const w of [1, 2]) {
+      assert(JSON.stringify(results[w]) === JSON.stringify(results[0]), `${w + 1} workers: the same result bit for bit (${loss[w]} vs ${loss[0]})`);
+    }
+    const file = path.join(ROOT, "test-artifacts", "dmft-split.json");
+    const out = path.join(ROOT, "test-artifacts", "dmft-split-cli.json");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(cfg));
+    execFileSync(bin, ["run", file, "--out", out], { stdio: "inherit" });
+    const cli = JSON.parse(fs.readFileSync(out, "utf8")).result.loss;
+    const diff = Math.max(...cli.map((v, t) => Math.abs(v - loss[0][t]) / Math.abs(v)));
+    ctx.metrics.dmft_split_page_vs_cli_max_rel_diff = diff;
+    assert(cli.length === 6 && diff <= 1e-6, `page == CLI within 1e-6 relative (max ${diff})`);
   },
 
   async answers_clicks_during_a_long_run_and_cancel_stops_workers(ctx) {

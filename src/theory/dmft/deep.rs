@@ -14,8 +14,9 @@
 //!    Layer 1's `u ~ N(0, Phi^0)` and the last layer's `r ~ N(0, 1)` are static.
 //!    The samples come in fixed blocks of [`SAMPLE_BLOCK`], each with its own streams;
 //!    every sum over samples below is summed per block and the blocks added in block
-//!    order, so the blocks can be dealt to workers without changing a bit
-//!    ([`solve_split`]).
+//!    order, so the blocks can be dealt to workers without changing a bit: the
+//!    iteration is a state machine ([`machine`]) of a coordinator and block workers,
+//!    in one thread ([`solve`], [`solve_split`]) or in the page's Web Workers.
 //! 2. One causal sweep over t (exact): `h(t) = u(t) + C_h(t, <t) g(<t)`,
 //!    `z(t) = r(t) + C_z(t, <=t) phi(<=t)`, `g = phi'(h) z` (module doc of [`super`]).
 //!    In the last layer `Delta(t) = y - f(t)` is formed on the fly from the fields.
@@ -41,17 +42,21 @@
 //! loss is within about 3%; at T = 40 (default data, gamma0 = 1, N = 1024) within 6%
 //! at every recorded step (tests/theory/deep_dmft_long.rs). Both choices of steps 1
 //! and 3 are needed for long horizons: a pivoted sampling factor makes early samples
-//! depend on late-step kernels (no causal settling, see [`Layers::factors`]), and a
+//! depend on late-step kernels (no causal settling, see [`machine`]), and a
 //! regression on the population kernel leaves response noise of relative size
 //! `sqrt(t P / S)`, a variance bias of order `t P / S` in the next layer's fields
 //! ([`stein_solve`]).
 
-use super::linear::{finish, lazy_delta, mix, rel_change, tile};
+pub(crate) mod machine;
+#[cfg(any(all(target_arch = "wasm32", feature = "page-dmft-split"), test))]
+pub(crate) mod wire;
+
+use super::linear::{lazy_delta, tile};
 use super::products::Products;
 use super::{DmftResult, Problem};
-use crate::error::{Error, Result};
-use crate::linalg::{Layout, cholesky_psd, cholesky_psd_ordered, gemm, rm};
-use crate::progress::{Progress, tick};
+use crate::error::Result;
+use crate::linalg::{Layout, cholesky_psd_ordered, gemm, rm};
+use crate::progress::Progress;
 use crate::rng::{Stream, normals, stream};
 use crate::theory::kernels::mlp_layer_kernels;
 
@@ -181,7 +186,7 @@ impl Kernels {
     }
 }
 
-/// Solve a deep DMFT.
+/// Solve a deep DMFT: the [`machine`]'s coordinator and one block worker, in process.
 /// The products over samples (sampling, kernel estimates, Stein moments) run on `dev`;
 /// the causal sweeps stay on the host.
 pub(crate) fn solve(
@@ -189,332 +194,19 @@ pub(crate) fn solve(
     dev: &mut Products,
     progress: &dyn Progress,
 ) -> Result<DmftResult> {
-    solve_split(pr, dev, progress, 1)
+    machine::solve_in_process(pr, dev, progress, 1)
 }
 
-/// [`solve`] with the sample blocks dealt to `split` workers, each with its own state
-/// (its blocks' fields and causal operators); the same numbers for every `split`.
+/// [`solve`] with the sample blocks dealt to `split` in-process workers, each with its
+/// own state (its blocks' fields and causal operators); the same numbers for every
+/// `split`.
 pub(crate) fn solve_split(
     pr: &Problem,
     dev: &mut Products,
     progress: &dyn Progress,
     split: usize,
 ) -> Result<DmftResult> {
-    let (p, depth) = (pr.p, pr.depth);
-    let n = p * (pr.steps + 1);
-    if n > super::MAX_PT {
-        return Err(Error::Budget(format!(
-            "deep DMFT needs P (T + 1) <= {}, got {n}",
-            super::MAX_PT
-        )));
-    }
-    let work = marching_work(p, pr.steps, pr.samples, depth, pr.iterations);
-    pr.budget("deep DMFT", work)?;
-    let kx = pr.kx();
-    let mut all = Kernels::lazy(pr, &kx)?;
-    let chol_x = cholesky_psd(&kx, p, "input kernel X X^T / D")?;
-    let mut res = DmftResult {
-        warnings: pr.warnings.clone(),
-        ..Default::default()
-    };
-    let total = (pr.iterations * depth) as u64;
-    let mut repivoted = false;
-    // first step whose kernels or Delta still moved by more than TOLERANCE
-    let mut settled = 0;
-    for it in 0..pr.iterations {
-        let hz = horizon(pr, it, settled);
-        let grid = Grid {
-            p,
-            n: p * (hz + 1),
-            tt: hz + 1,
-        };
-        let mut win = all.lead(grid.n);
-        let mut layers = Layers {
-            pr,
-            grid: &grid,
-            chol_x: &chol_x,
-            repivoted: &mut repivoted,
-            split,
-        };
-        let ticks = |l: usize| tick(progress, "dmft", (it * depth + l) as u64, total);
-        let (change, steps_change) = layers.iterate(dev, &mut win, ticks)?;
-        settled = steps_change
-            .iter()
-            .position(|&c| c > TOLERANCE)
-            .unwrap_or(grid.tt);
-        all.store(&win, p);
-        res.history.push(change);
-        if hz == pr.steps && change < 0.1 * TOLERANCE {
-            break;
-        }
-    }
-    convergence_warnings(&mut res, settled, repivoted);
-    finish(pr, &mut res, &all.delta, &all.phi, &all.g, &kx);
-    tick(progress, "dmft", total, total)?;
-    Ok(res)
-}
-
-/// The last step iteration `it` works on. Causal marching: the steps up to a horizon
-/// [`WINDOW`] steps past the settled ones (the later steps cannot settle before those
-/// have), which gives the same iterates on those steps as the full grid at a fraction of
-/// the cost; the horizon reaches T after about T / settle-rate iterations. At least a
-/// linear ramp to T by the last iteration, so that a short iteration budget still
-/// updates every step, if unconverged.
-fn horizon(pr: &Problem, it: usize, settled: usize) -> usize {
-    let ramp = (pr.steps * (it + 1)).div_ceil(pr.iterations);
-    (settled + WINDOW).max(ramp).min(pr.steps)
-}
-
-/// The warnings of an unconverged solve (`settled`: the first step that still moved)
-/// and of a sampling factor that had to be re-pivoted.
-fn convergence_warnings(res: &mut DmftResult, settled: usize, repivoted: bool) {
-    if let Some(&last) = res.history.last()
-        && last > TOLERANCE
-    {
-        res.warnings.push(format!(
-            "deep DMFT not converged after {} iterations: relative change {last:.2e} > \
-             {TOLERANCE:.0e}; steps 0..{settled} settled, later steps not (the iteration \
-             converges causally, step by step: use more iterations)",
-            res.history.len(),
-        ));
-    }
-    if repivoted {
-        res.warnings.push(
-            "a sampling covariance was not positive semidefinite in time order and was \
-             re-pivoted: the iteration is not causal and may not settle"
-                .into(),
-        );
-    }
-}
-
-/// One iteration's pass over the layers (steps 1-4 of the module doc) on one grid.
-struct Layers<'a> {
-    pr: &'a Problem,
-    grid: &'a Grid,
-    /// Cholesky factor of the input kernel `X X^T / D` `[P x P]` (layer 1's sources).
-    chol_x: &'a [f64],
-    /// Set when a sampling factor could not keep the time order.
-    repivoted: &'a mut bool,
-    /// Workers the sample blocks are dealt to (block `b` to worker `b % split`).
-    split: usize,
-}
-
-/// A layer's new estimates, before mixing: `Phi^l`, `G^l`, and the responses `R^l`
-/// (all but the last layer) and `B^{l-1}` (all but the first).
-struct LayerUpdate {
-    phi: Vec<f64>,
-    g: Vec<f64>,
-    resp_r: Option<Vec<f64>>,
-    resp_b: Option<Vec<f64>>,
-}
-
-impl Layers<'_> {
-    /// Update every layer in order (Gauss-Seidel: layer `l` sees this iteration's
-    /// `Phi^{l-1}, R^{l-1}` and the last iteration's `G^{l+1}, B^l`), mixing each new
-    /// estimate with `damping`; `Delta` comes from the last layer's sweep. Returns the
-    /// largest relative change of any kernel or of `Delta`, and per step t the largest
-    /// change of the causal part of block row t ([`step_changes`]).
-    fn iterate(
-        &mut self,
-        dev: &mut Products,
-        win: &mut Kernels,
-        mut ticks: impl FnMut(usize) -> Result<()>,
-    ) -> Result<(f64, Vec<f64>)> {
-        let (p, damping) = (self.grid.p, self.pr.damping);
-        let mut change = 0.0f64;
-        let mut steps_change = vec![0.0f64; self.grid.tt];
-        let mut new_delta = win.delta.clone();
-        for l in 0..self.pr.depth {
-            ticks(l)?;
-            let up = self.update(dev, win, l, &mut new_delta)?;
-            change = change
-                .max(rel_change(&win.phi[l], &up.phi))
-                .max(rel_change(&win.g[l], &up.g));
-            step_changes(&mut steps_change, &win.phi[l], &up.phi, p);
-            step_changes(&mut steps_change, &win.g[l], &up.g, p);
-            mix(&mut win.phi[l], &up.phi, damping);
-            mix(&mut win.g[l], &up.g, damping);
-            if let Some(jr) = up.resp_r {
-                mix(&mut win.resp_r[l], &jr, damping);
-            }
-            if let Some(jb) = up.resp_b {
-                mix(&mut win.resp_b[l - 1], &jb, damping);
-            }
-        }
-        change = change.max(rel_change(&win.delta, &new_delta));
-        for (t, c) in steps_change.iter_mut().enumerate() {
-            let d = rel_change(
-                &win.delta[t * p..(t + 1) * p],
-                &new_delta[t * p..(t + 1) * p],
-            );
-            *c = c.max(d);
-        }
-        win.delta = new_delta;
-        Ok((change, steps_change))
-    }
-
-    /// Layer `l` (0-based): sample its sources (step 1), sweep (step 2), estimate the
-    /// kernels and responses (step 3), block by block of samples ([`sample_blocks`]).
-    /// Block `b` belongs to worker `b % split`, which keeps its blocks' fields and its
-    /// own causal operators; the blocks' sums are combined in block order, so the numbers
-    /// do not depend on `split`. The last layer writes `y - f(t)` into `new_delta` (the
-    /// blocks' output sums of step t, combined, before step t + 1); the others read
-    /// `win.delta`.
-    fn update(
-        &mut self,
-        dev: &mut Products,
-        win: &Kernels,
-        l: usize,
-        new_delta: &mut [f64],
-    ) -> Result<LayerUpdate> {
-        let (p, n, tt, s) = (self.grid.p, self.grid.n, self.grid.tt, self.pr.samples);
-        let last = l + 1 == self.pr.depth;
-        let factors = self.factors(dev, win, l)?;
-        let ones;
-        let g_next = if last {
-            ones = vec![1.0; n * n];
-            &ones
-        } else {
-            &win.g[l + 1]
-        };
-        let sweep = Sweep {
-            grid: self.grid,
-            pr: self.pr,
-            phi_prev: if l == 0 { &win.phi0 } else { &win.phi[l - 1] },
-            r_prev: if l == 0 {
-                None
-            } else {
-                Some(&win.resp_r[l - 1])
-            },
-            g_next,
-            b_here: if last { None } else { Some(&win.resp_b[l]) },
-        };
-        let blocks = sample_blocks(s);
-        let split = self.split.clamp(1, blocks.len());
-        let mut causal: Vec<Causal> = (0..split).map(|_| Causal::new(n)).collect();
-        let mut fields = blocks
-            .iter()
-            .enumerate()
-            .map(|(b, r)| factors.sources(dev, self.pr, self.grid, l, b, r.len()))
-            .collect::<Vec<_>>();
-        let mut delta = if last {
-            new_delta.to_vec()
-        } else {
-            win.delta.clone()
-        };
-        let mut m0 = vec![0.0; p];
-        for t in 0..tt {
-            for c in causal.iter_mut() {
-                sweep.rows(t, &delta, c);
-            }
-            let mut m = vec![0.0; p];
-            for (b, f) in fields.iter_mut().enumerate() {
-                let Some(sums) = sweep.step(t, &causal[b % split], &mut f.f, f.s, last) else {
-                    return Err(Error::Numerical(format!(
-                        "DMFT fields of layer {} are not finite (eta * gamma0 too large?)",
-                        l + 1
-                    )));
-                };
-                for (acc, v) in m.iter_mut().zip(sums) {
-                    *acc += v;
-                }
-            }
-            if last {
-                for mu in 0..p {
-                    let mean = m[mu] / (self.pr.gamma0 * s as f64);
-                    if t == 0 {
-                        m0[mu] = mean;
-                    }
-                    delta[t * p + mu] = self.pr.y[mu] - (mean - m0[mu]);
-                }
-            }
-        }
-        if last {
-            new_delta.copy_from_slice(&delta);
-        }
-        // step 3: each block's sums, added in block order
-        let mut total: Option<BlockSums> = None;
-        for (b, f) in fields.iter().enumerate() {
-            let sums = block_sums(dev, &sweep, &causal[b % split], f, l, last);
-            match total.as_mut() {
-                None => total = Some(sums),
-                Some(acc) => acc.add(&sums),
-            }
-        }
-        let total = total.expect("at least one sample block");
-        let scale = |mut v: Vec<f64>, a: f64| {
-            v.iter_mut().for_each(|x| *x *= a);
-            v
-        };
-        let inv = 1.0 / s as f64;
-        let resp_r = match total.r {
-            Some((mo, c)) => Some(stein_solve(
-                scale(mo, 0.5 * inv),
-                scale(c, inv),
-                p,
-                0,
-                &format!("G^{}", l + 2),
-            )?),
-            None => None,
-        };
-        let resp_b = match total.u {
-            Some((mo, c)) => Some(stein_solve(
-                scale(mo, 0.5 * inv),
-                scale(c, inv),
-                p,
-                1,
-                &format!("Phi^{l}"),
-            )?),
-            None => None,
-        };
-        Ok(LayerUpdate {
-            phi: scale(total.phi, inv),
-            g: scale(total.g, inv),
-            resp_r,
-            resp_b,
-        })
-    }
-
-    /// Step 1's square roots: the factors of `Phi^{l-1}` and `G^{l+1}` that sample
-    /// layer `l`'s sources `u`, `r` ([`Factors::sources`]). They eliminate in time order
-    /// (row i = t P + mu), never pivoted: then the sources of step t are drawn from the
-    /// kernels' entries up to t alone, and one iteration is a causal map (step t of the
-    /// new iterate depends on steps <= t of the old one), so its fixed point is reached
-    /// step by step. A pivoted factor (largest diagonal first: late steps) made every
-    /// sample of early steps depend on the late-step kernels, so the errors of the not
-    /// yet converged late steps fed back into the early ones and the iteration did not
-    /// settle.
-    fn factors(&mut self, dev: &Products, win: &Kernels, l: usize) -> Result<Factors> {
-        let n = self.grid.n;
-        let natural: Vec<usize> = (0..n).collect();
-        let single = dev.single_precision();
-        let u = if l == 0 {
-            None
-        } else {
-            let (c, o) = sampling_factor(
-                &win.phi[l - 1],
-                n,
-                &format!("Phi^{l}"),
-                Some(&natural),
-                single,
-            )?;
-            *self.repivoted |= o != natural;
-            Some(c)
-        };
-        let r = if l + 1 == self.pr.depth {
-            None
-        } else {
-            let what = format!("G^{}", l + 2);
-            let (c, o) = sampling_factor(&win.g[l + 1], n, &what, Some(&natural), single)?;
-            *self.repivoted |= o != natural;
-            Some(c)
-        };
-        Ok(Factors {
-            chol_x: self.chol_x.to_vec(),
-            u,
-            r,
-        })
-    }
+    machine::solve_in_process(pr, dev, progress, split)
 }
 
 /// Monte Carlo samples per block. The S samples are cut into blocks of this many (the
@@ -544,6 +236,7 @@ impl Factors {
     /// eps'` `[n x s]`, with the block's fixed streams `eps` (common random numbers
     /// across iterations; stream `b` of each source, so a block's draws do not depend on
     /// the other blocks). Layer 1's `u ~ N(0, Phi^0)` is the same at every step.
+    #[inline(never)]
     fn sources(
         &self,
         dev: &mut Products,
@@ -625,11 +318,12 @@ impl Fields {
 /// `sum phi phi^T`, `sum g g^T` and, for the responses, the Stein moments
 /// `(sum (F(x) - F(-x)) x^T, sum x x^T)` against `r` (all but the last layer) and `u`
 /// (all but the first), each `[n x n]`.
-struct BlockSums {
-    phi: Vec<f64>,
-    g: Vec<f64>,
-    r: Option<(Vec<f64>, Vec<f64>)>,
-    u: Option<(Vec<f64>, Vec<f64>)>,
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct BlockSums {
+    pub phi: Vec<f64>,
+    pub g: Vec<f64>,
+    pub r: Option<(Vec<f64>, Vec<f64>)>,
+    pub u: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl BlockSums {
@@ -652,6 +346,7 @@ impl BlockSums {
 /// plain f32 estimates moved those pivots enough that GPU and CPU loss curves differed
 /// by 1e-3), and the responses' Stein moments on antithetic differences: the sweep run
 /// again with `r` (resp. `u`) flipped, on the finished causal operators `c`.
+#[inline(never)]
 fn block_sums(
     dev: &mut Products,
     sweep: &Sweep,
@@ -697,6 +392,7 @@ fn block_sums(
 
 /// Fill the entries of `[n_all x n_all]` `k` outside its leading `n x n` block by
 /// holding the last step of the block: `K(t, s) = K(min(t, h), min(s, h))`.
+#[inline(never)]
 fn hold(k: &mut [f64], n_all: usize, n: usize, p: usize) {
     let last = n - p;
     let map = |i: usize| if i < n { i } else { last + i % p };
@@ -711,6 +407,7 @@ fn hold(k: &mut [f64], n_all: usize, n: usize, p: usize) {
 
 /// `out[t] = max(out[t], |new - old| / |old|)` over the causal part of block row t
 /// (columns of steps `<= t`) of `[n x n]` kernels.
+#[inline(never)]
 fn step_changes(out: &mut [f64], old: &[f64], new: &[f64], p: usize) {
     let n = (old.len() as f64).sqrt() as usize;
     for (t, c) in out.iter_mut().enumerate() {
@@ -769,6 +466,7 @@ impl Causal {
 
 impl Sweep<'_> {
     /// Fill block row t of `C_h` (s < t) and `C_z` (s <= t) from Delta(s < t).
+    #[inline(never)]
     fn rows(&self, t: usize, delta: &[f64], c: &mut Causal) {
         let (p, n) = (self.grid.p, self.grid.n);
         let k = self.pr.eta * self.pr.gamma0 / p as f64;
@@ -793,6 +491,7 @@ impl Sweep<'_> {
     /// filled): `h(t) += C_h(t, <t) g(<t)`, `phi`, `z(t) += C_z(t, <=t) phi(<=t)`,
     /// `g = phi'(h) z`. Returns the block's output sums `sum_a z phi` per point when
     /// `output` (else empty), or None when a field is not finite.
+    #[inline(never)]
     fn step(
         &self,
         t: usize,
@@ -859,6 +558,7 @@ impl Sweep<'_> {
 /// largest diagonal) that makes it factor in the requested order is added, a bias far
 /// below the Monte Carlo noise. In f64 a kernel that does not factor is an error, as
 /// before.
+#[inline(never)]
 fn sampling_factor(
     k: &[f64],
     n: usize,
@@ -916,6 +616,7 @@ pub const RIDGE: f64 = 1e-3;
 /// error of long runs. The ridge is relative per coordinate, `RIDGE C_ii`, so the
 /// regression of step t sees the sources up to t alone (a ridge from the mean diagonal
 /// would read the late steps).
+#[inline(never)]
 fn stein_solve(m: Vec<f64>, mut a: Vec<f64>, p: usize, lag: usize, what: &str) -> Result<Vec<f64>> {
     let n = (m.len() as f64).sqrt() as usize;
     for i in 0..n {

@@ -368,6 +368,7 @@ pub(crate) fn add(a: &mut [f64], b: &[f64], c: f64) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += c * y);
 }
 
+#[inline(never)]
 pub(crate) fn mix(old: &mut [f64], new: &[f64], alpha: f64) {
     old.iter_mut()
         .zip(new)
@@ -375,6 +376,7 @@ pub(crate) fn mix(old: &mut [f64], new: &[f64], alpha: f64) {
 }
 
 /// `|new - old| / max(|old|, tiny)` in the Frobenius norm.
+#[inline(never)]
 pub(crate) fn rel_change(old: &[f64], new: &[f64]) -> f64 {
     let num: f64 = old.iter().zip(new).map(|(a, b)| (a - b).powi(2)).sum();
     let den: f64 = old.iter().map(|a| a * a).sum();

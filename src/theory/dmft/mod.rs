@@ -313,6 +313,7 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// The numbers every solver needs, extracted and checked once.
+#[derive(Clone)]
 pub(crate) struct Problem {
     pub p: usize,
     pub pt: usize,
@@ -482,13 +483,36 @@ pub fn solve_split(
 ) -> Result<DmftResult> {
     let pr = Problem::new(cfg)?;
     let mut dev = products::Products::on(Device::Cpu);
-    if pr.depth == 1 || pr.act == Activation::Linear {
+    if split_blocks(cfg) == 0 {
         return solve_problem(&pr, Some(&mut dev), false, progress);
     }
-    let mut res = deep::solve_split(&pr, &mut dev, progress, workers)?;
+    let res = deep::solve_split(&pr, &mut dev, progress, workers)?;
+    sampled_result(res, &mut dev, pr.threshold)
+}
+
+/// Sample blocks ([`deep::sample_blocks`]) that a solve of `cfg` can deal to workers
+/// ([`solve_split`], the page's workers): those of the deep Monte Carlo solver (depth
+/// `>= 2`, a nonlinear activation); 0 for the other solvers, which do not split.
+pub fn split_blocks(cfg: &DmftConfig) -> usize {
+    let m = &cfg.train.model;
+    if m.depth > 1 && m.activation != Activation::Linear {
+        deep::sample_blocks(cfg.samples).len()
+    } else {
+        0
+    }
+}
+
+/// A Monte Carlo solver's result with where its products ran (`dev`), the device's
+/// warnings, and the divergence check ([`check_finite`]).
+pub(crate) fn sampled_result(
+    mut res: DmftResult,
+    dev: &mut products::Products,
+    threshold: f64,
+) -> Result<DmftResult> {
     res.backend = dev.backend();
+    res.device_kernel_estimates = dev.compensated_on_device;
     res.warnings.append(&mut dev.warnings);
-    check_finite(res, pr.threshold)
+    check_finite(res, threshold)
 }
 
 /// Solve by Monte Carlo even where a closed form exists (linear activations): the
@@ -509,18 +533,18 @@ fn solve_problem(
     let linear = pr.act == Activation::Linear && !monte_carlo;
     let mut cpu = products::Products::on(Device::Cpu);
     let dev = dev.unwrap_or(&mut cpu);
-    let mut res = match (pr.depth, linear) {
+    let res = match (pr.depth, linear) {
         (1, true) => linear::two_layer(pr, progress),
         (1, false) => two_layer::solve(pr, dev, progress),
         (_, true) => linear::deep(pr, progress),
         _ => deep::solve(pr, dev, progress),
     }?;
-    if !linear {
-        res.backend = dev.backend();
-        res.device_kernel_estimates = dev.compensated_on_device;
+    if linear {
+        let mut res = res;
+        res.warnings.append(&mut dev.warnings);
+        return check_finite(res, pr.threshold);
     }
-    res.warnings.append(&mut dev.warnings);
-    check_finite(res, pr.threshold)
+    sampled_result(res, dev, pr.threshold)
 }
 
 /// Never hand back silent NaN: a loss that is not finite or exceeds the divergence

@@ -501,8 +501,5 @@ pub fn run(config_json: &str, progress: js_sys::Function) -> JsResult<String> {
     Ok(to_json(&RunRecord::new(cfg, result)))
 }
 
-/// The deep DMFT solve shared by several of the page's workers (cargo feature
-/// `page-dmft-split`: about 13 KB of gzip wasm, off while the page is at its weight
-/// budget).
-#[cfg(feature = "page-dmft-split")]
+/// The deep DMFT solve shared by several of the page's workers.
 mod dmft_split;

@@ -275,7 +275,6 @@ export const TESTS = {
       const { page } = await ctx.open();
       await page.goto(ctx.base + `?workers=${workers}`);
       await waitDone(page);
-      if (!(await page.evaluate(() => !!window.__app.core.dmft_blocks))) ctx.skip("this build lacks the shared DMFT (cargo feature page-dmft-split)");
       const got = await page.evaluate(async () => {
         const { core, pool } = window.__app;
         const c = JSON.parse(core.default_config("dmft"));

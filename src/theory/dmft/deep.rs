@@ -48,7 +48,7 @@
 //! ([`stein_solve`]).
 
 pub(crate) mod machine;
-#[cfg(any(all(target_arch = "wasm32", feature = "page-dmft-split"), test))]
+#[cfg(any(target_arch = "wasm32", test))]
 pub(crate) mod wire;
 
 use super::linear::{lazy_delta, tile};

@@ -295,6 +295,22 @@ export const TESTS = {
       assert(got.ticks > 3, `progress streams from the lead: ${got.ticks} ticks`);
       cfg = got.cfg;
       results.push(got.result);
+      if (workers < 3) continue;
+      // cancel stops a shared solve: every one of its workers goes, and the pool runs on
+      const stop = await page.evaluate(async (c) => {
+        const { core, pool } = window.__app;
+        const long = Object.assign(structuredClone(c), { samples: 6200, iterations: 60 });
+        const running = pool.run(long, null, undefined, undefined, core.dmft_blocks(JSON.stringify(long))).then(() => "finished", (e) => e.name);
+        await new Promise((r) => setTimeout(r, 500));
+        const busy = pool.busyCount();
+        pool.cancel();
+        const outcome = await running;
+        const after = pool.busyCount();
+        const again = JSON.parse((await pool.run(c, null, undefined, undefined, core.dmft_blocks(JSON.stringify(c)))).__json).result.loss;
+        return { busy, outcome, after, again };
+      }, got.cfg);
+      assert(stop.busy === 3 && stop.outcome === "Cancelled" && stop.after === 0, `cancel stops the shared solve: ${JSON.stringify({ ...stop, again: undefined })}`);
+      assert(JSON.stringify(stop.again) === JSON.stringify(got.result.loss), "the pool solves again after a cancel, the same numbers");
     }
     const loss = results.map((r) => r.loss);
     assert(loss[0].length === 6 && loss[0][5] < loss[0][0], `the loss falls: ${loss[0]}`);

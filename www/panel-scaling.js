@@ -111,7 +111,7 @@ export const scaling = {
     const { main, side } = layout(sec, {
       title: "Scaling laws: the solvable model, theory and finite models",
       caption: "Random features of a power-law spectrum trained by gradient flow (Bordelon, Atanasov & Pehlevan 2024, 2025): the DMFT's loss curves L(t, N, P) (dashed, redrawn live as the sliders move) under finite models with seeds (solid, ± one standard deviation; Run).",
-      note: "Each curve falls as t^−β until the model bottleneck N^−α·min(β,1) or the data bottleneck P^−α·min(β,2) stops it. At fixed compute C = N t the envelope over widths gives the compute-optimal frontier. With γ0 > 0 the features learn, which speeds up hard tasks (β < 1) only. The laws are fitted on the theory of the untruncated spectrum and on the finite models' mean curves; docs/theory.md section 7 has the equations. Finite models run on the CPU (sweeps always do).",
+      note: "Each curve falls as t^−β until the model bottleneck N^−α·min(β,1) or the data bottleneck P^−α·min(β,2) stops it. At fixed compute C = N t the envelope over widths gives the compute-optimal frontier. With γ0 > 0 the features learn, which speeds up hard tasks (β < 1) only. The laws are fitted on the theory of the untruncated spectrum and on the finite models' mean curves; docs/theory.md section 7 has the equations. Its finite models run on the CPU.",
       setup: false,
     });
     const box = el("div", { class: "kv" });

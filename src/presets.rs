@@ -40,7 +40,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "lr-transfer-width",
-        claim: "Under muP the best learning rate stays put from width 64 to 512; under SP it drifts to smaller rates (slide 'Practical Application: Hyperparameter Transfer')",
+        claim: "Under muP the best learning rate stays put from width 64 to 1024; under SP it drifts to smaller rates (slide 'Practical Application: Hyperparameter Transfer')",
         config: || RunConfig::Transfer(lr_transfer_width()),
     },
     Preset {
@@ -182,8 +182,8 @@ fn lr_transfer_width() -> TransferConfig {
     TransferConfig {
         base,
         axis: TransferAxis::Width,
-        // up to 512 so the preset stays well under a minute in the browser
-        widths: vec![64, 128, 256, 512],
+        // 64..1024: 7.4 s in the page on two idle cores (bench/README.md)
+        widths: vec![64, 128, 256, 512, 1024],
         depths: vec![],
         lrs: lr_grid(1.0 / 128.0, 2.0, 11),
         params: vec![Parameterization::Sp, Parameterization::Mup { gamma0: 1.0 }],

@@ -451,7 +451,7 @@ export const TESTS = {
     // digits presets 2 min each, the transformer sweeps 1-6 min on 2 loaded cores) run
     // with HEAVY_PRESETS=1 only (docs/web.md); their figures are drawn in the default
     // run on smaller configs by richness_and_statics_figures_state_their_numbers and
-    // transformer_runs_and_its_transfer_sweep_moves_sp_not_mup.
+    // transformer_panel_streams_maps_transfers_and_links.
     const heavy = [
       "lr-landscape", "deep-linear-statics", "finite-width-statics", "bayes-digits",
       "transformer-lr-width", "transformer-lr-depth", "transformer-heads",

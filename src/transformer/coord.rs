@@ -7,10 +7,10 @@
 //! terms).
 
 use super::config::{TfParam, TransformerConfig};
-use super::cost::run_size;
+use super::cost::{run_size, sweep_cost};
 use super::train::{Coords, RunOptions, train_members};
 use crate::backend::DeviceChoice;
-use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
+use crate::budget::Cost;
 use crate::error::{Error, Result, check_range};
 use crate::experiments::stats::{finite, fit_slope};
 use crate::kind::{Kind, Sweep, check_cells, check_len, run_sweep};
@@ -131,27 +131,13 @@ impl Kind for TransformerCoordCheckConfig {
     }
 
     fn cost(&self) -> Cost {
-        let mut cell = Cost::default();
-        for k in 0..self.cells() {
-            let s = run_size(&self.cell_config(k), 1, true);
-            cell = cell.then(Cost {
-                bytes: saturate(s.bytes),
-                cell_bytes: saturate(s.bytes),
-                json_bytes: 0,
-                flops: s.flops,
-            });
-        }
+        let cells = (0..self.cells()).map(|k| run_size(&self.cell_config(k), 1, true));
         let (t, l) = (self.base.steps as f64 + 1.0, self.base.model.depth as f64);
         let per_cell = t * (4.0 * l + 2.0);
         let result =
             self.params.len() as f64 * (per_cell * self.widths.len() as f64 + 2.0 * l + 1.0);
         let held = 8.0 * (per_cell * self.cells() as f64 + result);
-        Cost {
-            bytes: cell.bytes.saturating_add(saturate(held)),
-            cell_bytes: cell.cell_bytes,
-            json_bytes: saturate(JSON_BYTES_PER_NUMBER * result),
-            flops: cell.flops,
-        }
+        sweep_cost(cells, held, result)
     }
 
     fn run(&self, progress: &dyn Progress) -> Result<TfCoordCheckResult> {

@@ -20,6 +20,7 @@
 use super::config::{NormChoice, TransformerConfig};
 use super::param::Scales;
 use super::task::{CORPUS_CHARS, SeqTask};
+use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
 
 /// The size of one run of `lrs x seeds` members.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -30,6 +31,26 @@ pub struct RunSize {
     pub numbers: f64,
     /// Floating-point work.
     pub flops: f64,
+}
+
+/// The cost of a transformer sweep from its cells' sizes: the largest cell (each cell
+/// running at once adds its bytes), every cell's work, `held` bytes of results kept
+/// while it runs and a result of `result_numbers` numbers in the JSON.
+pub fn sweep_cost(cells: impl Iterator<Item = RunSize>, held: f64, result_numbers: f64) -> Cost {
+    let cell = cells.fold(Cost::default(), |c, s| {
+        c.then(Cost {
+            bytes: saturate(s.bytes),
+            cell_bytes: saturate(s.bytes),
+            json_bytes: 0,
+            flops: s.flops,
+        })
+    });
+    Cost {
+        bytes: cell.bytes.saturating_add(saturate(held)),
+        cell_bytes: cell.cell_bytes,
+        json_bytes: saturate(JSON_BYTES_PER_NUMBER * result_numbers),
+        flops: cell.flops,
+    }
 }
 
 /// Parameters per member.

@@ -7,10 +7,10 @@
 //! under SP (`1/sqrt(dh)`) the heads keep O(1) differences.
 
 use super::config::{TfParam, TransformerConfig};
-use super::cost::run_size;
+use super::cost::{run_size, sweep_cost};
 use super::train::{RunOptions, train_members};
 use crate::backend::DeviceChoice;
-use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
+use crate::budget::Cost;
 use crate::error::{Error, Result, check_range};
 use crate::experiments::stats::{finite, finite_mean, fit_slope};
 use crate::kind::{Kind, Sweep, check_cells, check_len, run_sweep};
@@ -135,32 +135,20 @@ impl Kind for TransformerHeadsConfig {
     }
 
     fn cost(&self) -> Cost {
-        let mut cell = Cost::default();
-        for k in 0..self.cells() {
+        let m = &self.base.model;
+        let cells = (0..self.cells()).map(|k| {
             let mut s = run_size(&self.cell_config(k), 1, false);
             // the attention maps of one layer downloaded for the spread
-            let m = &self.base.model;
-            let e = self.base.seeds as f64;
             s.bytes += 4.0
-                * e
+                * self.base.seeds as f64
                 * (self.base.observe.test_sequences * m.heads * m.context * m.context) as f64;
-            cell = cell.then(Cost {
-                bytes: saturate(s.bytes),
-                cell_bytes: saturate(s.bytes),
-                json_bytes: 0,
-                flops: s.flops,
-            });
-        }
+            s
+        });
         let (nd, sd) = (self.head_dims.len() as f64, self.base.seeds as f64);
         let per_cell = 2.0 * sd + 1.0;
         let result = self.params.len() as f64 * (nd * (4.0 + sd) + 1.0);
         let held = 8.0 * (per_cell * self.cells() as f64 + result);
-        Cost {
-            bytes: cell.bytes.saturating_add(saturate(held)),
-            cell_bytes: cell.cell_bytes,
-            json_bytes: saturate(JSON_BYTES_PER_NUMBER * result),
-            flops: cell.flops,
-        }
+        sweep_cost(cells, held, result)
     }
 
     fn run(&self, progress: &dyn Progress) -> Result<TfHeadsResult> {

@@ -11,10 +11,10 @@
 //! alpha = 1/2 or 1 across depth (alpha = 0 moves it).
 
 use super::config::{TfParam, TransformerConfig};
-use super::cost::run_size;
+use super::cost::{run_size, sweep_cost};
 use super::train::{RunOptions, train_members};
 use crate::backend::DeviceChoice;
-use crate::budget::{Cost, JSON_BYTES_PER_NUMBER, saturate};
+use crate::budget::Cost;
 use crate::error::{Error, Result, check_positive, check_range};
 use crate::experiments::stats::{finite_mean, opt_csv};
 use crate::experiments::transfer::BestRates;
@@ -229,26 +229,12 @@ impl Kind for TransformerTransferConfig {
     /// The largest cell (all its members at once) plus every cell's result held.
     fn cost(&self) -> Cost {
         let nl = self.lrs.len();
-        let mut cell = Cost::default();
-        for k in 0..self.cells() {
-            let s = run_size(&self.cell_config(k), nl, false);
-            cell = cell.then(Cost {
-                bytes: saturate(s.bytes),
-                cell_bytes: saturate(s.bytes),
-                json_bytes: 0,
-                flops: s.flops,
-            });
-        }
+        let cells = (0..self.cells()).map(|k| run_size(&self.cell_config(k), nl, false));
         let cell_numbers = 3.0 * (self.cells() * nl) as f64;
         let result = (self.params.len() * self.alphas.len()) as f64
             * (self.sizes().len() as f64 * (3.0 * nl as f64 + 3.0) + nl as f64 + 4.0);
         let held = 8.0 * (cell_numbers + result);
-        Cost {
-            bytes: cell.bytes.saturating_add(saturate(held)),
-            cell_bytes: cell.cell_bytes,
-            json_bytes: saturate(JSON_BYTES_PER_NUMBER * result),
-            flops: cell.flops,
-        }
+        sweep_cost(cells, held, result)
     }
 
     fn run(&self, progress: &dyn Progress) -> Result<TfTransferResult> {

@@ -96,6 +96,17 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, progress: &dyn Progress) -> Resu
     train_with(DeviceChoice::Auto, cfg, data, progress)
 }
 
+/// The work of one training step of `cfg` on `data`, which the device policy weighs.
+fn step_flops(cfg: &TrainConfig, data: &Dataset) -> f64 {
+    select::train_step_flops(
+        cfg.seeds,
+        data.p_train(),
+        data.dim,
+        cfg.model.width,
+        cfg.model.depth,
+    )
+}
+
 /// Train on the device picked for `choice`; any fallback is noted in `backend`.
 pub fn train_with(
     choice: DeviceChoice,
@@ -103,13 +114,7 @@ pub fn train_with(
     data: &Dataset,
     progress: &dyn Progress,
 ) -> Result<TrainResult> {
-    let flops = select::train_step_flops(
-        cfg.seeds,
-        data.p_train(),
-        data.dim,
-        cfg.model.width,
-        cfg.model.depth,
-    );
+    let flops = step_flops(cfg, data);
     let sel = select::select(choice, flops);
     let mut res = train_on(sel.device, cfg, data, progress)?;
     if sel.fallback.is_some() {
@@ -129,13 +134,7 @@ pub async fn train_choosing_async(
     data: &Dataset,
     progress: &dyn Progress,
 ) -> Result<TrainResult> {
-    let flops = select::train_step_flops(
-        cfg.seeds,
-        data.p_train(),
-        data.dim,
-        cfg.model.width,
-        cfg.model.depth,
-    );
+    let flops = step_flops(cfg, data);
     let (use_gpu, fallback) = select::decide(choice, flops, gpu, true);
     let device = match gpu {
         Ok(g) if use_gpu => Device::Gpu(g.clone()),

@@ -2,7 +2,7 @@
 # Install whatever the build and the tests need and is not there yet; print what it
 # installs. Idempotent: a second run installs nothing.
 #   wasm32 target, trunk 0.21.14, wasm-bindgen-cli (the exact version in Cargo.lock),
-#   npm packages (uPlot, playwright-core, binaryen's wasm-opt 132), Debian's chromium
+#   npm packages (uPlot, playwright-core, binaryen's wasm-opt 132, esbuild), Debian's chromium
 #   and chromium-driver, and mesa-vulkan-drivers (lavapipe, a software Vulkan GPU).
 # Usage: scripts/install.sh [--no-browser]   (--no-browser: skip the apt packages)
 set -euo pipefail
@@ -40,9 +40,9 @@ fi
 
 # 4. npm packages (versions pinned in package.json / package-lock.json)
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/uplot/dist/uPlot.iife.min.js ] \
-   || [ ! -d node_modules/playwright-core ] \
+   || [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/esbuild ] \
    || ! node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $WASM_OPT_VERSION"; then
-  say "installing npm packages (uplot, playwright-core, binaryen for wasm-opt $WASM_OPT_VERSION)"
+  say "installing npm packages (uplot, playwright-core, binaryen for wasm-opt $WASM_OPT_VERSION, esbuild to minify the page's JS)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 

@@ -53,33 +53,39 @@ impl Kernel {
     ];
 
     /// The WGSL of this kernel: its files in order, joined when the pipeline is built
-    /// (each file is stored once in the binary, however many kernels share it).
+    /// (each file is stored once in the binary, however many kernels share it, and
+    /// without its comments: build.rs).
     fn source(self) -> String {
-        const ACT: &str = include_str!("act.wgsl");
-        const MATMUL: &str = include_str!("matmul.wgsl");
-        const A_SCALAR: &str = include_str!("matmul_a_scalar.wgsl");
-        const A_VEC4: &str = include_str!("matmul_a_vec4.wgsl");
-        const B_SCALAR: &str = include_str!("matmul_b_scalar.wgsl");
-        const B_VEC4: &str = include_str!("matmul_b_vec4.wgsl");
+        macro_rules! wgsl {
+            ($file:literal) => {
+                include_str!(concat!(env!("OUT_DIR"), "/wgsl/", $file))
+            };
+        }
+        const ACT: &str = wgsl!("act.wgsl");
+        const MATMUL: &str = wgsl!("matmul.wgsl");
+        const A_SCALAR: &str = wgsl!("matmul_a_scalar.wgsl");
+        const A_VEC4: &str = wgsl!("matmul_a_vec4.wgsl");
+        const B_SCALAR: &str = wgsl!("matmul_b_scalar.wgsl");
+        const B_VEC4: &str = wgsl!("matmul_b_vec4.wgsl");
         let parts: &[&str] = match self {
             Kernel::Matmul => &[ACT, MATMUL, A_SCALAR, B_SCALAR],
             Kernel::MatmulA4 => &[ACT, MATMUL, A_VEC4, B_SCALAR],
             Kernel::MatmulB4 => &[ACT, MATMUL, A_SCALAR, B_VEC4],
             Kernel::MatmulA4B4 => &[ACT, MATMUL, A_VEC4, B_VEC4],
-            Kernel::Activate => &[ACT, include_str!("activate.wgsl")],
-            Kernel::Axpy => &[include_str!("axpy.wgsl")],
-            Kernel::Mul => &[include_str!("mul.wgsl")],
-            Kernel::Residual => &[include_str!("residual.wgsl")],
-            Kernel::Adam => &[include_str!("adam.wgsl")],
-            Kernel::Langevin => &[include_str!("langevin.wgsl")],
-            Kernel::SumSq => &[include_str!("sum_sq.wgsl")],
-            Kernel::Attention => &[include_str!("attention.wgsl")],
-            Kernel::AttentionBackward => &[include_str!("attention_backward.wgsl")],
-            Kernel::Norm => &[include_str!("norm.wgsl")],
-            Kernel::NormBackward => &[include_str!("norm_backward.wgsl")],
-            Kernel::NormGain => &[include_str!("norm_gain.wgsl")],
-            Kernel::SeqLoss => &[include_str!("seq_loss.wgsl")],
-            Kernel::AdamMembers => &[include_str!("adam_members.wgsl")],
+            Kernel::Activate => &[ACT, wgsl!("activate.wgsl")],
+            Kernel::Axpy => &[wgsl!("axpy.wgsl")],
+            Kernel::Mul => &[wgsl!("mul.wgsl")],
+            Kernel::Residual => &[wgsl!("residual.wgsl")],
+            Kernel::Adam => &[wgsl!("adam.wgsl")],
+            Kernel::Langevin => &[wgsl!("langevin.wgsl")],
+            Kernel::SumSq => &[wgsl!("sum_sq.wgsl")],
+            Kernel::Attention => &[wgsl!("attention.wgsl")],
+            Kernel::AttentionBackward => &[wgsl!("attention_backward.wgsl")],
+            Kernel::Norm => &[wgsl!("norm.wgsl")],
+            Kernel::NormBackward => &[wgsl!("norm_backward.wgsl")],
+            Kernel::NormGain => &[wgsl!("norm_gain.wgsl")],
+            Kernel::SeqLoss => &[wgsl!("seq_loss.wgsl")],
+            Kernel::AdamMembers => &[wgsl!("adam_members.wgsl")],
         };
         parts.concat()
     }

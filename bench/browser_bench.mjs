@@ -7,7 +7,8 @@
 //   node bench/browser_bench.mjs        (after make build; bench/run.sh calls it)
 // First the SGEMM kernel (512^3, one thread) of both builds, under node --no-liftoff and in
 // a Web Worker of the page.
-// Env: ROUNDS (3), WIDTHS ("64 256 1024"), SWEEPS ("1024 2048": the largest width of each
+// Env: ROUNDS (3), WIDTHS ("64 256 1024"), SPLIT_FROM (512: from this width, also one run
+//      split over two workers, wall), SWEEPS ("1024 2048": the largest width of each
 //      sweep, from 64 doubling; "" for none), TORCH_PY (/tmp/venv-tf/bin/python), JAX_PY
 //      (/tmp/venv-jax/bin/python; a peer whose python is missing is left out), NO_GPU=1
 //      (skip SwiftShader), SKIP_BUILD=1 (reuse the built examples/bench_train).
@@ -31,6 +32,7 @@ const ROUNDS = Number(process.env.ROUNDS || 3);
 const WIDTHS = (process.env.WIDTHS || "64 256 1024").split(/\s+/).map(Number);
 const SWEEPS = (process.env.SWEEPS ?? "1024 2048").split(/\s+/).filter(Boolean).map(Number);
 const STEPS = (w) => (w <= 64 ? 2000 : w <= 256 ? 300 : 30);
+const SPLIT_FROM = Number(process.env.SPLIT_FROM || 512); // widths with a split-run row
 const GPU_STEPS = (w) => (w <= 64 ? 20 : w <= 256 ? 4 : 2);
 const uptime = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
 const num = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
@@ -164,6 +166,7 @@ for (const [name, g] of Object.entries(gemm)) {
 // warm every pool (its worker's code tiers up) before anything is timed
 for (const build of builds) for (const w of WIDTHS) await inPage({ build, width: w, steps: Math.max(4, STEPS(w) >> 3) });
 if (!process.env.NO_GPU) await inPage({ build: builds.at(-1), device: "gpu", width: 64, steps: 2 });
+for (const w of WIDTHS.filter((x) => x >= SPLIT_FROM)) await inPage({ build: builds.at(-1), width: w, steps: 8, workers: 2 });
 
 // ---------------------------------------------------------------- training rounds
 const rows = {}; // rows[width][name] = [per-round rates]
@@ -178,6 +181,14 @@ for (let r = 1; r <= ROUNDS; r++) {
         return r.cpuRate;
       }]),
       ...Object.entries(peers).map(([k, f]) => [k, async () => f(w)]),
+      // one run split over two workers by hidden units (the page's wide runs), wall time:
+      // its CPU-time row sums both workers
+      ...(w >= SPLIT_FROM ? [[`page ${builds.at(-1)} split over 2`, async () => {
+        const r = await inPage({ build: builds.at(-1), width: w, steps: STEPS(w), workers: 2 });
+        if (r.backend.split !== 2) console.log(`# width ${w}: the run did not split: ${JSON.stringify(r.backend)}`);
+        put(w, `(wall) page ${builds.at(-1)} split over 2`, r.rate);
+        return r.cpuRate;
+      }]] : []),
     ];
     // the order rotates from round to round, so a drift of the machine's speed is spread
     for (let i = 0; i < jobs.length; i++) {

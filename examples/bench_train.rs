@@ -1,12 +1,15 @@
 //! Full-batch GD training steps per second of one MLP (D = 16, depth 3, P = 256, ReLU,
 //! muP), the setting bench/run.sh compares with PyTorch on one thread: the steady-state
 //! rate, setup left out as PyTorch's timing leaves it out.
-//! Usage: bench_train [width] [steps] [cpu|gpu] [every] [seeds]
+//! Usage: bench_train [width] [steps] [cpu|gpu] [every] [seeds] [workers]
 //! (`every`: record every this many steps, 0 or absent: only the first and the last;
-//! `seeds`: the ensemble's S, trained as one batched run, default 1). On the GPU it also
-//! prints the kernels launched per training step.
+//! `seeds`: the ensemble's S, trained as one batched run, default 1; `workers`: the CPU
+//! run split over this many threads by hidden units, default 1: the rate is then the
+//! first worker's, in its CPU time, and the wall rate is printed beside it). On the GPU
+//! it also prints the kernels launched per training step.
 
 use scaling_playground::backend::{Device, Gpu, GpuOptions};
+use scaling_playground::nn::train::train_split_threads;
 use scaling_playground::nn::train_on;
 use std::time::Instant;
 
@@ -54,7 +57,15 @@ fn main() {
     let launched = gpu.as_ref().map_or(0, Gpu::kernel_launches);
     let clock = StepClock::default();
     let w = Instant::now();
-    let res = train_on(device, &cfg, &data, &clock).expect("train");
+    let workers: usize = args.get(5).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let res = if workers > 1 && !on_gpu {
+        let mut all = train_split_threads(&cfg, &data, workers, &clock).expect("train");
+        let wall = steps as f64 / w.elapsed().as_secs_f64();
+        println!("# split over {workers} threads: {wall:.1} steps/s wall, setup included");
+        all.swap_remove(0)
+    } else {
+        train_on(device, &cfg, &data, &clock).expect("train")
+    };
     if let Some(g) = &gpu {
         // every kernel of the run (the records' too) over its steps
         let per_step = (g.kernel_launches() - launched) as f64 / steps as f64;

@@ -18,6 +18,9 @@ pub enum Error {
     Budget(String),
     /// The run was cancelled through its [`crate::progress::Progress`] hook.
     Cancelled,
+    /// Another worker of a run split over several ([`crate::nn::split`]) failed or sent
+    /// what this one did not expect.
+    Worker(String),
 }
 
 impl Error {
@@ -78,6 +81,7 @@ impl fmt::Display for Error {
             Error::Numerical(m) => write!(f, "numerical error: {m}"),
             Error::Budget(m) => write!(f, "over budget: {m}"),
             Error::Cancelled => write!(f, "cancelled"),
+            Error::Worker(m) => write!(f, "split run: {m}"),
         }
     }
 }

@@ -45,6 +45,7 @@ fn error_kind(e: &Error) -> &'static str {
         Error::Numerical(_) => "numerical",
         Error::Budget(_) => "budget",
         Error::Cancelled => "cancelled",
+        Error::Worker(_) => "worker",
     }
 }
 
@@ -209,33 +210,92 @@ pub async fn gpu_backend() -> String {
 /// problems above [`select::GPU_MIN_FLOPS_PER_STEP`]. Without an adapter, with kernels
 /// that fail to compile, or with a device lost mid-run, it runs on the CPU and its
 /// `backend` says why. Every other kind runs on the CPU, as [`run`].
+///
+/// With `exchange`, `rank` and `count`, a train run is this worker's part of one run
+/// split over `count` workers ([`train_split`]): the lead (rank 0) returns the record,
+/// the others `""`.
 #[wasm_bindgen]
 pub async fn run_async(
     config_json: String,
     progress: js_sys::Function,
     device: String,
     losses: Option<js_sys::Function>,
+    exchange: Option<js_sys::Function>,
+    rank: Option<usize>,
+    count: Option<usize>,
 ) -> JsResult<String> {
     let cfg = parse_config(&config_json).map_err(js)?;
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, 1, true)
         .map_err(js)?;
     let choice = parse_device(&device)?;
-    SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
-    LOSSES.with(|l| *l.borrow_mut() = losses);
+    let split = exchange.map(|send| train_split::JsExchange {
+        rank: rank.unwrap_or(0),
+        count: count.unwrap_or(1),
+        send,
+    });
+    if split.as_ref().is_none_or(|x| x.rank == 0) {
+        SINK.with(|s| *s.borrow_mut() = Some((progress, -1)));
+        LOSSES.with(|l| *l.borrow_mut() = losses);
+    }
     let out = match &cfg {
-        RunConfig::Train(c) => train_async(c, choice).await.map(RunOutput::Train),
-        _ => run::run(&cfg, &JsProgress),
+        RunConfig::Train(c) => train_async(c, choice, split)
+            .await
+            .map(|r| r.map(RunOutput::Train)),
+        _ => run::run(&cfg, &JsProgress).map(Some),
     };
     SINK.with(|s| *s.borrow_mut() = None);
     LOSSES.with(|l| *l.borrow_mut() = None);
-    let result = out.map_err(js)?;
-    Ok(to_json(&RunRecord::new(cfg, result)))
+    Ok(match out.map_err(js)? {
+        Some(result) => to_json(&RunRecord::new(cfg, result)),
+        None => String::new(),
+    })
 }
 
-/// One training run on the device `choice` picks in this worker (see [`run_async`]).
-async fn train_async(c: &TrainConfig, choice: DeviceChoice) -> Result<TrainResult> {
+/// One training run on the device `choice` picks in this worker (see [`run_async`]), or
+/// this worker's part of a `split` one: `None` from the workers other than its lead.
+async fn train_async(
+    c: &TrainConfig,
+    choice: DeviceChoice,
+    mut split: Option<train_split::JsExchange>,
+) -> Result<Option<TrainResult>> {
     c.validate()?;
     let data = c.data.load()?;
+    let lead = split.as_ref().is_none_or(|x| x.rank == 0);
+    let (device, fallback) = match lead {
+        true => train_device(c, &data, choice).await,
+        false => (Device::Cpu, None),
+    };
+    let splits = match &mut split {
+        Some(ex) => train_split::splits(ex, &device).await?,
+        None => false,
+    };
+    let mut res = match &mut split {
+        Some(ex) if splits => {
+            let progress: &dyn Progress = if lead {
+                &JsProgress
+            } else {
+                &crate::progress::Silent
+            };
+            let mut res = crate::nn::train_split(c, &data, ex, progress).await?;
+            res.backend.split = Some(ex.count);
+            res
+        }
+        Some(_) if !lead => return Ok(None),
+        _ => train_on_async(device, c, &data, &JsProgress).await?,
+    };
+    if fallback.is_some() {
+        res.backend.fallback = fallback;
+    }
+    Ok(lead.then_some(res))
+}
+
+/// The device `choice` picks in this worker for a training run of `c` on `data`, and
+/// why not a GPU that was asked for.
+async fn train_device(
+    c: &TrainConfig,
+    data: &crate::data::Dataset,
+    choice: DeviceChoice,
+) -> (Device, Option<String>) {
     let flops = select::train_step_flops(
         c.seeds,
         data.p_train(),
@@ -262,11 +322,7 @@ async fn train_async(c: &TrainConfig, choice: DeviceChoice) -> Result<TrainResul
         Ok(g) if use_gpu => Device::Gpu(g),
         _ => Device::Cpu,
     };
-    let mut res = train_on_async(device, c, &data, &JsProgress).await?;
-    if fallback.is_some() {
-        res.backend.fallback = fallback;
-    }
-    Ok(res)
+    (device, fallback)
 }
 
 /// Parse and range-check a config; returns it normalised (every default filled in).
@@ -503,3 +559,4 @@ pub fn run(config_json: &str, progress: js_sys::Function) -> JsResult<String> {
 
 /// The deep DMFT solve shared by several of the page's workers.
 mod dmft_split;
+mod train_split;

@@ -168,17 +168,33 @@ async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
     let noop = js_sys::Function::new_no_args("");
     let sync: RunRecord = serde_json::from_str(&web::run(SMALL, noop.clone()).unwrap()).unwrap();
     let on_cpu: RunRecord = serde_json::from_str(
-        &web::run_async(SMALL.into(), noop.clone(), "cpu".into(), None)
-            .await
-            .unwrap(),
+        &web::run_async(
+            SMALL.into(),
+            noop.clone(),
+            "cpu".into(),
+            None,
+            None,
+            None,
+            None,
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(on_cpu.result, sync.result);
     // node has no WebGPU: asking for the GPU runs on the CPU, same numbers, and says why
     let asked_gpu: RunRecord = serde_json::from_str(
-        &web::run_async(SMALL.into(), noop.clone(), "gpu".into(), None)
-            .await
-            .unwrap(),
+        &web::run_async(
+            SMALL.into(),
+            noop.clone(),
+            "gpu".into(),
+            None,
+            None,
+            None,
+            None,
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     #[allow(irrefutable_let_patterns)]
@@ -203,7 +219,7 @@ async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
             .is_some_and(|w| w.starts_with("WebGPU unavailable"))
     );
     let e = message(
-        web::run_async(SMALL.into(), noop, "tpu".into(), None)
+        web::run_async(SMALL.into(), noop, "tpu".into(), None, None, None, None)
             .await
             .unwrap_err(),
     );
@@ -225,6 +241,9 @@ async fn train_runs_stream_their_loss_records() {
         noop,
         "cpu".into(),
         Some(cb.as_ref().unchecked_ref::<js_sys::Function>().clone()),
+        None,
+        None,
+        None,
     )
     .await
     .unwrap();

@@ -9,6 +9,10 @@
 // starts new ones up to the pool's size), at most one per block: its worker leads, the
 // others hold a share of the blocks and talk to it over MessageChannels (worker.js);
 // the numbers are the same for any number of them.
+// A wide training run (the core's `train_workers` > 1) takes idle workers the same way:
+// each holds a share of every layer's hidden units and they trade activations over a
+// full mesh of MessageChannels (the core's run_async with an exchange); the lead returns the
+// record, the others free themselves when they finish.
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -62,6 +66,11 @@ export class Pool {
     }
     const job = slot.busy;
     if (!job || m.id !== job.id) return;
+    if (job.lead) { // a worker sharing another's job
+      if (m.type === "done") { slot.busy = null; this.pump(); }
+      else if (m.type === "error") this.drop(job.lead, new Error(m.message));
+      return;
+    }
     if (m.type === "progress") {
       job.onProgress && job.onProgress(m.stage, m.done, m.total);
     } else if (m.type === "losses") {
@@ -76,7 +85,7 @@ export class Pool {
       this.pump();
     } else if (m.type === "error") {
       slot.busy = null;
-      this.release(job);
+      this.release(job, true);
       job.reject(new Error(m.message));
       this.pump();
     }
@@ -92,18 +101,18 @@ export class Pool {
       }
       const job = this.queue.shift();
       slot.busy = job;
-      const ports = this.helpers(slot, job);
-      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: slot.owner ? this.device : "cpu", stream: !!job.onLosses, ports }, ports);
+      const ports = job.blocks > 1 ? this.helpers(slot, job) : [];
+      const mesh = job.split > 1 ? this.mesh(slot, job) : null;
+      const moved = mesh ? mesh.ports.filter(Boolean) : ports;
+      slot.w.postMessage({ type: "run", id: job.id, config: job.config, shard: job.shard, device: slot.owner ? this.device : "cpu", stream: !!job.onLosses, ports, mesh }, moved);
     }
   }
 
-  /** Workers that share a DMFT solve of `job.blocks` sample blocks with its lead `slot`:
-   * idle ones, then new ones up to the pool's size, at most one per block. Each gets
-   * one end of a channel (and its index among the solve's workers); the lead's ends are
-   * returned. */
-  helpers(slot, job) {
+  /** Up to `want - 1` workers to share `slot`'s job: idle ones, then new ones up to the
+   * pool's size. */
+  team(slot, job, want) {
     job.helpers = [];
-    while (job.blocks > job.helpers.length + 1) {
+    while (want > job.helpers.length + 1) {
       let h = this.workers.find((s) => !s.busy && s !== slot);
       if (!h) {
         if (this.workers.length >= this.size) break;
@@ -112,7 +121,36 @@ export class Pool {
       h.busy = { id: job.id, lead: job };
       job.helpers.push(h);
     }
-    const count = job.helpers.length + 1;
+    return job.helpers;
+  }
+
+  /** Workers that share a training run split `job.split` ways with its lead `slot`:
+   * each is sent the run with its rank and its ends of a full mesh of channels (ports
+   * by rank, null for its own); the lead's mesh is returned (null if it runs alone). */
+  mesh(slot, job) {
+    const k = this.team(slot, job, job.split).length + 1;
+    if (k < 2) return null;
+    const ports = [...Array(k)].map(() => new Array(k).fill(null));
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++) {
+        const { port1, port2 } = new MessageChannel();
+        ports[a][b] = port1;
+        ports[b][a] = port2;
+      }
+    }
+    job.helpers.forEach((h, i) => {
+      const mesh = { rank: i + 1, count: k, ports: ports[i + 1] };
+      h.w.postMessage({ type: "run", id: job.id, config: job.config, device: "cpu", mesh }, mesh.ports.filter(Boolean));
+    });
+    return { rank: 0, count: k, ports: ports[0] };
+  }
+
+  /** Workers that share a DMFT solve of `job.blocks` sample blocks with its lead `slot`:
+   * idle ones, then new ones up to the pool's size, at most one per block. Each gets
+   * one end of a channel (and its index among the solve's workers); the lead's ends are
+   * returned. */
+  helpers(slot, job) {
+    const count = this.team(slot, job, job.blocks).length + 1;
     return job.helpers.map((h, i) => {
       const { port1, port2 } = new MessageChannel();
       h.w.postMessage({ type: "blocks", id: job.id, config: job.config, index: i + 1, count, port: port2 }, [port2]);
@@ -120,9 +158,24 @@ export class Pool {
     });
   }
 
-  /** A job's helpers are free again (its lead is done or failed). */
-  release(job) {
-    for (const h of job.helpers || []) if (h.busy && h.busy.lead === job) h.busy = null;
+  /** A job's lead is done or `failed`: its DMFT block workers are free again; the
+   * workers of a split training run free themselves when they finish, and are stopped
+   * if the lead failed (they would wait for it). */
+  release(job, failed = false) {
+    const mine = (h) => h.busy && h.busy.lead === job;
+    const stuck = (job.helpers || []).filter(mine);
+    if (!job.split) for (const h of stuck) h.busy = null;
+    else if (failed && stuck.length) {
+      for (const h of stuck) h.w.terminate();
+      this.workers = this.workers.filter((s) => !stuck.includes(s));
+      this.settle();
+    }
+  }
+
+  /** After workers were stopped: one of the rest owns the GPU, and there is at least one. */
+  settle() {
+    if (this.workers.length && !this.workers.some((s) => s.owner)) this.workers[0].owner = true;
+    if (!this.workers.length) this.spawn();
   }
 
   /** A helper of `job` failed: stop the job's workers (the lead would wait for it). */
@@ -130,8 +183,7 @@ export class Pool {
     const mine = (s) => s.busy === job || (s.busy && s.busy.lead === job);
     for (const s of this.workers) if (mine(s)) s.w.terminate();
     this.workers = this.workers.filter((s) => !mine(s));
-    if (this.workers.length && !this.workers.some((s) => s.owner)) this.workers[0].owner = true;
-    if (!this.workers.length) this.spawn();
+    this.settle();
     job.reject(err);
   }
 
@@ -139,10 +191,11 @@ export class Pool {
    * `onProgress(stage, done, total)` as it advances; `onLosses({steps, train, test})`
    * (train runs) with the loss records since the last call, a few times a second.
    * `blocks`: the sample blocks of a DMFT solve that workers can share (the core's
-   * `dmft_blocks`), 0 or absent for every other job. */
-  run(config, onProgress, shard, onLosses, blocks = 0) {
+   * `dmft_blocks`), 0 or absent for every other job. `split`: the workers a training
+   * run can be split over (the core's `train_workers`), 1 or absent for every other job. */
+  run(config, onProgress, shard, onLosses, blocks = 0, split = 1) {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, config, shard, onProgress, onLosses, blocks, resolve, reject });
+      this.queue.push({ id: this.nextId++, config, shard, onProgress, onLosses, blocks, split, resolve, reject });
       this.pump();
     });
   }
@@ -159,8 +212,7 @@ export class Pool {
       if (s.busy) { s.w.terminate(); if (s.busy.reject) s.busy.reject(err); } else keep.push(s);
     }
     this.workers = keep;
-    if (keep.length && !keep.some((s) => s.owner)) keep[0].owner = true;
-    if (!this.workers.length) this.spawn();
+    this.settle();
   }
 }
 

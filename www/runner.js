@@ -27,7 +27,9 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
     const stream = onLosses && !jobs[i].shard ? (batch) => onLosses(i, batch) : null;
     // a deep DMFT's sample blocks can go to several workers (builds with that feature)
     const blocks = jobs[i].shard || !env.core.dmft_blocks ? 0 : env.core.dmft_blocks(JSON.stringify(c));
-    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks)
+    // so can a wide training run's hidden units
+    const split = jobs[i].shard ? 1 : env.core.train_workers(JSON.stringify(c));
+    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks, split)
       .then((rec) => {
         tick(1);
         // the backend note tells where a single training run ran (sweeps say it per cell)

@@ -8,7 +8,8 @@ export function buildWords(build) {
 
 /**
  * The backend note. `ran`: the core's typed report of where the last train record ran
- * (`{device: "cpu" | "gpu", adapter?, api?, software?, fallback?}`), or null before any
+ * (`{device: "cpu" | "gpu", adapter?, api?, software?, fallback?, split?}`; split: the
+ * workers one run was split over), or null before any
  * run; `gpu`: the WebGPU adapter the workers see ("" if none); `workers`: the pool size;
  * `build`: the wasm build the workers run ("relaxed-simd" | "simd128", the core's
  * `cpu_build()`). Returns `{text, detail}`: a sentence for everyone and the technical
@@ -16,7 +17,8 @@ export function buildWords(build) {
  */
 export function backendWords(ran, gpu, workers, build = "") {
   const wasm = buildWords(build);
-  const cpu = `the CPU (${workers} worker${workers > 1 ? "s" : ""}${wasm ? `, ${wasm}` : ""})`;
+  const across = ran && ran.split ? `this run split over ${ran.split} workers` : `${workers} worker${workers > 1 ? "s" : ""}`;
+  const cpu = `the CPU (${across}${wasm ? `, ${wasm}` : ""})`;
   if (ran && ran.device === "gpu") {
     const name = ran.adapter || "unnamed adapter";
     return { text: `GPU: this run trained on the GPU (WebGPU, ${name})`, detail: `adapter: ${name}; API: ${ran.api || "?"}${ran.software ? " (a software adapter)" : ""}` };

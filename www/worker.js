@@ -8,6 +8,10 @@
 //                            stream: post the loss records of a train run as it trains
 //                            ports: MessagePorts to the workers that share this DMFT
 //                            solve (this worker leads it: the core's DmftLead)
+//                            mesh: {rank, count, ports}: this worker's part of a train
+//                            run split over `count` workers (the core's run_async with
+//                            an exchange), ports by rank (null for its own); rank 0
+//                            leads and returns the record, the others return ""
 //                            {type: "blocks", id, config, index, count, port}  hold
 //                            share `index` of `count` of a DMFT solve (DmftBlocks),
 //                            answering the lead over `port` until it sends "end"
@@ -23,6 +27,7 @@
 //                            {type: "error", id, message}
 //          (between the workers of a DMFT solve): the core's requests and replies as
 //                            Float64Arrays, carried unread; {error} from a block worker
+//          (between the workers of a split train run): the core's Float32Array blocks
 // Cancelling is terminating the worker; the pool then starts a fresh one.
 import init, * as core from "../scaling-playground.js";
 
@@ -52,7 +57,7 @@ self.onmessage = async (ev) => {
   if (msg && msg.type === "blocks") { await ready; blocks(msg); return; }
   if (!msg || msg.type !== "run") return;
   await ready;
-  const { id, config, shard, device, stream, ports } = msg;
+  const { id, config, shard, device, stream, ports, mesh } = msg;
   const progress = (stage, done, total) => postMessage({ type: "progress", id, stage, done, total });
   // loss records, batched: the first goes at once (the first curve), then a few a second
   let batch = { steps: [], train: [], test: [] }, last = -Infinity;
@@ -70,7 +75,8 @@ self.onmessage = async (ev) => {
     // a single run or a sweep's cells may train on WebGPU (the core falls back to the
     // CPU, and the record says why, if the GPU cannot be used); cells say where they ran
     const dev = device || "cpu";
-    const record = ports && ports.length ? await lead(text, ports, progress) : shard
+    const record = mesh ? await split(text, progress, dev, losses, mesh)
+      : ports && ports.length ? await lead(text, ports, progress) : shard
       ? (dev === "cpu"
         ? core.run_shard(text, shard[0], shard[1], progress)
         : await core.run_shard_async(text, shard[0], shard[1], progress, dev))
@@ -81,6 +87,26 @@ self.onmessage = async (ev) => {
     postMessage({ type: "error", id, message: String((e && e.message) || e) });
   }
 };
+
+// This worker's part of a train run split over `mesh.count` workers: the core sends
+// its blocks through `exchange`, which posts blocks[j] to worker j and resolves to what
+// each worker sent here, in rank order (a port delivers in order).
+async function split(text, progress, dev, losses, { rank, count, ports }) {
+  const inbox = ports.map(() => []), waiting = ports.map(() => null);
+  ports.forEach((p, j) => {
+    if (p) p.onmessage = (ev) => { const w = waiting[j]; waiting[j] = null; w ? w(ev.data) : inbox[j].push(ev.data); };
+  });
+  const next = (j) => new Promise((resolve) => (inbox[j].length ? resolve(inbox[j].shift()) : (waiting[j] = resolve)));
+  const exchange = (blocks) => {
+    ports.forEach((p, j) => p && p.postMessage(blocks[j], [blocks[j].buffer]));
+    return Promise.all(ports.map((p, j) => (p ? next(j) : blocks[rank])));
+  };
+  try {
+    return await core.run_async(text, progress, dev, losses, exchange, rank, count);
+  } finally {
+    for (const p of ports) if (p) p.close();
+  }
+}
 
 // Lead a DMFT solve with the workers at the other ends of `ports`: send each request
 // to all, run this worker's share, feed their replies back until the next request.

@@ -1,8 +1,9 @@
 // The browser benchmark's page: the page's own wasm builds (dist/ and dist/relaxed/),
 // run through the page's own worker pool (www/pool.js, www/worker.js), timed in the
 // browser. bench/browser_bench.mjs calls `window.bench.*` and prints the table.
-//   train({build, device, width, steps}): one full-batch GD run of the bench MLP (D = 16,
-//     depth 3, P = 256, ReLU, muP, one seed) in a one-worker pool; the steady-state
+//   train({build, device, width, steps, workers}): one full-batch GD run of the bench MLP
+//     (D = 16, depth 3, P = 256, ReLU, muP, one seed) in a pool of `workers` (1), split
+//     over them by hidden units when there are several (the core's train_workers); the steady-state
 //     steps/s between the training loop's first and last progress reports (CPU), or the
 //     whole run's (WebGPU: the reports say when work was recorded, not done)
 //   sweep({build, widths, workers}): the lr-transfer-width preset at those widths, split
@@ -39,14 +40,16 @@ function trainConfig(width, steps) {
   };
 }
 
-async function train({ build, device = "cpu", width, steps }) {
-  const p = pool(build, 1);
+async function train({ build, device = "cpu", width, steps, workers = 1 }) {
+  const p = pool(build, workers);
   p.device = device;
   const ticks = [];
+  const cfg = trainConfig(width, steps);
+  const split = workers > 1 ? core.train_workers(JSON.stringify(cfg)) : 1;
   const t0 = performance.now();
-  const rec = await p.run(trainConfig(width, steps), (stage, done, total) => {
+  const rec = await p.run(cfg, (stage, done, total) => {
     if (stage === "train" && done < total) ticks.push([done, performance.now()]);
-  });
+  }, undefined, undefined, 0, split);
   const wall = (performance.now() - t0) / 1000;
   let rate;
   if (device === "cpu") {

@@ -59,6 +59,10 @@ pub struct BackendReport {
     /// adapter, kernels that failed to compile, a device lost mid-run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// The number of workers one run was split over by hidden units (the page's CPU
+    /// workers, [`crate::nn::split`]); absent for a run on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<usize>,
 }
 
 /// CPU or GPU.
@@ -81,6 +85,7 @@ impl BackendReport {
                 api: Some(g.api_name()),
                 software: g.is_software(),
                 fallback: None,
+                split: None,
             },
         }
     }
@@ -116,6 +121,8 @@ impl<'de> Deserialize<'de> for BackendReport {
             software: bool,
             #[serde(default)]
             fallback: Option<String>,
+            #[serde(default)]
+            split: Option<usize>,
         }
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -130,6 +137,7 @@ impl<'de> Deserialize<'de> for BackendReport {
                 api: t.api,
                 software: t.software,
                 fallback: t.fallback,
+                split: t.split,
             },
             Wire::Legacy(s) if s.starts_with("gpu") => BackendReport {
                 device: DeviceKind::Gpu,

@@ -7,8 +7,12 @@ pub mod kind;
 pub mod network;
 pub mod observe;
 pub mod param;
+pub mod part;
+pub mod split;
 pub mod train;
 
 pub use kind::train_cost;
 pub use network::{Ensemble, Workspace};
-pub use train::{TrainResult, mean_finite, train, train_on, train_on_async};
+pub use train::{
+    TrainResult, mean_finite, split_workers, train, train_on, train_on_async, train_split,
+};

@@ -10,10 +10,11 @@
 
 use super::network::{Ensemble, Workspace};
 use super::observe::{self, CoordSnapshot, KernelSnapshot};
+use super::split::{self, Alone, Exchange};
 use crate::backend::{AdamStep, BackendReport, Device, DeviceChoice, Tensor, select};
 use crate::config::{OptimizerConfig, TrainConfig};
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals_f32, stream};
 use rand::rngs::StdRng;
@@ -205,8 +206,86 @@ async fn train_once(
     data: &Dataset,
     progress: &dyn Progress,
 ) -> Result<TrainResult> {
+    train_part(device, cfg, data, &mut Alone, progress).await
+}
+
+/// This worker's part of one training run split over the workers that `ex` joins
+/// ([`split`]), on the CPU: every worker returns the same result, which equals
+/// [`train_on`]'s on the CPU up to the rounding of the sums over workers. A run that
+/// records kernels or coordinates does not split ([`split_workers`]).
+pub async fn train_split(
+    cfg: &TrainConfig,
+    data: &Dataset,
+    ex: &mut dyn Exchange,
+    progress: &dyn Progress,
+) -> Result<TrainResult> {
+    let part = ex.part(cfg.model.width);
+    let o = &cfg.observe;
+    if !part.is_whole() && (o.kernels || o.ntk || o.coords || part.count > part.width) {
+        return Err(Error::config(
+            "observe",
+            format!(
+                "a run that splits over {} workers: at least one hidden unit each and no kernel or coordinate observables",
+                part.count
+            ),
+        ));
+    }
+    train_part(Device::Cpu, cfg, data, ex, progress).await
+}
+
+/// The fewest hidden units per worker for which a split run gains: below, the
+/// exchanges outweigh the products.
+pub const MIN_SPLIT_UNITS: usize = 256;
+
+/// How many workers one training run of `cfg` can be split over ([`train_split`]):
+/// one per [`MIN_SPLIT_UNITS`] hidden units, at most 8; 1 (no split) when it records
+/// kernels, NTKs or coordinates, which need every unit in one place.
+pub fn split_workers(cfg: &TrainConfig) -> usize {
+    let o = &cfg.observe;
+    if o.kernels || o.ntk || o.coords {
+        return 1;
+    }
+    (cfg.model.width / MIN_SPLIT_UNITS).clamp(1, 8)
+}
+
+/// [`train_split`] on `count` native threads joined by channels
+/// ([`split::threads::mesh`]), `progress` from the first: every worker's result, in
+/// rank order.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn train_split_threads(
+    cfg: &TrainConfig,
+    data: &Dataset,
+    count: usize,
+    progress: &(dyn Progress + Sync),
+) -> Result<Vec<TrainResult>> {
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = split::threads::mesh(count)
+            .into_iter()
+            .enumerate()
+            .map(|(rank, mut ex)| {
+                let p: &dyn Progress = if rank == 0 {
+                    progress
+                } else {
+                    &crate::progress::Silent
+                };
+                scope.spawn(move || pollster::block_on(train_split(cfg, data, &mut ex, p)))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("a split worker panicked"))
+            .collect()
+    })
+}
+
+async fn train_part(
+    device: Device,
+    cfg: &TrainConfig,
+    data: &Dataset,
+    ex: &mut dyn Exchange,
+    progress: &dyn Progress,
+) -> Result<TrainResult> {
     cfg.validate()?;
-    let mut net = Ensemble::new(
+    let mut net = Ensemble::new_part(
         device.clone(),
         &cfg.model,
         &cfg.param,
@@ -214,8 +293,12 @@ async fn train_once(
         data.outputs,
         cfg.seed,
         0..cfg.seeds,
+        ex.part(cfg.model.width),
     );
-    Trainer::new(&mut net, cfg, data).await.run(progress).await
+    Trainer::new(&mut net, cfg, data, ex)
+        .await?
+        .run(progress)
+        .await
 }
 
 fn to_f32(v: &[f64]) -> Vec<f32> {
@@ -244,10 +327,17 @@ struct Trainer<'a> {
     /// Per-seed sums of squares `[S]` of the hidden layers, and a scratch `[S]`, for
     /// [`blown_up`].
     layer_sums: (Tensor, Tensor),
+    /// The other workers of a split run ([`Alone`] if none).
+    ex: &'a mut dyn Exchange,
 }
 
 impl<'a> Trainer<'a> {
-    async fn new(net: &'a mut Ensemble, cfg: &'a TrainConfig, data: &'a Dataset) -> Self {
+    async fn new(
+        net: &'a mut Ensemble,
+        cfg: &'a TrainConfig,
+        data: &'a Dataset,
+        ex: &'a mut dyn Exchange,
+    ) -> Result<Self> {
         let dev = &net.device;
         let p = data.p_train();
         let x = dev.upload(&to_f32(&data.x_train));
@@ -257,7 +347,7 @@ impl<'a> Trainer<'a> {
         let ws_test = has_test.then(|| net.workspace(data.p_test()));
         let mut ws = net.workspace(p);
         // Outputs and fields at initialisation.
-        net.forward(&x, &mut ws);
+        split::forward(net, &x, &mut ws, ex).await?;
         let f0_host = dev.download_async(&ws.f).await;
         let mut h0 = vec![];
         if cfg.observe.coords {
@@ -269,7 +359,7 @@ impl<'a> Trainer<'a> {
         let f0 = centered.then(|| dev.upload(&f0_host));
         let f0_test = match (&x_test, ws_test) {
             (Some(xt), Some(mut wt)) if centered => {
-                net.forward(xt, &mut wt);
+                split::forward(net, xt, &mut wt, ex).await?;
                 dev.download_async(&wt.f).await
             }
             _ => vec![],
@@ -306,7 +396,7 @@ impl<'a> Trainer<'a> {
             _ => OptState::Plain,
         };
         let layer_sums = (dev.zeros(net.seeds), dev.zeros(net.seeds));
-        Trainer {
+        Ok(Trainer {
             net,
             cfg,
             data,
@@ -324,7 +414,8 @@ impl<'a> Trainer<'a> {
             opt,
             batch_rng: stream(cfg.seed, Stream::Batches, 0, 0),
             layer_sums,
-        }
+            ex,
+        })
     }
 
     async fn run(mut self, progress: &dyn Progress) -> Result<TrainResult> {
@@ -340,10 +431,10 @@ impl<'a> Trainer<'a> {
             let record = t % every == 0 || t == steps;
             let full_batch = self.batch.is_none();
             if full_batch || record {
-                self.net.forward(&self.x, &mut self.ws);
+                split::forward(self.net, &self.x, &mut self.ws, self.ex).await?;
             }
             if record {
-                self.record(t, &mut res).await;
+                self.record(t, &mut res).await?;
                 progress.losses(
                     t,
                     &res.train_loss[res.train_loss.len() - 1],
@@ -356,7 +447,7 @@ impl<'a> Trainer<'a> {
             if t == steps {
                 break;
             }
-            self.step()?;
+            self.step().await?;
             if self.net.device.lost().is_some() {
                 // the caller redoes the run on the CPU
                 return Ok(res);
@@ -366,7 +457,7 @@ impl<'a> Trainer<'a> {
             }
         }
         if let (Some(xt), Some(wt)) = (&self.x_test, &mut self.ws_test) {
-            self.net.forward(xt, wt);
+            split::forward(self.net, xt, wt, self.ex).await?;
             let f = self.net.device.download_async(&wt.f).await;
             let per = wt.p * self.net.outputs;
             res.test_outputs = (0..self.net.seeds)
@@ -385,12 +476,14 @@ impl<'a> Trainer<'a> {
     }
 
     /// Record observables from the current forward pass on the training set.
-    async fn record(&mut self, t: usize, res: &mut TrainResult) {
+    async fn record(&mut self, t: usize, res: &mut TrainResult) -> Result<()> {
         let dev = self.net.device.clone();
         let (s_count, p, c) = (self.net.seeds, self.ws.p, self.net.outputs);
         let obs = &self.cfg.observe;
         let f = dev.download_async(&self.ws.f).await;
-        let blown = blown_up(&dev, &self.ws, &mut self.layer_sums, &f).await;
+        let part = self.net.part;
+        let sums = split::layer_sums(&dev, &self.ws, &mut self.layer_sums, part, self.ex).await?;
+        let blown = blown_up(&sums, &f);
         let per = p * c;
         let centred = |s: usize, i: usize| -> f64 {
             let base = if self.cfg.model.centered {
@@ -430,7 +523,7 @@ impl<'a> Trainer<'a> {
         if obs.test_loss
             && let (Some(xt), Some(wt)) = (&self.x_test, &mut self.ws_test)
         {
-            self.net.forward(xt, wt);
+            split::forward(self.net, xt, wt, self.ex).await?;
             let ft = dev.download_async(&wt.f).await;
             let pt = wt.p;
             let pert = pt * c;
@@ -474,16 +567,17 @@ impl<'a> Trainer<'a> {
             );
             // restore the forward state used by the next step (kernels ran a backward)
         }
+        Ok(())
     }
 
     /// One optimiser update from the current parameters: the gradient `dL/dW` on the
     /// full batch or a fresh minibatch, then the optimiser's update of every weight
     /// matrix.
-    fn step(&mut self) -> Result<()> {
+    async fn step(&mut self) -> Result<()> {
         if self.batch.is_some() {
-            self.minibatch_gradient();
+            self.minibatch_gradient().await?;
         } else {
-            self.full_batch_gradient();
+            self.full_batch_gradient().await?;
         }
         let grads = match &self.batch {
             Some((bws, ..)) => &bws.grads,
@@ -528,7 +622,7 @@ impl<'a> Trainer<'a> {
 
     /// `dL/dW` on the full training set, from the forward pass `run` has just made:
     /// `e = (f - f0 - y) / P`, then backpropagation.
-    fn full_batch_gradient(&mut self) {
+    async fn full_batch_gradient(&mut self) -> Result<()> {
         let dev = &self.net.device;
         let p = self.ws.p;
         dev.residual(
@@ -538,16 +632,16 @@ impl<'a> Trainer<'a> {
             1.0 / p as f32,
             &mut self.ws.e,
         );
-        self.net.backward(&self.x, &mut self.ws, true);
+        split::backward(self.net, &self.x, &mut self.ws, true, self.ex).await
     }
 
     /// `dL/dW` on a fresh minibatch of `B` points drawn without replacement from the
     /// batch stream: its inputs, targets and (centred runs) initial outputs are copied
     /// into the batch buffers, then forward, `e = (f - f0 - y) / B`, backpropagation.
-    fn minibatch_gradient(&mut self) {
+    async fn minibatch_gradient(&mut self) -> Result<()> {
         let dev = self.net.device.clone();
         let Some((bws, bx, by, bf0)) = &mut self.batch else {
-            return;
+            return Ok(());
         };
         let b = bws.p;
         let p = self.data.p_train();
@@ -579,43 +673,28 @@ impl<'a> Trainer<'a> {
         }
         dev.write(bx, &xb);
         dev.write(by, &yb);
-        self.net.forward(bx, bws);
+        split::forward(self.net, bx, bws, self.ex).await?;
         let f0 = self.f0.as_ref().map(|_| &*bf0);
         dev.residual(&bws.f, f0, by, 1.0 / b as f32, &mut bws.e);
-        self.net.backward(bx, bws, true);
+        split::backward(self.net, bx, bws, true, self.ex).await
     }
 }
 
-/// Per seed, whether the forward pass in `ws` blew up: any hidden layer's
-/// pre-activations `h^l` or the output `f` (`f_host`, already read back) NaN or infinite.
-/// The layers are judged on the device, by their per-seed sums of squares accumulated
-/// into `sums.0` (`sums.1` is scratch), and only those S numbers come back. A sum that
-/// is not finite also flags squares beyond f32's range (a layer's RMS above
-/// `~1e19 / sqrt(P N)`), which a network that has not diverged never reaches.
-async fn blown_up(
-    dev: &Device,
-    ws: &Workspace,
-    sums: &mut (Tensor, Tensor),
-    f_host: &[f32],
-) -> Vec<bool> {
-    let (acc, layer) = sums;
-    for (l, h) in ws.h.iter().enumerate() {
-        if l == 0 {
-            dev.sum_sq(h, acc);
-        } else {
-            dev.sum_sq(h, layer);
-            dev.axpy(1.0, layer, acc);
-        }
-    }
-    let seeds = acc.len();
+/// Per seed, whether the forward pass blew up: any hidden layer's pre-activations
+/// `h^l` or the output `f` (`f_host`, already read back) NaN or infinite. The layers are
+/// judged by their per-seed sums of squares `sums [S]` ([`split::layer_sums`]: only
+/// those S numbers come back from the device). A sum that is not finite also flags
+/// squares beyond f32's range (a layer's RMS above `~1e19 / sqrt(P N)`), which a
+/// network that has not diverged never reaches.
+fn blown_up(sums: &[f32], f_host: &[f32]) -> Vec<bool> {
+    let seeds = sums.len();
     let per = f_host.len() / seeds;
-    let acc = dev.download_async(acc).await;
     (0..seeds)
         .map(|s| {
             let f_bad = f_host[s * per..(s + 1) * per]
                 .iter()
                 .any(|v| !v.is_finite());
-            f_bad || !acc[s].is_finite()
+            f_bad || !sums[s].is_finite()
         })
         .collect()
 }
@@ -687,11 +766,14 @@ fn langevin_update(
 ) {
     let dev = &net.device;
     let noise_scale = (2.0 * eta * temperature).sqrt();
-    for l in 0..net.weights.len() {
-        let n = net.weights[l].len() / net.seeds;
-        let mut host = Vec::with_capacity(n * net.seeds);
+    let matrices = net.weights.len();
+    for l in 0..matrices {
+        let ls = &net.scales.layers[l];
+        let mut host = Vec::with_capacity(net.weights[l].len());
         for rng in rngs[l].iter_mut() {
-            host.extend(normals_f32(rng, n, 1.0));
+            // the whole matrix's draws, so that a split run's parts see the same noise
+            let whole = normals_f32(rng, ls.fan_in * ls.fan_out, 1.0);
+            host.extend(net.part.share(l, matrices, ls.fan_in, whole));
         }
         dev.write(&mut xi[l], &host);
         let lr = (eta * net.scales.layers[l].lr_scale) as f32;

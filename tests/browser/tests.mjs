@@ -264,6 +264,61 @@ export const TESTS = {
     assert(JSON.stringify(s1.series) === JSON.stringify(s2.series), "identical curves with 1 and 2 workers");
   },
 
+  async a_training_run_split_over_two_and_three_workers_matches_one(ctx) {
+    // one wide run on pools of 1, 2 and 3 workers: it takes the idle workers (each holds
+    // a share of the hidden units), streams its losses from the lead, says it was split,
+    // and records the one-worker run's numbers within 1e-6 relative
+    const results = [];
+    for (const workers of [1, 2, 3]) {
+      const { page } = await ctx.open();
+      await page.goto(ctx.base + `?workers=${workers}`);
+      await waitDone(page);
+      const got = await page.evaluate(async () => {
+        const { core, pool } = window.__app;
+        const c = JSON.parse(core.default_config("train"));
+        Object.assign(c, { steps: 12, seeds: 2, seed: 5, optimizer: { kind: "adam", lr: 0.01 } });
+        Object.assign(c.model, { width: 768, depth: 3, activation: "tanh" });
+        Object.assign(c.data, { train: 32, test: 8, dim: 8 });
+        Object.assign(c.observe, { every: 3, outputs: true });
+        const text = JSON.stringify(c);
+        let streamed = 0;
+        const running = pool.run(c, null, undefined, () => streamed++, 0, core.train_workers(text));
+        const busy = pool.busyCount();
+        const rec = await running;
+        await new Promise((r) => setTimeout(r, 100)); // the others' "done"
+        return { split: core.train_workers(text), busy, after: pool.busyCount(), streamed, result: JSON.parse(rec.__json).result };
+      });
+      assert(got.split >= 3, `a width-768 run can use 3 workers: ${got.split}`);
+      assert(got.busy === workers && got.after === 0, `the run takes ${workers} worker(s) and frees them: ${got.busy} busy, ${got.after} after`);
+      assert(got.streamed > 0, "the lead streams the losses");
+      assert((got.result.backend.split || 1) === workers, `the record says it ran on ${workers}: ${JSON.stringify(got.result.backend)}`);
+      results.push(got.result);
+      if (workers < 3) continue;
+      // cancel stops a split run: every one of its workers goes, and the pool runs on
+      const stop = await page.evaluate(async () => {
+        const { core, pool } = window.__app;
+        const c = JSON.parse(core.default_config("train"));
+        Object.assign(c, { steps: 100000 });
+        Object.assign(c.model, { width: 1024 });
+        const running = pool.run(c, null, undefined, undefined, 0, core.train_workers(JSON.stringify(c))).then(() => "finished", (e) => e.name);
+        await new Promise((r) => setTimeout(r, 500));
+        const busy = pool.busyCount();
+        pool.cancel();
+        return { busy, outcome: await running, after: pool.busyCount() };
+      });
+      assert(stop.busy === 3 && stop.outcome === "Cancelled" && stop.after === 0, `cancel stops the split run: ${JSON.stringify(stop)}`);
+    }
+    const gap = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+    const loss0 = results[0].train_loss.flat();
+    assert(loss0.length === 10 && loss0[loss0.length - 1] < 0.9 * loss0[0], `the loss falls: ${loss0}`);
+    for (const w of [1, 2]) {
+      const r = results[w];
+      const worst = Math.max(...r.train_loss.flat().map((v, i) => gap(v, loss0[i])), ...r.test_loss.flat().map((v, i) => gap(v, results[0].test_loss.flat()[i])));
+      ctx.metrics[`train_split_${w + 1}_workers_max_rel_gap`] = worst;
+      assert(worst <= 1e-6 && r.train_loss.flat().length === loss0.length, `${w + 1} workers: the losses within 1e-6 relative (max ${worst})`);
+    }
+  },
+
   async dmft_split_over_one_two_three_workers_gives_identical_numbers(ctx) {
     // a deep DMFT of three sample blocks (2048, 2048, 104) on pools of 1, 2 and 3
     // workers: the solve takes the idle workers (one per block at most), and the loss

@@ -446,3 +446,114 @@ fn a_hidden_layer_that_overflows_is_divergence_though_the_loss_is_finite() {
         Err(e) => println!("SKIPPING the GPU case: no usable GPU adapter ({e})"),
     }
 }
+
+/// A run split over 2 and 3 workers by hidden units (nn::split) records what the
+/// unsplit run records, within 1e-6 relative, for an MLP and a ResNet under each
+/// optimiser (Langevin's noise included), and every worker records the same numbers.
+#[test]
+fn a_split_run_matches_the_unsplit_one() {
+    use scaling_playground::nn::train::train_split_threads;
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-12);
+    let adam = OptimizerConfig::Adam {
+        lr: 0.02,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        mup_scaling: true,
+    };
+    let runs = [
+        (OptimizerConfig::Gd { lr: 0.5 }, Arch::Mlp, Activation::Relu),
+        (adam, Arch::Resnet, Activation::Tanh),
+        (
+            OptimizerConfig::Sgd {
+                lr: 0.3,
+                batch_size: 8,
+            },
+            Arch::Mlp,
+            Activation::Tanh,
+        ),
+        (
+            OptimizerConfig::Langevin {
+                lr: 0.3,
+                temperature: 1e-4,
+                weight_decay: None,
+            },
+            Arch::Mlp,
+            Activation::Tanh,
+        ),
+    ];
+    for (opt, arch, act) in runs {
+        let cfg = TrainConfig {
+            data: teacher(Teacher::Linear, 16, 40, 10, 3),
+            model: ModelConfig {
+                arch,
+                width: 30,
+                depth: 3,
+                activation: act,
+                beta: 1.0,
+                centered: true,
+            },
+            param: Parameterization::Mup { gamma0: 1.0 },
+            optimizer: opt,
+            steps: 30,
+            seeds: 2,
+            seed: 7,
+            observe: ObserveConfig {
+                every: 5,
+                outputs: true,
+                ..Default::default()
+            },
+        };
+        let data = cfg.data.load().unwrap();
+        let whole = train(&cfg, &data, &Silent).unwrap();
+        let first = whole.train_loss[0][0];
+        let last = whole.train_loss.last().unwrap()[0];
+        assert!(
+            last < 0.7 * first,
+            "{:?} {arch:?}: the run learns ({first} -> {last})",
+            cfg.optimizer.name()
+        );
+        for count in [2, 3] {
+            let parts = train_split_threads(&cfg, &data, count, &Silent).unwrap();
+            assert_eq!(parts.len(), count);
+            for p in &parts[1..] {
+                assert_eq!(p, &parts[0], "every worker records the same numbers");
+            }
+            let split = &parts[0];
+            assert_eq!(split.steps, whole.steps);
+            assert_eq!(split.diverged_at, whole.diverged_at);
+            // losses entry by entry; outputs (which cross zero) against each record's scale
+            let pairs = [
+                (whole.train_loss.clone(), split.train_loss.clone()),
+                (whole.test_loss.clone(), split.test_loss.clone()),
+                (whole.outputs.concat(), split.outputs.concat()),
+                (whole.test_outputs.clone(), split.test_outputs.clone()),
+            ];
+            for (k, (a, b)) in pairs.iter().enumerate() {
+                assert_eq!(a.len(), b.len());
+                assert!(!a.is_empty());
+                let gap = a
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| {
+                        let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                        let gaps = x.iter().zip(y).map(|(u, v)| (u - v).abs());
+                        match k {
+                            0 | 1 => x
+                                .iter()
+                                .zip(y)
+                                .map(|(u, v)| rel(*v, *u))
+                                .fold(0.0, f64::max),
+                            _ => gaps.fold(0.0, f64::max) / scale.max(1e-12),
+                        }
+                    })
+                    .fold(0.0, f64::max);
+                assert!(
+                    gap < 1e-6,
+                    "{} {arch:?} over {count} workers: record {k} off by {gap:.2e} relative",
+                    cfg.optimizer.name()
+                );
+            }
+        }
+    }
+}

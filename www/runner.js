@@ -22,12 +22,16 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
   const configs = jobs.map((j) => (j.shard ? j.config : j));
   const s = session();
   let failed = null;
-  await Promise.all(configs.map((c, i) => {
+  // a deep DMFT's sample blocks can go to several workers: such solves are queued
+  // first, so that they take the idle workers (the pool gives a solve only the workers
+  // idle when it starts; queued behind a training run it would run on one)
+  const blocks = configs.map((c, i) => (jobs[i].shard || !env.core.dmft_blocks ? 0 : env.core.dmft_blocks(JSON.stringify(c))));
+  const order = configs.map((_, i) => i).sort((a, b) => (blocks[b] > 1) - (blocks[a] > 1));
+  await Promise.all(order.map((i) => {
+    const c = configs[i];
     const tick = s ? s.job() : () => {};
     const stream = onLosses && !jobs[i].shard ? (batch) => onLosses(i, batch) : null;
-    // a deep DMFT's sample blocks can go to several workers (builds with that feature)
-    const blocks = jobs[i].shard || !env.core.dmft_blocks ? 0 : env.core.dmft_blocks(JSON.stringify(c));
-    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks)
+    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks[i])
       .then((rec) => {
         tick(1);
         // the backend note tells where a single training run ran (sweeps say it per cell)

@@ -2,11 +2,29 @@
 // in dist/) on pools of 1, 2, ... workers, beside the native CLI's single-thread time.
 //   node bench/dmft_split.mjs CONFIG.json [WORKERS...]      (default workers: 1 2)
 // CONFIG is a `dmft` RunConfig; the CLI binary is the newest under $CARGO_TARGET_DIR.
+// Beside the wall time, the CPU time the browser's processes spent during the solve
+// (all workers together; on a loaded machine the wall time counts others' work too).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { serve, launch, openPage, waitDone } from "../tests/browser/harness.mjs";
+
+/** CPU seconds (user + system) of this process's descendants (the browser), from /proc. */
+function browserCpu() {
+  const stat = (pid) => fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").at(-1).split(" ");
+  const procs = [];
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try { const f = stat(d); procs.push({ pid: Number(d), ppid: Number(f[1]), cpu: Number(f[11]) + Number(f[12]) }); } catch { /* gone */ }
+  }
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
+  }
+  return procs.filter((p) => p.pid !== process.pid && mine.has(p.pid)).reduce((a, p) => a + p.cpu, 0) / 100;
+}
 
 const [file, ...ws] = process.argv.slice(2);
 const cfg = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -18,6 +36,7 @@ for (const w of workers) {
   const p = await openPage(browser);
   await p.page.goto(base + `?workers=${w}`);
   await waitDone(p.page, 300_000);
+  const cpu0 = browserCpu();
   const r = await p.page.evaluate(async (c) => {
     const { core, pool } = window.__app;
     const blocks = core.dmft_blocks(JSON.stringify(c));
@@ -27,8 +46,9 @@ for (const w of workers) {
     const rec = await running;
     return { ms: performance.now() - t0, blocks, busy, loss: JSON.parse(rec.__json).result.loss };
   }, cfg);
+  const cpu = browserCpu() - cpu0;
   loss.push(r.loss);
-  console.log(`page, ${w} worker(s): ${(r.ms / 1000).toFixed(2)} s wall (${r.blocks} blocks, ${r.busy} busy; load ${os.loadavg()[0].toFixed(1)})`);
+  console.log(`page, ${w} worker(s): ${(r.ms / 1000).toFixed(2)} s wall, ${cpu.toFixed(1)} s browser CPU (${r.blocks} blocks, ${r.busy} busy; load ${os.loadavg()[0].toFixed(1)})`);
   await p.context.close();
 }
 await browser.close();

@@ -22,14 +22,20 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
   const configs = jobs.map((j) => (j.shard ? j.config : j));
   const s = session();
   let failed = null;
-  await Promise.all(configs.map((c, i) => {
+  // a deep DMFT's sample blocks and a wide training run's hidden units can go to
+  // several workers: such jobs are queued first, so that they take the idle workers (the
+  // pool gives a job only the workers idle when it starts; queued behind another run it
+  // would run on one)
+  const text = configs.map((c) => JSON.stringify(c));
+  const blocks = configs.map((_, i) => (jobs[i].shard || !env.core.dmft_blocks ? 0 : env.core.dmft_blocks(text[i])));
+  const split = configs.map((_, i) => (jobs[i].shard ? 1 : env.core.train_workers(text[i])));
+  const shares = (i) => blocks[i] > 1 || split[i] > 1;
+  const order = configs.map((_, i) => i).sort((a, b) => shares(b) - shares(a));
+  await Promise.all(order.map((i) => {
+    const c = configs[i];
     const tick = s ? s.job() : () => {};
     const stream = onLosses && !jobs[i].shard ? (batch) => onLosses(i, batch) : null;
-    // a deep DMFT's sample blocks can go to several workers (builds with that feature)
-    const blocks = jobs[i].shard || !env.core.dmft_blocks ? 0 : env.core.dmft_blocks(JSON.stringify(c));
-    // so can a wide training run's hidden units
-    const split = jobs[i].shard ? 1 : env.core.train_workers(JSON.stringify(c));
-    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks, split)
+    return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks[i], split[i])
       .then((rec) => {
         tick(1);
         // the backend note tells where a single training run ran (sweeps say it per cell)

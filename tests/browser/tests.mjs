@@ -320,7 +320,7 @@ export const TESTS = {
   },
 
   async dmft_split_over_one_two_three_workers_gives_identical_numbers(ctx) {
-    // a deep DMFT of three sample blocks (2048, 2048, 104) on pools of 1, 2 and 3
+    // a deep DMFT of six sample blocks (five of 768, one of 360) on pools of 1, 2 and 3
     // workers: the solve takes the idle workers (one per block at most), and the loss
     // curves must agree bit for bit, and with the CLI's within 1e-6 (wasm has no FMA)
     const bin = cliBinary();
@@ -345,7 +345,7 @@ export const TESTS = {
         const rec = await running;
         return { cfg: c, blocks, ticks, busy, result: JSON.parse(rec.__json).result };
       });
-      assert(got.blocks === 3, `three sample blocks: ${got.blocks}`);
+      assert(got.blocks === 6, `six sample blocks: ${got.blocks}`);
       assert(got.busy === workers, `the solve runs on ${workers} worker(s): ${got.busy} busy`);
       assert(got.ticks > 3, `progress streams from the lead: ${got.ticks} ticks`);
       cfg = got.cfg;

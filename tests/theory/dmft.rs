@@ -106,7 +106,7 @@ fn deep_dmft_sample_convergence() {
 
 #[test]
 fn a_deep_solve_split_over_one_two_or_three_workers_gives_identical_numbers() {
-    // S = 4500: three sample blocks (2048, 2048, 404), so three workers each own one
+    // S = 4500: six sample blocks (five of 768, one of 660), two for each of three workers
     let mut train = setup(Activation::Tanh, 3, 1.0, 0.3, 6);
     train.observe.every = 2;
     let cfg = DmftConfig {
@@ -115,7 +115,7 @@ fn a_deep_solve_split_over_one_two_or_three_workers_gives_identical_numbers() {
         iterations: 12,
         damping: 1.0,
     };
-    assert_eq!(dmft::deep::sample_blocks(cfg.samples).len(), 3);
+    assert_eq!(dmft::deep::sample_blocks(cfg.samples).len(), 6);
     let unsplit = dmft::solve_on(Device::Cpu, &cfg, &Silent).unwrap();
     assert!(unsplit.warnings.is_empty(), "{:?}", unsplit.warnings);
     for workers in 1..=3 {

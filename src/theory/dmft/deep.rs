@@ -12,7 +12,7 @@
 //!    so its convergence history is meaningful). The factors eliminate in time order,
 //!    never pivoted, so the sources of step t depend on the kernels up to step t only.
 //!    Layer 1's `u ~ N(0, Phi^0)` and the last layer's `r ~ N(0, 1)` are static.
-//!    The samples come in fixed blocks of [`SAMPLE_BLOCK`], each with its own streams;
+//!    The samples come in fixed blocks ([`sample_blocks`]), each with its own streams;
 //!    every sum over samples below is summed per block and the blocks added in block
 //!    order, so the blocks can be dealt to workers without changing a bit: the
 //!    iteration is a state machine ([`machine`]) of a coordinator and block workers,
@@ -209,16 +209,35 @@ pub(crate) fn solve_split(
     machine::solve_in_process(pr, dev, progress, split)
 }
 
-/// Monte Carlo samples per block. The S samples are cut into blocks of this many (the
-/// last one shorter), whose boundaries depend on S alone; each block draws its sources
-/// from its own random streams and its sums are added in block order, so a solve split
-/// over any number of workers gives the same numbers bit for bit.
+/// Most Monte Carlo samples per block. The S samples are cut into blocks of
+/// [`block_size`]`(S)` (the last one shorter), whose boundaries depend on S alone; each
+/// block draws its sources from its own random streams and its sums are added in block
+/// order, so a solve split over any number of workers gives the same numbers bit for bit.
 pub const SAMPLE_BLOCK: usize = 2048;
 
-/// The sample ranges of the blocks of `s` samples.
+/// Fewest samples per block; every block size is a multiple of it (products over
+/// fewer samples than this lose speed per sample).
+pub const MIN_BLOCK: usize = 256;
+
+/// Blocks a solve is cut into where `MIN_BLOCK <= S / BLOCKS <= SAMPLE_BLOCK`: enough
+/// for the page's workers (2, 3 or 4 of them get shares within one block of each other)
+/// at the default S = 2000 (eight blocks of 256, the last 208).
+pub const BLOCKS: usize = 8;
+
+/// Samples per block of a solve with `s` samples: `ceil(s / BLOCKS)` rounded up to a
+/// multiple of [`MIN_BLOCK`], within `[MIN_BLOCK, SAMPLE_BLOCK]` (so S >= 16384 keeps
+/// blocks of 2048 and their draws).
+pub fn block_size(s: usize) -> usize {
+    s.div_ceil(BLOCKS)
+        .next_multiple_of(MIN_BLOCK)
+        .clamp(MIN_BLOCK, SAMPLE_BLOCK)
+}
+
+/// The sample ranges of the blocks of `s` samples ([`block_size`]).
 pub fn sample_blocks(s: usize) -> Vec<std::ops::Range<usize>> {
-    (0..s.div_ceil(SAMPLE_BLOCK))
-        .map(|b| b * SAMPLE_BLOCK..((b + 1) * SAMPLE_BLOCK).min(s))
+    let size = block_size(s);
+    (0..s.div_ceil(size))
+        .map(|b| b * size..((b + 1) * size).min(s))
         .collect()
 }
 

@@ -141,7 +141,7 @@ mod tests {
     use crate::progress::Silent;
     use crate::theory::dmft::DmftConfig;
 
-    /// Depth-2 tanh, 8 points, T = 5, S = 4200: three sample blocks (2048, 2048, 104).
+    /// Depth-2 tanh, 8 points, T = 5, S = 4200: six sample blocks (five of 768, one of 360).
     fn problem() -> Problem {
         let mut train = TrainConfig {
             data: DataConfig::Teacher {
@@ -208,9 +208,30 @@ mod tests {
     }
 
     #[test]
+    fn small_solves_come_in_eight_blocks_and_large_ones_in_blocks_of_2048() {
+        let sizes = |s: usize| {
+            let blocks = sample_blocks(s);
+            let mut end = 0;
+            for r in &blocks {
+                assert_eq!(r.start, end, "S = {s}: blocks tile 0..S");
+                end = r.end;
+            }
+            assert_eq!(end, s);
+            blocks.iter().map(|r| r.len()).collect::<Vec<_>>()
+        };
+        assert_eq!(sizes(2000), [256, 256, 256, 256, 256, 256, 256, 208]);
+        assert_eq!(sizes(8000), [1024, 1024, 1024, 1024, 1024, 1024, 1024, 832]);
+        assert_eq!(sizes(4200), [768, 768, 768, 768, 768, 360]);
+        assert_eq!(sizes(300), [256, 44]);
+        assert_eq!(sizes(100), [100]);
+        let large = sizes(80_000);
+        assert!(large.len() == 40 && large[..39].iter().all(|&b| b == 2048) && large[39] == 128);
+    }
+
+    #[test]
     fn messages_between_one_two_or_three_workers_give_the_solve_bit_for_bit() {
         let pr = problem();
-        assert_eq!(sample_blocks(pr.samples).len(), 3);
+        assert_eq!(sample_blocks(pr.samples).len(), 6);
         let mut dev = Products::on(crate::backend::Device::Cpu);
         let solved = super::super::solve(&pr, &mut dev, &Silent).unwrap();
         assert!(solved.loss.iter().all(|l| l.is_finite()) && solved.loss[5] < solved.loss[0]);

@@ -233,19 +233,30 @@ pub async fn train_split(
     train_part(Device::Cpu, cfg, data, ex, progress).await
 }
 
-/// The fewest hidden units per worker for which a split run gains: below, the
-/// exchanges outweigh the products.
+/// The fewest hidden units per worker, and the least product work per worker and step
+/// (flops), for which a split run gains: below either, the exchanges (a few per layer
+/// and step, each a message between workers) outweigh the products.
 pub const MIN_SPLIT_UNITS: usize = 256;
+pub const MIN_SPLIT_FLOPS: f64 = 2e8;
 
-/// How many workers one training run of `cfg` can be split over ([`train_split`]):
-/// one per [`MIN_SPLIT_UNITS`] hidden units, at most 8; 1 (no split) when it records
-/// kernels, NTKs or coordinates, which need every unit in one place.
+/// How many workers one training run of `cfg` can be split over ([`train_split`]): at
+/// most one per [`MIN_SPLIT_UNITS`] hidden units and per [`MIN_SPLIT_FLOPS`] of a step's
+/// work, at most 8; 1 (no split) when it records kernels, NTKs or coordinates, which
+/// need every unit in one place.
 pub fn split_workers(cfg: &TrainConfig) -> usize {
     let o = &cfg.observe;
     if o.kernels || o.ntk || o.coords {
         return 1;
     }
-    (cfg.model.width / MIN_SPLIT_UNITS).clamp(1, 8)
+    let (d, _, p, _) = crate::budget::data_shape(cfg);
+    let points = match cfg.optimizer {
+        OptimizerConfig::Sgd { batch_size, .. } => (batch_size as u64).min(p),
+        _ => p,
+    };
+    let m = &cfg.model;
+    let flops = select::train_step_flops(cfg.seeds, points as usize, d as usize, m.width, m.depth);
+    let by_work = (flops / MIN_SPLIT_FLOPS) as usize;
+    (m.width / MIN_SPLIT_UNITS).min(by_work).clamp(1, 8)
 }
 
 /// [`train_split`] on `count` native threads joined by channels

@@ -278,7 +278,7 @@ export const TESTS = {
         const c = JSON.parse(core.default_config("train"));
         Object.assign(c, { steps: 12, seeds: 2, seed: 5, optimizer: { kind: "adam", lr: 0.01 } });
         Object.assign(c.model, { width: 768, depth: 3, activation: "tanh" });
-        Object.assign(c.data, { train: 32, test: 8, dim: 8 });
+        Object.assign(c.data, { train: 64, test: 8, dim: 8 });
         Object.assign(c.observe, { every: 3, outputs: true });
         const text = JSON.stringify(c);
         let streamed = 0;

@@ -557,3 +557,30 @@ fn a_split_run_matches_the_unsplit_one() {
         }
     }
 }
+
+/// A run splits only where the products outweigh the exchanges: one worker per 256
+/// hidden units and per 2e8 flops of a step, never when it records kernels.
+#[test]
+fn only_wide_and_heavy_runs_split() {
+    use scaling_playground::nn::split_workers;
+    let mut cfg = TrainConfig::default(); // P = 16, D = 4, depth 1, 4 seeds
+    cfg.model.width = 1024;
+    assert_eq!(
+        split_workers(&cfg),
+        1,
+        "a light step (2 Mflop) stays on one worker"
+    );
+    cfg.data = teacher(Teacher::Linear, 16, 256, 0, 1);
+    cfg.model.depth = 3;
+    cfg.seeds = 1;
+    // 6 P (D N + 2 N^2 + N) = 3.3e9 flops: 16 by work, 4 by units
+    assert_eq!(split_workers(&cfg), 4);
+    cfg.model.width = 512;
+    assert_eq!(split_workers(&cfg), 2);
+    cfg.observe.kernels = true;
+    assert_eq!(
+        split_workers(&cfg),
+        1,
+        "kernels need every unit in one place"
+    );
+}

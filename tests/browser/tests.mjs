@@ -298,8 +298,9 @@ export const TESTS = {
       const stop = await page.evaluate(async () => {
         const { core, pool } = window.__app;
         const c = JSON.parse(core.default_config("train"));
-        Object.assign(c, { steps: 100000 });
-        Object.assign(c.model, { width: 1024 });
+        Object.assign(c, { steps: 100000, seeds: 1 });
+        Object.assign(c.model, { width: 768, depth: 3 });
+        Object.assign(c.data, { train: 256 });
         const running = pool.run(c, null, undefined, undefined, 0, core.train_workers(JSON.stringify(c))).then(() => "finished", (e) => e.name);
         await new Promise((r) => setTimeout(r, 500));
         const busy = pool.busyCount();

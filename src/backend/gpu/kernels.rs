@@ -28,10 +28,11 @@ pub(super) enum Kernel {
     NormGain,
     SeqLoss,
     AdamMembers,
+    AxpyMembers,
 }
 
 impl Kernel {
-    pub(super) const ALL: [Kernel; 18] = [
+    pub(super) const ALL: [Kernel; 19] = [
         Kernel::Matmul,
         Kernel::MatmulA4,
         Kernel::MatmulB4,
@@ -50,6 +51,7 @@ impl Kernel {
         Kernel::NormGain,
         Kernel::SeqLoss,
         Kernel::AdamMembers,
+        Kernel::AxpyMembers,
     ];
 
     /// The WGSL of this kernel: its files in order, joined when the pipeline is built
@@ -80,6 +82,7 @@ impl Kernel {
             Kernel::NormGain => &[include_str!("norm_gain.wgsl")],
             Kernel::SeqLoss => &[include_str!("seq_loss.wgsl")],
             Kernel::AdamMembers => &[include_str!("adam_members.wgsl")],
+            Kernel::AxpyMembers => &[include_str!("axpy_members.wgsl")],
         };
         parts.concat()
     }

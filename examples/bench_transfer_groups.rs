@@ -2,7 +2,10 @@
 //! groups, one ensemble of rates x seeds) against every cell trained alone, on one
 //! thread, in thread CPU time, per width; rounds alternate the two and the results are
 //! checked equal. Usage: `bench_transfer_groups [rounds] [preset]`.
+//! `bench_transfer_groups gpu [widths...]`: on the GPU (any adapter, lavapipe included),
+//! the kernels launched and the wall time of each width's groups against its cells alone.
 
+use scaling_playground::backend::{DeviceChoice, Gpu, GpuOptions};
 use scaling_playground::experiments::transfer::TransferCell;
 use scaling_playground::kind::Sweep;
 use scaling_playground::presets;
@@ -17,6 +20,10 @@ use common::cpu_seconds;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("gpu") {
+        let widths = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
+        return on_gpu(widths);
+    }
     let rounds: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(3);
     let name = args.get(1).map_or("lr-transfer-width", String::as_str);
     let Some(RunConfig::Transfer(cfg)) = presets::preset(name) else {
@@ -82,6 +89,52 @@ fn check(alone: &[TransferCell], batched: &[TransferCell]) {
         match (a.final_loss, b.final_loss) {
             (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-6 * x.abs(), "cell {k}: {x} {y}"),
             (x, y) => assert_eq!(x, y, "cell {k}"),
+        }
+    }
+}
+
+/// Kernels launched and wall time of each width's groups against its cells alone, on
+/// the GPU (the preset's widths `widths`, both parameterisations).
+fn on_gpu(widths: Vec<usize>) {
+    let gpu = Gpu::acquire(&GpuOptions {
+        allow_software: true,
+        ..Default::default()
+    })
+    .expect("a GPU adapter");
+    let Some(RunConfig::Transfer(mut cfg)) = presets::preset("lr-transfer-width") else {
+        panic!("no lr-transfer-width preset");
+    };
+    println!("# {}", gpu.name());
+    println!(
+        "| width | groups | launches alone | launches batched | wall alone s | wall batched s |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for w in widths {
+        cfg.widths = vec![w];
+        let go = DeviceChoice::Gpu;
+        let (n0, t0) = (gpu.kernel_launches(), std::time::Instant::now());
+        let mut alone = Vec::new();
+        for k in 0..cfg.cells() {
+            let f = cfg.run_cell_async(k, go, Ok(&gpu), &Silent);
+            alone.push(pollster::block_on(f).unwrap().0);
+        }
+        let (n1, t1) = (gpu.kernel_launches(), std::time::Instant::now());
+        let mut batched = Vec::new();
+        for g in cfg.groups() {
+            let f = cfg.run_group_async(g, go, Ok(&gpu), &Silent);
+            batched.extend(pollster::block_on(f).unwrap().into_iter().map(|c| c.0));
+        }
+        let (n2, t2) = (gpu.kernel_launches(), std::time::Instant::now());
+        println!(
+            "| {w} | {} | {} | {} | {:.2} | {:.2} |",
+            cfg.groups().len(),
+            n1 - n0,
+            n2 - n1,
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64()
+        );
+        for (a, b) in alone.iter().zip(&batched) {
+            assert_eq!(a.diverged, b.diverged);
         }
     }
 }

@@ -13,7 +13,7 @@
 //! contrast the depth experiment needs.
 //!
 //! The learning rates of one (parameterisation, size) train as one ensemble of
-//! `rates x seeds` members ([`crate::nn::members`]): a group of cells
+//! `rates x seeds` members ([`crate::nn::train::members`]): a group of cells
 //! ([`Sweep::groups`]), consecutive rates, as many as fit [`GROUP_BYTES`] (at least
 //! one; Langevin runs each rate alone). Its cells equal the cells run alone, so the
 //! grouping changes speed and memory, never the result; it depends on the config only.
@@ -39,8 +39,9 @@ type Shape = (u64, u64, u64, u64);
 /// training run's estimate, [`train_cost_shaped`]); a single rate may take more. A
 /// batched step streams every member's weights, gradients and activations through each
 /// op, so the group is kept to what a core's caches hold: on the 2-core EPYC of
-/// bench/README.md 11 rates at width 64 (4.5 MB) ran in 0.72x the CPU time of the cells
-/// alone, at width 256 (31 MB) in 1.34x. At large widths the product is big alone.
+/// bench/README.md 11 rates at width 256 (31 MB) cost 1.34x the CPU time of the cells
+/// alone, 2 rates 1.08x, 11 at width 64 (4.5 MB) 1.02x. Fewer launches are what a GPU
+/// gains (9x fewer at width 64); at large widths the product is big alone.
 pub const GROUP_BYTES: u64 = 8 << 20;
 
 /// Which model size the sweep varies.

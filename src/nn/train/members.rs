@@ -34,7 +34,7 @@ use crate::progress::Progress;
 
 /// Per-member learning rates of an ensemble whose members step at different rates, and
 /// which of the run's members are still in it.
-pub struct MemberRates {
+pub(super) struct MemberRates {
     /// Base learning rate `eta_e` of each member in the ensemble `[E']`.
     eta: Vec<f64>,
     /// Per layer, the members' step rates on the device `[E']` (GD: `-eta_e
@@ -75,12 +75,12 @@ impl MemberRates {
     }
 
     /// Layer `l`'s member rates `[E]`.
-    pub fn layer(&self, l: usize) -> &Tensor {
+    pub(super) fn layer(&self, l: usize) -> &Tensor {
         &self.layers[l]
     }
 
     /// Write layer `l`'s member rates `rate(eta_e)`.
-    pub fn set(&mut self, dev: &Device, l: usize, rate: impl Fn(f64) -> f32) {
+    pub(super) fn set(&mut self, dev: &Device, l: usize, rate: impl Fn(f64) -> f32) {
         let v: Vec<f32> = self.eta.iter().map(|&e| rate(e)).collect();
         dev.write(&mut self.layers[l], &v);
     }

@@ -75,11 +75,16 @@ pub trait Sweep: Kind {
         async move { Ok((self.run_cell(k, progress)?, BackendReport::default())) }
     }
 
+    /// Whether this kind computes runs of consecutive cells together ([`Sweep::groups`],
+    /// [`Sweep::run_group`]). The others run cell by cell, and their group methods are
+    /// never called (nor compiled into the page).
+    const GROUPED: bool = false;
+
     /// The groups: runs of consecutive cells computed together (a kind trains them as
     /// one batched ensemble), covering every cell once, in order. One per cell by
     /// default. Fixed by the config alone (never by the number of workers).
     fn groups(&self) -> Vec<Range<usize>> {
-        (0..self.cells()).map(|k| k..k + 1).collect()
+        singletons(self.cells())
     }
 
     /// Relative work of each of `groups` (this config's), which [`shard_groups`]
@@ -137,12 +142,23 @@ pub fn check_cells(count: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Run every group of a sweep (in parallel natively) and assemble the result.
+/// Run every cell (or group, [`Sweep::GROUPED`]) of a sweep (in parallel natively) and
+/// assemble the result.
 pub fn run_sweep<S: Sweep>(sweep: &S, progress: &dyn Progress) -> Result<S::Output> {
+    if !S::GROUPED {
+        let all: Vec<usize> = (0..sweep.cells()).collect();
+        let cells = map_cells(&all, progress, |k, p| sweep.run_cell(k, p))?;
+        return sweep.assemble(&cells);
+    }
     let groups = sweep.groups();
     let all: Vec<usize> = (0..groups.len()).collect();
     let cells = map_cells(&all, progress, |g, p| sweep.run_group(groups[g].clone(), p))?;
     sweep.assemble(&cells.concat())
+}
+
+/// One group per cell, `k..k + 1` for `k < cells`.
+pub fn singletons(cells: usize) -> Vec<Range<usize>> {
+    (0..cells).map(|k| k..k + 1).collect()
 }
 
 /// The groups of shard `index` of `count`, ascending: the groups are dealt largest work
@@ -157,21 +173,26 @@ pub fn shard_groups(works: &[f64], index: usize, count: usize) -> Result<Vec<usi
             format!("i/n with n >= 1 and 0 <= i < n, got {index}/{count}"),
         ));
     }
-    let mut order: Vec<usize> = (0..works.len()).collect();
-    order.sort_by(|&a, &b| works[b].total_cmp(&works[a]).then(a.cmp(&b)));
-    let mut load = vec![0.0f64; count];
-    let mut mine = Vec::new();
-    for g in order {
-        let least = (0..count)
-            .min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b)))
-            .unwrap_or(0);
-        load[least] += works[g];
-        if least == index {
-            mine.push(g);
-        }
+    // largest first, ties in index order: an insertion sort (a few lines of wasm where
+    // the library's sorts would add kilobytes to the page for a list of at most 4096)
+    let mut order: Vec<usize> = Vec::with_capacity(works.len());
+    for g in 0..works.len() {
+        let at = order.partition_point(|&o| works[o] >= works[g]);
+        order.insert(at, g);
     }
-    mine.sort_unstable();
-    Ok(mine)
+    let mut load = vec![0.0f64; count];
+    let mut owner = vec![0; works.len()];
+    for g in order {
+        let mut least = 0;
+        for s in 1..count {
+            if load[s] < load[least] {
+                least = s;
+            }
+        }
+        load[least] += works[g];
+        owner[g] = least;
+    }
+    Ok((0..works.len()).filter(|&g| owner[g] == index).collect())
 }
 
 /// Run `f` on each index, in parallel natively, and return the results in index order.

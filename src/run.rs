@@ -127,16 +127,16 @@ macro_rules! kinds {
             /// for single runs): the units of its shards.
             pub fn groups(&self) -> Vec<std::ops::Range<usize>> {
                 match self {
-                    $( RunConfig::$W(c) => c.groups(), )*
-                    _ => vec![],
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => c.groups(), )*
+                    _ => crate::kind::singletons(self.cells()),
                 }
             }
 
             /// The work of each of this sweep's `groups` ([`Sweep::group_works`]).
             fn group_works(&self, groups: &[std::ops::Range<usize>]) -> Vec<f64> {
                 match self {
-                    $( RunConfig::$W(c) => c.group_works(groups), )*
-                    _ => vec![],
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => c.group_works(groups), )*
+                    _ => vec![1.0; groups.len()],
                 }
             }
 
@@ -147,12 +147,12 @@ macro_rules! kinds {
                 progress: &dyn Progress,
             ) -> Result<Vec<CellResult>> {
                 match self {
-                    $( RunConfig::$W(c) => Ok(c
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => Ok(c
                         .run_group(cells, progress)?
                         .into_iter()
                         .map(CellResult::$W)
                         .collect()), )*
-                    _ => Err(not_a_sweep(self)),
+                    _ => cells.map(|k| self.run_cell(k, progress)).collect(),
                 }
             }
 
@@ -166,13 +166,19 @@ macro_rules! kinds {
                 progress: &dyn Progress,
             ) -> Result<Vec<(CellResult, crate::backend::BackendReport)>> {
                 match self {
-                    $( RunConfig::$W(c) => Ok(c
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => Ok(c
                         .run_group_async(cells, choice, gpu, progress)
                         .await?
                         .into_iter()
                         .map(|(r, b)| (CellResult::$W(r), b))
                         .collect()), )*
-                    _ => Err(not_a_sweep(self)),
+                    _ => {
+                        let mut out = Vec::with_capacity(cells.len());
+                        for k in cells {
+                            out.push(self.run_cell_async(k, choice, gpu, progress).await?);
+                        }
+                        Ok(out)
+                    }
                 }
             }
 

@@ -380,6 +380,8 @@ impl Sweep for TransferConfig {
         Ok((TransferCell::of(&c, &r), r.backend.clone()))
     }
 
+    const GROUPED: bool = true;
+
     /// Per (parameterisation, size), its rates in chunks that fit [`GROUP_BYTES`].
     fn groups(&self) -> Vec<Range<usize>> {
         self.plan()

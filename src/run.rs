@@ -157,28 +157,34 @@ macro_rules! kinds {
             }
 
             /// [`RunConfig::run_group`] as a future on the device the policy picks
-            /// ([`Sweep::run_group_async`]); each cell with where it ran.
-            async fn run_group_async(
-                &self,
+            /// ([`Sweep::run_group_async`]); each cell with where it ran. Chosen here, out
+            /// of any future, so that kinds which do not group compile no group future.
+            #[allow(clippy::type_complexity)]
+            fn run_group_async<'a>(
+                &'a self,
                 cells: std::ops::Range<usize>,
                 choice: crate::backend::DeviceChoice,
-                gpu: std::result::Result<&crate::backend::Gpu, &str>,
-                progress: &dyn Progress,
-            ) -> Result<Vec<(CellResult, crate::backend::BackendReport)>> {
+                gpu: std::result::Result<&'a crate::backend::Gpu, &'a str>,
+                progress: &'a dyn Progress,
+            ) -> std::pin::Pin<Box<dyn Future<
+                Output = Result<Vec<(CellResult, crate::backend::BackendReport)>>,
+            > + 'a>> {
                 match self {
-                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => Ok(c
-                        .run_group_async(cells, choice, gpu, progress)
-                        .await?
-                        .into_iter()
-                        .map(|(r, b)| (CellResult::$W(r), b))
-                        .collect()), )*
-                    _ => {
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => Box::pin(async move {
+                        Ok(c
+                            .run_group_async(cells, choice, gpu, progress)
+                            .await?
+                            .into_iter()
+                            .map(|(r, b)| (CellResult::$W(r), b))
+                            .collect())
+                    }), )*
+                    _ => Box::pin(async move {
                         let mut out = Vec::with_capacity(cells.len());
                         for k in cells {
                             out.push(self.run_cell_async(k, choice, gpu, progress).await?);
                         }
                         Ok(out)
-                    }
+                    }),
                 }
             }
 

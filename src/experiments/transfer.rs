@@ -12,11 +12,12 @@
 //! `Mup` on a ResNet is muP without the `1/sqrt(L)` branch scaling (alpha = 0), the
 //! contrast the depth experiment needs.
 //!
-//! The learning rates of one (parameterisation, size) train as one ensemble of
-//! `rates x seeds` members ([`crate::nn::train::members`]): a group of cells
+//! Natively, the learning rates of one (parameterisation, size) train as one ensemble
+//! of `rates x seeds` members ([`crate::nn::train::members`]): a group of cells
 //! ([`Sweep::groups`]), consecutive rates, as many as fit [`GROUP_BYTES`] (at least
 //! one; Langevin runs each rate alone). Its cells equal the cells run alone, so the
 //! grouping changes speed and memory, never the result; it depends on the config only.
+//! The page runs each cell alone (page weight: [`Sweep::GROUPED`] below).
 
 use super::TrainingCells;
 use super::stats::{finite, finite_mean, opt_csv};
@@ -307,10 +308,11 @@ impl Kind for TransferConfig {
         let ns = self.sizes().len() as f64;
         let result = self.params.len() as f64 * ns * (4.0 * self.lrs.len() as f64 + 3.0);
         let light = self.base.without_data();
-        let groups = self
-            .plan()
-            .into_iter()
-            .map(|g| self.light_group(&light, &g));
+        let plan = match Self::GROUPED {
+            true => self.plan(),
+            false => crate::kind::singletons(self.cells()),
+        };
+        let groups = plan.into_iter().map(|g| self.light_group(&light, &g));
         super::training_sweep_cost(
             &self.base,
             data_shape(&self.base),
@@ -380,7 +382,10 @@ impl Sweep for TransferConfig {
         Ok((TransferCell::of(&c, &r), r.backend.clone()))
     }
 
-    const GROUPED: bool = true;
+    /// Natively. The page runs each cell alone: the group path (the batched trainer,
+    /// its futures per kind) would add about 20 KB gzip to a page with 6 KB left under
+    /// its 1 MiB budget (bench/README.md); its cells are the same either way.
+    const GROUPED: bool = cfg!(not(target_arch = "wasm32"));
 
     /// Per (parameterisation, size), its rates in chunks that fit [`GROUP_BYTES`].
     fn groups(&self) -> Vec<Range<usize>> {

@@ -356,6 +356,8 @@ impl<'a> Trainer<'a> {
                     &res.train_loss[res.train_loss.len() - 1],
                     res.test_loss.last().map_or(&[], Vec::as_slice),
                 );
+                // (the page never batches rates: Sweep::GROUPED; page weight)
+                #[cfg(not(target_arch = "wasm32"))]
                 if self.rates.is_some() {
                     self.track_members(t, &mut res).await;
                 }

@@ -87,6 +87,7 @@ impl MemberRates {
 
     /// Add the trainer's last record (`res`, over the members in the ensemble) to the
     /// record over all members: a dropped member's entries are NaN (empty outputs).
+    #[cfg(not(target_arch = "wasm32"))]
     fn track(&mut self, t: usize, res: &TrainResult) {
         let total = self.full.diverged_at.len();
         let spread = |row: &Vec<f64>| {
@@ -139,11 +140,13 @@ fn gd_rates(net: &Ensemble, eta: &[f64], l: usize) -> Vec<f32> {
 }
 
 /// Member blocks `keep` of `t` (`members` equal blocks), as a new tensor.
+#[cfg(not(target_arch = "wasm32"))]
 async fn gather(dev: &Device, t: &Tensor, members: usize, keep: &[usize]) -> Tensor {
     let host = dev.download_async(t).await;
     dev.from_vec(gather_host(&host, members, keep))
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn gather_host<T: Copy>(v: &[T], members: usize, keep: &[usize]) -> Vec<T> {
     let per = v.len() / members.max(1);
     keep.iter()
@@ -151,6 +154,8 @@ fn gather_host<T: Copy>(v: &[T], members: usize, keep: &[usize]) -> Vec<T> {
         .collect()
 }
 
+/// Natively only: the page never batches rates ([`crate::kind::Sweep::GROUPED`]).
+#[cfg(not(target_arch = "wasm32"))]
 impl Trainer<'_> {
     /// After a record: note it in the record over all members, then drop the members it
     /// found diverged (unless none would be left: the run stops there). The ensemble's

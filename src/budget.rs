@@ -21,9 +21,10 @@ pub const CLI_MEMORY_BYTES: u64 = 16 << 30;
 /// peak over a spread of configs.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
 pub struct Cost {
-    /// Peak bytes held at once with one cell of a sweep running, the result included.
+    /// Peak bytes held at once with one group of cells of a sweep running (a group
+    /// trains as one ensemble: [`crate::kind::Sweep::groups`]), the result included.
     pub bytes: u64,
-    /// Bytes each further cell of a sweep running at the same time adds (0 for single
+    /// Bytes each further group of a sweep running at the same time adds (0 for single
     /// runs).
     pub cell_bytes: u64,
     /// Bytes of the record's JSON text (compact): the result and the config echoed

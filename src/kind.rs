@@ -9,9 +9,12 @@
 //! them. Adding a kind: see `docs/kinds.md`.
 //!
 //! A sweep's result is a pure function of `(config, cell index)` per cell, assembled in
-//! index order. So the same sweep runs all at once ([`run_sweep`]: cells in parallel
-//! natively, one after another on wasm), as shard `i` of `n` (`run --shard`, the page's
-//! workers), and `merge` of the shards gives the same result.
+//! index order. Cells run in groups ([`Sweep::groups`]: consecutive cells a kind trains
+//! as one batched ensemble, such as the learning rates of one width; one cell each by
+//! default), and a group's cells equal the cells run alone. So the same sweep runs all
+//! at once ([`run_sweep`]: groups in parallel natively, one after another on wasm), as
+//! shard `i` of `n` (`run --shard`, the page's workers: whole groups dealt by their work,
+//! [`shard_groups`]), and `merge` of the shards gives the same result.
 
 use crate::backend::{BackendReport, DeviceChoice, Gpu};
 use crate::budget::Cost;
@@ -19,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One kind of computation: its config is `Self`.
@@ -71,6 +75,49 @@ pub trait Sweep: Kind {
         async move { Ok((self.run_cell(k, progress)?, BackendReport::default())) }
     }
 
+    /// Whether this kind computes runs of consecutive cells together ([`Sweep::groups`],
+    /// [`Sweep::run_group`]). The others run cell by cell, and their group methods are
+    /// never called (nor compiled into the page).
+    const GROUPED: bool = false;
+
+    /// The groups: runs of consecutive cells computed together (a kind trains them as
+    /// one batched ensemble), covering every cell once, in order. One per cell by
+    /// default. Fixed by the config alone (never by the number of workers).
+    fn groups(&self) -> Vec<Range<usize>> {
+        singletons(self.cells())
+    }
+
+    /// Relative work of each of `groups` (this config's), which [`shard_groups`]
+    /// balances; 1 each by default.
+    fn group_works(&self, groups: &[Range<usize>]) -> Vec<f64> {
+        vec![1.0; groups.len()]
+    }
+
+    /// Compute the cells of one group, each equal to [`Sweep::run_cell`] of it (within
+    /// the rounding of a batched product). By default one after another.
+    fn run_group(&self, cells: Range<usize>, progress: &dyn Progress) -> Result<Vec<Self::Cell>> {
+        cells.map(|k| self.run_cell(k, progress)).collect()
+    }
+
+    /// [`Sweep::run_group`] as a future on the device the policy picks (as
+    /// [`Sweep::run_cell_async`]); each cell with where it ran. By default the cells'
+    /// [`Sweep::run_cell_async`] one after another.
+    fn run_group_async<'a>(
+        &'a self,
+        cells: Range<usize>,
+        choice: DeviceChoice,
+        gpu: std::result::Result<&'a Gpu, &'a str>,
+        progress: &'a dyn Progress,
+    ) -> impl Future<Output = Result<Vec<(Self::Cell, BackendReport)>>> + 'a {
+        async move {
+            let mut out = Vec::new();
+            for k in cells {
+                out.push(self.run_cell_async(k, choice, gpu, progress).await?);
+            }
+            Ok(out)
+        }
+    }
+
     /// Check that `cell` has the shape cell `k` of this config has (array lengths,
     /// variant): `merge` reads cells from files, and [`Sweep::assemble`] may index
     /// them without further checks once every cell passed.
@@ -95,23 +142,57 @@ pub fn check_cells(count: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Run every cell of a sweep (in parallel natively) and assemble the result.
+/// Run every cell (or group, [`Sweep::GROUPED`]) of a sweep (in parallel natively) and
+/// assemble the result.
 pub fn run_sweep<S: Sweep>(sweep: &S, progress: &dyn Progress) -> Result<S::Output> {
-    let all: Vec<usize> = (0..sweep.cells()).collect();
-    let cells = map_cells(&all, progress, |k, p| sweep.run_cell(k, p))?;
-    sweep.assemble(&cells)
+    if !S::GROUPED {
+        let all: Vec<usize> = (0..sweep.cells()).collect();
+        let cells = map_cells(&all, progress, |k, p| sweep.run_cell(k, p))?;
+        return sweep.assemble(&cells);
+    }
+    let groups = sweep.groups();
+    let all: Vec<usize> = (0..groups.len()).collect();
+    let cells = map_cells(&all, progress, |g, p| sweep.run_group(groups[g].clone(), p))?;
+    sweep.assemble(&cells.concat())
 }
 
-/// The indices of shard `index` of `count` over `total` cells: `k % count == index`
-/// (interleaving cheap and costly cells, so shards take similar times).
-pub fn shard_indices(total: usize, index: usize, count: usize) -> Result<Vec<usize>> {
+/// One group per cell, `k..k + 1` for `k < cells`.
+pub fn singletons(cells: usize) -> Vec<Range<usize>> {
+    (0..cells).map(|k| k..k + 1).collect()
+}
+
+/// The groups of shard `index` of `count`, ascending: the groups are dealt largest work
+/// first ([`Sweep::group_works`], ties in index order), each to the shard with the least
+/// work so far (the lowest index among equals). With equal works that is `g % count ==
+/// index`, interleaving cheap and costly groups. A pure function of the works and the
+/// count, so every shard computes the same deal.
+pub fn shard_groups(works: &[f64], index: usize, count: usize) -> Result<Vec<usize>> {
     if count == 0 || index >= count {
         return Err(Error::config(
             "shard",
             format!("i/n with n >= 1 and 0 <= i < n, got {index}/{count}"),
         ));
     }
-    Ok((index..total).step_by(count).collect())
+    // largest first, ties in index order: an insertion sort (a few lines of wasm where
+    // the library's sorts would add kilobytes to the page for a list of at most 4096)
+    let mut order: Vec<usize> = Vec::with_capacity(works.len());
+    for g in 0..works.len() {
+        let at = order.partition_point(|&o| works[o] >= works[g]);
+        order.insert(at, g);
+    }
+    let mut load = vec![0.0f64; count];
+    let mut owner = vec![0; works.len()];
+    for g in order {
+        let mut least = 0;
+        for s in 1..count {
+            if load[s] < load[least] {
+                least = s;
+            }
+        }
+        load[least] += works[g];
+        owner[g] = least;
+    }
+    Ok((0..works.len()).filter(|&g| owner[g] == index).collect())
 }
 
 /// Run `f` on each index, in parallel natively, and return the results in index order.
@@ -145,7 +226,7 @@ pub fn map_cells<T: Send>(
     out.into_iter().collect()
 }
 
-/// How many cells run at once here: rayon's threads natively, one on wasm (each page
+/// How many groups of cells run at once here: rayon's threads natively, one on wasm (each page
 /// worker runs its shard's cells one after another).
 pub fn cells_in_flight(cells: usize) -> usize {
     #[cfg(not(target_arch = "wasm32"))]
@@ -182,13 +263,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shards_deal_groups_by_work() {
+        // equal works: round robin, as the cells' interleaving
+        assert_eq!(shard_groups(&[1.0; 5], 1, 2).unwrap(), [1, 3]);
+        // two heavy groups at even indices go to different shards
+        let works = [1.0, 1.0, 8.0, 1.0, 8.0, 1.0];
+        let a = shard_groups(&works, 0, 2).unwrap();
+        let b = shard_groups(&works, 1, 2).unwrap();
+        assert_eq!(a, [0, 2, 3]);
+        assert_eq!(b, [1, 4, 5]);
+        assert!(shard_groups(&works, 2, 2).is_err());
+    }
+
+    #[test]
     fn shards_partition_the_cells() {
         let mut all: Vec<usize> = (0..3)
-            .flat_map(|i| shard_indices(10, i, 3).unwrap())
+            .flat_map(|i| shard_groups(&[1.0; 10], i, 3).unwrap())
             .collect();
         all.sort();
         assert_eq!(all, (0..10).collect::<Vec<_>>());
-        assert!(shard_indices(10, 3, 3).is_err());
-        assert!(shard_indices(10, 0, 0).is_err());
+        assert_eq!(shard_groups(&[1.0; 10], 1, 3).unwrap(), [1, 4, 7]);
+        assert!(shard_groups(&[1.0; 10], 3, 3).is_err());
+        assert!(shard_groups(&[1.0; 10], 0, 0).is_err());
     }
 }

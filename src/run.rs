@@ -123,6 +123,71 @@ macro_rules! kinds {
                 }
             }
 
+            /// The groups of a sweep ([`Sweep::groups`]: cells computed together; none
+            /// for single runs): the units of its shards.
+            pub fn groups(&self) -> Vec<std::ops::Range<usize>> {
+                match self {
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => c.groups(), )*
+                    _ => crate::kind::singletons(self.cells()),
+                }
+            }
+
+            /// The work of each of this sweep's `groups` ([`Sweep::group_works`]).
+            fn group_works(&self, groups: &[std::ops::Range<usize>]) -> Vec<f64> {
+                match self {
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => c.group_works(groups), )*
+                    _ => vec![1.0; groups.len()],
+                }
+            }
+
+            /// Compute the cells of one group of a sweep ([`Sweep::run_group`]).
+            fn run_group(
+                &self,
+                cells: std::ops::Range<usize>,
+                progress: &dyn Progress,
+            ) -> Result<Vec<CellResult>> {
+                match self {
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => Ok(c
+                        .run_group(cells, progress)?
+                        .into_iter()
+                        .map(CellResult::$W)
+                        .collect()), )*
+                    _ => cells.map(|k| self.run_cell(k, progress)).collect(),
+                }
+            }
+
+            /// [`RunConfig::run_group`] as a future on the device the policy picks
+            /// ([`Sweep::run_group_async`]); each cell with where it ran. Chosen here, out
+            /// of any future, so that kinds which do not group compile no group future.
+            #[allow(clippy::type_complexity)]
+            fn run_group_async<'a>(
+                &'a self,
+                cells: std::ops::Range<usize>,
+                choice: crate::backend::DeviceChoice,
+                gpu: std::result::Result<&'a crate::backend::Gpu, &'a str>,
+                progress: &'a dyn Progress,
+            ) -> std::pin::Pin<Box<dyn Future<
+                Output = Result<Vec<(CellResult, crate::backend::BackendReport)>>,
+            > + 'a>> {
+                match self {
+                    $( RunConfig::$W(c) if <$WT as Sweep>::GROUPED => Box::pin(async move {
+                        Ok(c
+                            .run_group_async(cells, choice, gpu, progress)
+                            .await?
+                            .into_iter()
+                            .map(|(r, b)| (CellResult::$W(r), b))
+                            .collect())
+                    }), )*
+                    _ => Box::pin(async move {
+                        let mut out = Vec::with_capacity(cells.len());
+                        for k in cells {
+                            out.push(self.run_cell_async(k, choice, gpu, progress).await?);
+                        }
+                        Ok(out)
+                    }),
+                }
+            }
+
             /// Compute cell `k` of a sweep.
             pub fn run_cell(&self, k: usize, progress: &dyn Progress) -> Result<CellResult> {
                 if k >= self.cells() {
@@ -272,8 +337,9 @@ impl RunConfig {
         self.cost().check(limit, in_flight, with_json)
     }
 
-    /// Run cells `index, index + count, ...` of a sweep (in parallel natively): one
-    /// shard for [`merge`]. Validates first.
+    /// Run shard `index` of `count` of a sweep: the groups of cells
+    /// [`crate::kind::shard_groups`] deals it (in parallel natively), for [`merge`].
+    /// Validates first.
     pub fn run_shard(
         &self,
         index: usize,
@@ -285,29 +351,33 @@ impl RunConfig {
         if total == 0 {
             return Err(not_a_sweep(self));
         }
-        let mine = crate::kind::shard_indices(total, index, count)?;
-        let results = crate::kind::map_cells(&mine, progress, |k, p| self.run_cell(k, p))?;
-        Ok(RunOutput::Shard(ShardOutput {
+        let groups = self.groups();
+        let mine = crate::kind::shard_groups(&self.group_works(&groups), index, count)?;
+        let run = |g: usize, p: &dyn Progress| self.run_group(groups[g].clone(), p);
+        let results = crate::kind::map_cells(&mine, progress, run)?;
+        let mut cells = Vec::new();
+        for (&g, group) in mine.iter().zip(results) {
+            let group = group.into_iter().map(|r| (r, Default::default()));
+            place_group(groups[g].clone(), group, &mut cells)?;
+        }
+        Ok(self.shard_output(index, count, cells))
+    }
+
+    fn shard_output(&self, index: usize, count: usize, cells: Vec<IndexedCell>) -> RunOutput {
+        RunOutput::Shard(ShardOutput {
             shard_index: index,
             shard_count: count,
-            total_cells: total,
-            cells: mine
-                .into_iter()
-                .zip(results)
-                .map(|(index, result)| IndexedCell {
-                    index,
-                    result,
-                    backend: Default::default(),
-                })
-                .collect(),
-        }))
+            total_cells: self.cells(),
+            cells,
+        })
     }
 }
 
 impl RunConfig {
-    /// [`RunConfig::run_shard`] as a future, each cell training on the device the policy
-    /// picks among the CPU and `gpu` ([`RunConfig::run_cell_async`]), one after another;
-    /// each cell says where it ran. The same cells, within the backends' tolerance.
+    /// [`RunConfig::run_shard`] as a future, each group training on the device the
+    /// policy picks among the CPU and `gpu` ([`Sweep::run_group_async`]), one after
+    /// another; each cell says where it ran. The same cells, within the backends'
+    /// tolerance.
     pub async fn run_shard_async(
         &self,
         index: usize,
@@ -321,27 +391,38 @@ impl RunConfig {
         if total == 0 {
             return Err(not_a_sweep(self));
         }
-        let mine = crate::kind::shard_indices(total, index, count)?;
-        let mut cells = Vec::with_capacity(mine.len());
-        for (i, &k) in mine.iter().enumerate() {
+        let groups = self.groups();
+        let mine = crate::kind::shard_groups(&self.group_works(&groups), index, count)?;
+        let mut cells = Vec::new();
+        for (i, &g) in mine.iter().enumerate() {
             crate::progress::tick(progress, "cells", i as u64, mine.len() as u64)?;
-            let (result, backend) = self
-                .run_cell_async(k, choice, gpu, &crate::progress::Silent)
+            let group = self
+                .run_group_async(groups[g].clone(), choice, gpu, &crate::progress::Silent)
                 .await?;
-            cells.push(IndexedCell {
-                index: k,
-                result,
-                backend,
-            });
+            place_group(groups[g].clone(), group.into_iter(), &mut cells)?;
         }
         crate::progress::tick(progress, "cells", mine.len() as u64, mine.len() as u64)?;
-        Ok(RunOutput::Shard(ShardOutput {
-            shard_index: index,
-            shard_count: count,
-            total_cells: total,
-            cells,
-        }))
+        Ok(self.shard_output(index, count, cells))
     }
+}
+
+/// The cells of one group with their indices, appended to `cells`; a group that did not
+/// return one result per cell is an error.
+fn place_group(
+    range: std::ops::Range<usize>,
+    results: impl ExactSizeIterator<Item = (CellResult, crate::backend::BackendReport)>,
+    cells: &mut Vec<IndexedCell>,
+) -> Result<()> {
+    let what = format!("group {}..{}", range.start, range.end);
+    crate::kind::check_len(&what, results.len(), range.len())?;
+    for (index, (result, backend)) in range.zip(results) {
+        cells.push(IndexedCell {
+            index,
+            result,
+            backend,
+        });
+    }
+    Ok(())
 }
 
 /// The result of one shard: the cells it ran, by index.

@@ -398,24 +398,25 @@ pub fn open_link(link_text: &str, current_json: &str) -> JsResult<String> {
 }
 
 /// Refuse a config whose estimated memory exceeds the page's budget (the error names
-/// the limit), with `workers` page workers each running one cell of a sweep at a time
+/// the limit), with `workers` page workers each running one group of cells of a sweep at a time
 /// and the result's JSON held; returns the estimated peak in bytes otherwise.
 #[wasm_bindgen]
 pub fn check_budget(config_json: &str, workers: Option<usize>) -> JsResult<f64> {
     let cfg = parse_config(config_json).map_err(js)?;
-    let in_flight = workers.unwrap_or(1).clamp(1, cfg.cells().max(1));
+    let in_flight = workers.unwrap_or(1).clamp(1, cfg.groups().len().max(1));
     cfg.check_budget(crate::budget::PAGE_MEMORY_BYTES, in_flight, true)
         .map_err(js)?;
     Ok(cfg.cost().peak(in_flight, true) as f64)
 }
 
-/// Number of independent cells of a sweep config (0 for a single run): the page splits
-/// a sweep into shards across its workers with [`run_shard`] and joins them with
-/// [`merge`].
+/// Number of independent units of a sweep config (0 for a single run): its groups of
+/// cells ([`RunConfig::groups`]; one cell each but where a kind trains several cells
+/// as one ensemble). The page splits a sweep into at most this many shards across its
+/// workers with [`run_shard`] and joins them with [`merge`].
 #[wasm_bindgen]
 pub fn cells(config_json: &str) -> JsResult<usize> {
     let cfg = parse_config(config_json).map_err(js)?;
-    Ok(cfg.cells())
+    Ok(cfg.groups().len())
 }
 
 /// Run shard `index` of `count` of a sweep; returns its shard [`RunRecord`] JSON.

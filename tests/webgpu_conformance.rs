@@ -62,7 +62,7 @@ async fn a_batched_product_equals_each_member_alone_on_every_device() {
 #[wasm_bindgen_test]
 async fn elementwise_ops_match_cpu() {
     let dev = Device::Gpu(gpu().await);
-    assert_eq!(conformance::elementwise_cases(&dev).await, 13);
+    assert_eq!(conformance::elementwise_cases(&dev).await, 14);
 }
 
 #[wasm_bindgen_test]

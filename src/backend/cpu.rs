@@ -116,6 +116,14 @@ impl Backend for Cpu {
         axpy(alpha, x, y);
     }
 
+    fn axpy_members(&self, rate: &[f32], x: &[f32], y: &mut [f32]) {
+        let per = y.len() / rate.len().max(1);
+        for (e, &r) in rate.iter().enumerate() {
+            let block = e * per..(e + 1) * per;
+            self.axpy(r, &x[block.clone()], &mut y[block]);
+        }
+    }
+
     fn mul_assign(&self, x: &[f32], y: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if super::sgemm_x86::has_avx512() {

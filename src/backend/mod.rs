@@ -175,6 +175,10 @@ pub trait Backend {
     fn gemm_mul(&self, g: &Gemm, a: &[f32], b: &[f32], x: &[f32], c: &mut [f32]);
     /// `y += alpha x`.
     fn axpy(&self, alpha: f32, x: &[f32], y: &mut [f32]);
+    /// `y[i] += rate[e] x[i]` with one rate per ensemble member: element `i` belongs to
+    /// member `e = i / (len / E)` (`E = rate.len()`); the same numbers as
+    /// [`Backend::axpy`] with `alpha = rate[e]` on each member's block.
+    fn axpy_members(&self, rate: &[f32], x: &[f32], y: &mut [f32]);
     /// `y *= x`, elementwise.
     fn mul_assign(&self, x: &[f32], y: &mut [f32]);
     /// `e[s, i] = scale (f[s, i] - f0[s, i] - y[i])` with `y` broadcast over `s`
@@ -381,6 +385,13 @@ impl Device {
         match self {
             Device::Cpu => Cpu.axpy(alpha, x.cpu(), y.cpu_mut()),
             Device::Gpu(g) => g.axpy(alpha, x.gpu(), y.gpu_mut()),
+        }
+    }
+    /// [`Backend::axpy_members`].
+    pub fn axpy_members(&self, rate: &Tensor, x: &Tensor, y: &mut Tensor) {
+        match self {
+            Device::Cpu => Cpu.axpy_members(rate.cpu(), x.cpu(), y.cpu_mut()),
+            Device::Gpu(g) => g.axpy_members(rate.gpu(), x.gpu(), y.gpu_mut()),
         }
     }
     pub fn mul_assign(&self, x: &Tensor, y: &mut Tensor) {

@@ -135,7 +135,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                     "a CONFIG.json path, --preset NAME or --link URL",
                 ));
             };
-            let in_flight = scaling_playground::kind::cells_in_flight(cfg.cells());
+            let in_flight = scaling_playground::kind::cells_in_flight(cfg.groups().len());
             // the result's JSON is streamed to the output, never held as text
             cfg.check_budget(max_memory, in_flight, false)?;
             let bar = progress::Stderr::new(quiet);

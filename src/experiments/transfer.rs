@@ -11,17 +11,39 @@
 //!
 //! `Mup` on a ResNet is muP without the `1/sqrt(L)` branch scaling (alpha = 0), the
 //! contrast the depth experiment needs.
+//!
+//! Natively, the learning rates of one (parameterisation, size) train as one ensemble
+//! of `rates x seeds` members ([`crate::nn::train::members`]): a group of cells
+//! ([`Sweep::groups`]), consecutive rates, as many as fit [`GROUP_BYTES`] (at least
+//! one; Langevin runs each rate alone). Its cells equal the cells run alone, so the
+//! grouping changes speed and memory, never the result; it depends on the config only.
+//! The page runs each cell alone (page weight: [`Sweep::GROUPED`] below).
 
 use super::TrainingCells;
 use super::stats::{finite, finite_mean, opt_csv};
 use crate::backend::{BackendReport, DeviceChoice, Gpu};
-use crate::budget::Cost;
-use crate::config::{Arch, Parameterization, TrainConfig};
+use crate::budget::{Cost, data_shape};
+use crate::config::{Arch, OptimizerConfig, Parameterization, TrainConfig};
 use crate::error::{Error, Result, check_positive, check_range};
 use crate::kind::{Kind, Sweep, check_cells, check_len, run_sweep};
+use crate::nn::kind::train_cost_shaped;
 use crate::nn::train::{TrainResult, train_choosing_async};
+use crate::nn::{train_rates, train_rates_choosing_async};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// `(D, C, P_train, P_test)` of the data ([`data_shape`]).
+type Shape = (u64, u64, u64, u64);
+
+/// Most memory one group of learning rates trained as one ensemble may take (its
+/// training run's estimate, [`train_cost_shaped`]); a single rate may take more. A
+/// batched step streams every member's weights, gradients and activations through each
+/// op, so the group is kept to what a core's caches hold: on the 2-core EPYC of
+/// bench/README.md 11 rates at width 256 (31 MB) cost 1.34x the CPU time of the cells
+/// alone, 2 rates 1.08x, 11 at width 64 (4.5 MB) 1.02x. Fewer launches are what a GPU
+/// gains (9x fewer at width 64); at large widths the product is big alone.
+pub const GROUP_BYTES: u64 = 8 << 20;
 
 /// Which model size the sweep varies.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -161,6 +183,57 @@ impl TransferConfig {
         check_positive("divergence_threshold", self.divergence_threshold)?;
         check_cells(self.cells(), "params x sizes x lrs")
     }
+
+    /// How many consecutive rates of size `si` train as one ensemble: the most whose
+    /// run fits [`GROUP_BYTES`] (memory is affine in the members: two estimates
+    /// suffice), at least 1, at most all; 1 under Langevin.
+    fn rates_per_group(&self, light: &TrainConfig, shape: Shape, si: usize) -> usize {
+        let nl = self.lrs.len();
+        if matches!(self.base.optimizer, OptimizerConfig::Langevin { .. }) {
+            return 1;
+        }
+        let mut c = self.cell_from(light.clone(), si * nl);
+        let s = c.seeds.max(1);
+        let bytes = |rates: usize, c: &mut TrainConfig| {
+            c.seeds = rates * s;
+            train_cost_shaped(c, shape).bytes as f64
+        };
+        let one = bytes(1, &mut c);
+        let per_rate = (bytes(2, &mut c) - one).max(1.0);
+        let fit = 1.0 + ((GROUP_BYTES as f64 - one) / per_rate).floor();
+        (fit.max(1.0) as usize).min(nl)
+    }
+
+    /// The groups' cell ranges in order: per (parameterisation, size), its rates in
+    /// chunks of [`TransferConfig::rates_per_group`].
+    fn plan(&self) -> Vec<Range<usize>> {
+        let (ns, nl) = (self.sizes().len(), self.lrs.len());
+        let light = self.base.without_data();
+        let shape = data_shape(&self.base);
+        let chunk: Vec<usize> = (0..ns)
+            .map(|si| self.rates_per_group(&light, shape, si))
+            .collect();
+        let mut out = Vec::new();
+        for pi in 0..self.params.len() {
+            for (si, &k) in chunk.iter().enumerate() {
+                let first = (pi * ns + si) * nl;
+                out.extend(
+                    (0..nl)
+                        .step_by(k)
+                        .map(|li| first + li..first + (li + k).min(nl)),
+                );
+            }
+        }
+        out
+    }
+
+    /// The training config of group `cells` without its data: the first cell's, with
+    /// one member per rate and seed.
+    fn light_group(&self, light: &TrainConfig, cells: &Range<usize>) -> TrainConfig {
+        let mut c = self.cell_from(light.clone(), cells.start);
+        c.seeds *= cells.len();
+        c
+    }
 }
 
 impl TrainingCells for TransferConfig {
@@ -227,13 +300,26 @@ impl Kind for TransferConfig {
         Ok(())
     }
 
-    /// [`super::training_sweep_cost`] over every cell's training run (no observables but the
-    /// losses, a record every `steps / 8`); a cell keeps 3 numbers, the result 4 per
-    /// cell and 3 per (parameterisation, size).
+    /// [`super::training_sweep_cost`] over every group's training run (one ensemble of
+    /// its rates times the seeds; no observables but the losses, a record every
+    /// `steps / 8`); a cell keeps 3 numbers, the result 4 per cell and 3 per
+    /// (parameterisation, size).
     fn cost(&self) -> Cost {
         let ns = self.sizes().len() as f64;
         let result = self.params.len() as f64 * ns * (4.0 * self.lrs.len() as f64 + 3.0);
-        self.training_cost(3.0 * self.cells() as f64, result)
+        let light = self.base.without_data();
+        let plan = match Self::GROUPED {
+            true => self.plan(),
+            false => crate::kind::singletons(self.cells()),
+        };
+        let groups = plan.into_iter().map(|g| self.light_group(&light, &g));
+        super::training_sweep_cost(
+            &self.base,
+            data_shape(&self.base),
+            groups,
+            3.0 * self.cells() as f64,
+            result,
+        )
     }
 
     fn run(&self, progress: &dyn Progress) -> Result<TransferResult> {
@@ -296,6 +382,61 @@ impl Sweep for TransferConfig {
         Ok((TransferCell::of(&c, &r), r.backend.clone()))
     }
 
+    /// Natively. The page runs each cell alone: the group path (the batched trainer,
+    /// its futures per kind) would add about 20 KB gzip to a page with 6 KB left under
+    /// its 1 MiB budget (bench/README.md); its cells are the same either way.
+    const GROUPED: bool = cfg!(not(target_arch = "wasm32"));
+
+    /// Per (parameterisation, size), its rates in chunks that fit [`GROUP_BYTES`].
+    fn groups(&self) -> Vec<Range<usize>> {
+        self.plan()
+    }
+
+    /// Each group's training work ([`train_cost_shaped`]).
+    fn group_works(&self, groups: &[Range<usize>]) -> Vec<f64> {
+        let light = self.base.without_data();
+        let shape = data_shape(&self.base);
+        groups
+            .iter()
+            .map(|g| train_cost_shaped(&self.light_group(&light, g), shape).flops)
+            .collect()
+    }
+
+    /// Train the group's rates as one ensemble ([`train_rates`]).
+    fn run_group(&self, cells: Range<usize>, progress: &dyn Progress) -> Result<Vec<TransferCell>> {
+        if cells.len() < 2 {
+            return cells.map(|k| self.run_cell(k, progress)).collect();
+        }
+        let (c, lrs) = self.group_config(&cells)?;
+        let data = c.data.load()?;
+        let runs = train_rates(&c, &data, lrs, progress)?;
+        Ok(runs.iter().map(|r| TransferCell::of(&c, r)).collect())
+    }
+
+    /// [`Sweep::run_group`] on the device the policy picks for the whole group.
+    async fn run_group_async(
+        &self,
+        cells: Range<usize>,
+        choice: DeviceChoice,
+        gpu: std::result::Result<&Gpu, &str>,
+        progress: &dyn Progress,
+    ) -> Result<Vec<(TransferCell, BackendReport)>> {
+        if cells.len() < 2 {
+            let mut out = Vec::new();
+            for k in cells {
+                out.push(self.run_cell_async(k, choice, gpu, progress).await?);
+            }
+            return Ok(out);
+        }
+        let (c, lrs) = self.group_config(&cells)?;
+        let data = c.data.load()?;
+        let runs = train_rates_choosing_async(choice, gpu, &c, &data, lrs, progress).await?;
+        Ok(runs
+            .iter()
+            .map(|r| (TransferCell::of(&c, r), r.backend.clone()))
+            .collect())
+    }
+
     /// A cell is three scalars: any values are of the right shape.
     fn check_cell(&self, _k: usize, _cell: &TransferCell) -> Result<()> {
         Ok(())
@@ -319,6 +460,14 @@ impl Sweep for TransferConfig {
 }
 
 impl TransferConfig {
+    /// The training config of a group's first cell (data included) and the group's
+    /// learning rates.
+    fn group_config(&self, cells: &Range<usize>) -> Result<(TrainConfig, &[f64])> {
+        let c = self.cell_config(cells.start)?;
+        let li = self.split(cells.start).2;
+        Ok((c, &self.lrs[li..li + cells.len()]))
+    }
+
     /// One parameterisation's table from its `sizes x lrs` cells.
     fn table(&self, _pi: usize, p: &Parameterization, cells: &[TransferCell]) -> TransferTable {
         let (ns, nl) = (self.sizes().len(), self.lrs.len());

@@ -13,6 +13,7 @@ pub mod train;
 
 pub use kind::train_cost;
 pub use network::{Ensemble, Workspace};
+pub use train::members::{train_rates, train_rates_choosing_async};
 pub use train::{
     TrainResult, mean_finite, split_workers, train, train_on, train_on_async, train_split,
 };

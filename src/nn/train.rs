@@ -17,9 +17,12 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::progress::{Progress, tick};
 use crate::rng::{Stream, normals_f32, stream};
+use members::MemberRates;
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
 use serde::{Deserialize, Serialize};
+
+pub mod members;
 
 /// Everything recorded along one training run of an ensemble.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
@@ -340,6 +343,9 @@ struct Trainer<'a> {
     layer_sums: (Tensor, Tensor),
     /// The other workers of a split run ([`Alone`] if none).
     ex: &'a mut dyn Exchange,
+    /// Per-member learning rates, when the members step at different rates
+    /// ([`members`]); `None`: every member at the config's rate.
+    rates: Option<MemberRates>,
 }
 
 impl<'a> Trainer<'a> {
@@ -426,6 +432,7 @@ impl<'a> Trainer<'a> {
             batch_rng: stream(cfg.seed, Stream::Batches, 0, 0),
             layer_sums,
             ex,
+            rates: None,
         })
     }
 
@@ -451,6 +458,11 @@ impl<'a> Trainer<'a> {
                     &res.train_loss[res.train_loss.len() - 1],
                     res.test_loss.last().map_or(&[], Vec::as_slice),
                 );
+                // (the page never batches rates: Sweep::GROUPED; page weight)
+                #[cfg(not(target_arch = "wasm32"))]
+                if self.rates.is_some() {
+                    self.track_members(t, &mut res).await;
+                }
                 if res.diverged_at.iter().all(Option::is_some) {
                     break;
                 }
@@ -483,7 +495,10 @@ impl<'a> Trainer<'a> {
                 .collect();
         }
         tick(progress, "train", steps as u64, steps as u64)?;
-        Ok(res)
+        Ok(match self.rates.take() {
+            Some(r) => r.into_result(res),
+            None => res,
+        })
     }
 
     /// Record observables from the current forward pass on the training set.
@@ -595,6 +610,7 @@ impl<'a> Trainer<'a> {
             None => &self.ws.grads,
         };
         let eta = self.cfg.optimizer.lr();
+        let rates = self.rates.as_mut();
         match (&self.cfg.optimizer, &mut self.opt) {
             (
                 OptimizerConfig::Adam {
@@ -613,7 +629,7 @@ impl<'a> Trainer<'a> {
                     eps: *eps,
                     mup_scaling: *mup_scaling,
                 };
-                adam.update(self.net, grads, m, v, t);
+                adam.update(self.net, grads, m, v, t, rates);
             }
             (
                 OptimizerConfig::Langevin {
@@ -626,7 +642,7 @@ impl<'a> Trainer<'a> {
                 let lam = weight_decay.unwrap_or(*temperature);
                 langevin_update(self.net, grads, eta, *temperature, lam, rngs, xi);
             }
-            _ => gd_update(self.net, grads, eta),
+            _ => gd_update(self.net, grads, eta, rates.map(|r| &*r)),
         }
         Ok(())
     }
@@ -710,13 +726,22 @@ fn blown_up(sums: &[f32], f_host: &[f32]) -> Vec<bool> {
         .collect()
 }
 
-/// Plain gradient descent (GD and SGD): `W^l -= eta lr_scale_l dL/dW^l`.
-fn gd_update(net: &mut Ensemble, grads: &[Tensor], eta: f64) {
+/// Plain gradient descent (GD and SGD): `W^l -= eta lr_scale_l dL/dW^l`, with member
+/// e's own `eta_e` where `rates` are given.
+fn gd_update(net: &mut Ensemble, grads: &[Tensor], eta: f64, rates: Option<&MemberRates>) {
     let dev = &net.device;
-    for ((w, g), layer) in net.weights.iter_mut().zip(grads).zip(&net.scales.layers) {
-        let lr = (eta * layer.lr_scale) as f32;
-        dev.axpy(-lr, g, w);
+    let layers = net.weights.iter_mut().zip(grads).zip(&net.scales.layers);
+    for (l, ((w, g), layer)) in layers.enumerate() {
+        match rates {
+            Some(r) => dev.axpy_members(r.layer(l), g, w),
+            None => dev.axpy(-gd_rate(eta, layer.lr_scale), g, w),
+        }
     }
+}
+
+/// The step size `eta lr_scale_l` of plain gradient descent, in f32.
+fn gd_rate(eta: f64, lr_scale: f64) -> f32 {
+    (eta * lr_scale) as f32
 }
 
 /// Adam's hyperparameters for one step.
@@ -741,24 +766,42 @@ impl Adam {
         m: &mut [Tensor],
         v: &mut [Tensor],
         t: &mut i32,
+        mut rates: Option<&mut MemberRates>,
     ) {
         let dev = &net.device;
         *t += 1;
         let bc1 = 1.0 - self.beta1.powi(*t);
         let bc2 = 1.0 - self.beta2.powi(*t);
-        for l in 0..net.weights.len() {
-            let scale = if self.mup_scaling {
+        let scale = |l: usize| {
+            if self.mup_scaling {
                 net.scales.layers[l].adam_scale
             } else {
                 1.0
-            };
+            }
+        };
+        let lr = |eta: f64, l: usize| (eta * scale(l) * bc2.sqrt() / bc1) as f32;
+        if let Some(r) = rates.as_deref_mut() {
+            // every layer's member rates written before any update reads them
+            for l in 0..net.weights.len() {
+                r.set(dev, l, |eta| lr(eta, l));
+            }
+        }
+        for l in 0..net.weights.len() {
             let st = AdamStep {
-                lr: (self.eta * scale * bc2.sqrt() / bc1) as f32,
+                lr: if rates.is_some() {
+                    1.0
+                } else {
+                    lr(self.eta, l)
+                },
                 beta1: self.beta1 as f32,
                 beta2: self.beta2 as f32,
                 eps: (self.eps * bc2.sqrt()) as f32,
             };
-            dev.adam(&st, &grads[l], &mut m[l], &mut v[l], &mut net.weights[l]);
+            let (g, w) = (&grads[l], &mut net.weights[l]);
+            match rates.as_deref() {
+                Some(r) => dev.adam_members(&st, r.layer(l), g, &mut m[l], &mut v[l], w),
+                None => dev.adam(&st, g, &mut m[l], &mut v[l], w),
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ fn a_training_step_launches_the_same_kernels_for_any_number_of_seeds() {
 #[test]
 fn elementwise_ops_match_cpu() {
     for dev in devices() {
-        assert_eq!(block_on(conformance::elementwise_cases(&dev)), 13);
+        assert_eq!(block_on(conformance::elementwise_cases(&dev)), 14);
     }
 }
 
@@ -120,16 +120,19 @@ fn broken_shader_and_forced_cpu_choices_end_on_the_cpu() {
 fn sweep_cells_train_on_the_gpu_when_asked_with_the_cpu_numbers() {
     use scaling_playground::backend::DeviceKind;
     use scaling_playground::experiments::TransferConfig;
+    use scaling_playground::kind::Sweep;
     use scaling_playground::run::{RunConfig, RunOutput};
     let Some(g) = gpu("the GPU sweep cells") else {
         return;
     };
+    // the rates of a width train as one ensemble (a group), diverging members dropped
     let mut t = TransferConfig {
         widths: vec![32, 48],
-        lrs: vec![0.0625, 0.25],
+        lrs: vec![0.0625, 0.25, 16.0],
         ..Default::default()
     };
     t.base.steps = 10;
+    assert_eq!(t.groups().len(), 4, "{:?}", t.groups());
     let cfg = RunConfig::Transfer(t);
     let progress = scaling_playground::progress::Silent;
     let cells = |out: RunOutput| match out {
@@ -154,6 +157,10 @@ fn sweep_cells_train_on_the_gpu_when_asked_with_the_cpu_numbers() {
         cpu.iter().filter(finite).count() >= cpu.len() / 2,
         "{cpu:?}"
     );
+    let diverged = |c: &&scaling_playground::run::IndexedCell| {
+        serde_json::to_value(&c.result).unwrap()["diverged"] == true
+    };
+    assert!(cpu.iter().any(|c| diverged(&c)), "{cpu:?}");
     for (c, gc) in cpu.iter().zip(&on_gpu) {
         assert_eq!(gc.backend.device, DeviceKind::Gpu, "{:?}", gc.backend);
         let (a, b) = (

@@ -196,6 +196,20 @@ pub async fn elementwise_cases(dev: &Device) -> usize {
         })
         .await;
         cases += 1;
+        // 1000 = 4 members x 250 (not a multiple of the workgroup)
+        let rates = vec![-0.75, 0.5, 0.0, -2.0];
+        check(
+            dev,
+            "axpy_members",
+            &[rates, values(n, 5), values(n, 6)],
+            |d, t| {
+                let (r, rest) = t.split_at_mut(1);
+                let (x, y) = rest.split_at_mut(1);
+                d.axpy_members(&r[0], &x[0], &mut y[0]);
+            },
+        )
+        .await;
+        cases += 1;
         check(dev, "mul_assign", &[values(n, 7), values(n, 8)], |d, t| {
             let (x, y) = t.split_at_mut(1);
             d.mul_assign(&x[0], &mut y[0]);

@@ -584,3 +584,104 @@ fn only_wide_and_heavy_runs_split() {
         "kernels need every unit in one place"
     );
 }
+
+/// Learning rates batched as one ensemble of rates x seeds (`nn::train_rates`, the
+/// transfer kind's groups) give each rate the whole record of its run alone: the same
+/// record steps (a rate whose seeds all diverged stops where its run stops), losses,
+/// test losses, outputs and divergence steps, within 1e-6 relative, for GD, SGD and Adam,
+/// with rates from converging to diverging and a seed diverging before the other.
+#[test]
+fn batched_learning_rates_record_each_rate_as_its_run_alone() {
+    use scaling_playground::nn::{TrainResult, train_rates};
+    let grid =
+        |lo: f64, f: f64, n: usize| (0..n).map(|k| lo * f.powi(k as i32)).collect::<Vec<_>>();
+    let close = |a: &[f64], b: &[f64], what: &str| {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (x, y) in a.iter().zip(b) {
+            let same = x == y
+                || (x.is_nan() && y.is_nan())
+                || (x - y).abs() <= 1e-6 * x.abs().max(y.abs());
+            assert!(same, "{what}: {x} vs {y}");
+        }
+    };
+    let rows = |a: &[Vec<f64>], b: &[Vec<f64>], what: &str| {
+        assert_eq!(a.len(), b.len(), "{what}: records");
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            close(x, y, &format!("{what} record {i}"));
+        }
+    };
+    let optimizers = [
+        (OptimizerConfig::Gd { lr: 0.0 }, grid(0.3, 1.25, 14)),
+        (
+            OptimizerConfig::Sgd {
+                lr: 0.0,
+                batch_size: 8,
+            },
+            grid(0.3, 1.25, 14),
+        ),
+        (
+            OptimizerConfig::Adam {
+                lr: 0.0,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                mup_scaling: true,
+            },
+            grid(0.01, 2.0, 14),
+        ),
+    ];
+    for (optimizer, lrs) in optimizers {
+        let name = optimizer.name();
+        let mut cfg = TrainConfig {
+            data: teacher(Teacher::TwoLayer, 8, 24, 16, 3),
+            steps: 30,
+            seeds: 3,
+            optimizer,
+            ..Default::default()
+        };
+        cfg.model.width = 48;
+        cfg.model.depth = 2;
+        cfg.model.activation = Activation::Relu;
+        cfg.param = Parameterization::Sp;
+        cfg.observe = ObserveConfig {
+            every: 3,
+            outputs: true,
+            test_loss: true,
+            divergence_threshold: 5.0,
+            ..Default::default()
+        };
+        let data = cfg.data.load().unwrap();
+        let batched = train_rates(&cfg, &data, &lrs, &Silent).unwrap();
+        assert_eq!(batched.len(), lrs.len());
+        let (mut diverged, mut partial) = (0, 0);
+        for (r, (&lr, got)) in lrs.iter().zip(&batched).enumerate() {
+            let mut one = cfg.clone();
+            one.optimizer = one.optimizer.with_lr(lr);
+            let want: TrainResult = train(&one, &data, &Silent).unwrap();
+            let what = format!("{name} rate {r}");
+            assert_eq!(got.steps, want.steps, "{what}");
+            assert_eq!(got.diverged_at, want.diverged_at, "{what}");
+            rows(&got.train_loss, &want.train_loss, &format!("{what} train"));
+            rows(&got.test_loss, &want.test_loss, &format!("{what} test"));
+            for (i, (a, b)) in got.outputs.iter().zip(&want.outputs).enumerate() {
+                for (s, (x, y)) in a.iter().zip(b).enumerate() {
+                    // a member dropped once diverged has no outputs (its run's are NaN)
+                    if want.diverged_at[s].is_none_or(|t| want.steps[i] <= t) {
+                        close(x, y, &format!("{what} outputs {i} seed {s}"));
+                    }
+                }
+            }
+            let gone = want.diverged_at.iter().filter(|d| d.is_some()).count();
+            diverged += gone;
+            partial += usize::from(gone > 0 && gone < want.diverged_at.len());
+        }
+        // the grid reaches both regimes, and under GD and SGD rates whose seeds diverge
+        // while another seed trains on (the member is dropped, the rate goes on)
+        assert!(diverged > 0, "{name}: nothing diverged");
+        assert!(
+            partial > 0 || name == "adam",
+            "{name}: no rate lost only some seeds"
+        );
+        assert!(batched[0].diverged_at.iter().all(Option::is_none), "{name}");
+    }
+}

@@ -134,3 +134,86 @@ fn depth_mup_transfers_across_depth_and_plain_mup_does_not() {
         plain.best_lr_index
     );
 }
+
+/// The learning rates of one width train as one ensemble of rates x seeds (the kind's
+/// groups); every cell of a real sweep, with rates from converging to diverging, has the
+/// final losses and divergence flag of the same cell trained alone, within 1e-6
+/// relative, for GD, SGD (the same minibatches) and Adam.
+#[test]
+fn batched_learning_rates_equal_the_cells_run_alone() {
+    use scaling_playground::experiments::transfer::TransferCell;
+    use scaling_playground::kind::Sweep;
+    let optimizers = [
+        OptimizerConfig::Gd { lr: 0.1 },
+        OptimizerConfig::Sgd {
+            lr: 0.1,
+            batch_size: 8,
+        },
+        OptimizerConfig::Adam {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            mup_scaling: true,
+        },
+    ];
+    for optimizer in optimizers {
+        let mut b = base(Arch::Mlp, 32, 3);
+        b.steps = 24;
+        b.seeds = 2;
+        let lr0 = optimizer.lr() / 8.0;
+        b.optimizer = optimizer;
+        let cfg = TransferConfig {
+            base: b,
+            axis: TransferAxis::Width,
+            widths: vec![32, 96],
+            depths: vec![],
+            lrs: lr_grid(lr0, 4.0, 6),
+            params: vec![Parameterization::Sp, Parameterization::Mup { gamma0: 1.0 }],
+            divergence_threshold: 10.0,
+        };
+        let name = cfg.base.optimizer.name();
+        // the rates of a (parameterisation, width) are one group, or a few where they
+        // would not fit the group's memory (width 96 under SGD: its batch buffers)
+        let groups = cfg.groups();
+        assert_eq!(groups[0], 0..6, "{name}");
+        assert!(groups.len() <= 8, "{name}: {groups:?}");
+        assert!(
+            groups.iter().all(|g| g.start / 6 == (g.end - 1) / 6),
+            "{groups:?}"
+        );
+        let batched: Vec<TransferCell> = groups
+            .into_iter()
+            .flat_map(|g| cfg.run_group(g, &Silent).unwrap())
+            .collect();
+        let alone: Vec<TransferCell> = (0..cfg.cells())
+            .map(|k| cfg.run_cell(k, &Silent).unwrap())
+            .collect();
+        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-6 * a.abs().max(b.abs()),
+            (a, b) => a == b,
+        };
+        let gap = batched
+            .iter()
+            .zip(&alone)
+            .filter_map(|(g, a)| Some((g.final_loss?, a.final_loss?)))
+            .map(|(g, a)| (g - a).abs() / a.abs())
+            .fold(0.0, f64::max);
+        eprintln!("{name}: largest relative gap of the final losses {gap:.1e}");
+        for (k, (g, a)) in batched.iter().zip(&alone).enumerate() {
+            assert_eq!(g.diverged, a.diverged, "{name} cell {k}: {g:?} vs {a:?}");
+            assert!(
+                close(g.final_loss, a.final_loss),
+                "{name} cell {k}: {g:?} vs {a:?}"
+            );
+            assert!(
+                close(g.final_test_loss, a.final_test_loss),
+                "{name} cell {k}: {g:?} vs {a:?}"
+            );
+        }
+        // the grid spans converging and diverging rates (and finite losses to compare)
+        assert!(alone.iter().any(|c| c.diverged), "{name}: none diverged");
+        let finite = alone.iter().filter(|c| c.final_loss.is_some()).count();
+        assert!(finite >= alone.len() / 3, "{name}: {finite} finite cells");
+    }
+}

@@ -28,10 +28,11 @@ pub(super) enum Kernel {
     NormGain,
     SeqLoss,
     AdamMembers,
+    AxpyMembers,
 }
 
 impl Kernel {
-    pub(super) const ALL: [Kernel; 18] = [
+    pub(super) const ALL: [Kernel; 19] = [
         Kernel::Matmul,
         Kernel::MatmulA4,
         Kernel::MatmulB4,
@@ -50,6 +51,7 @@ impl Kernel {
         Kernel::NormGain,
         Kernel::SeqLoss,
         Kernel::AdamMembers,
+        Kernel::AxpyMembers,
     ];
 
     /// The WGSL of this kernel: its files in order, joined when the pipeline is built
@@ -86,6 +88,7 @@ impl Kernel {
             Kernel::NormGain => &[wgsl!("norm_gain.wgsl")],
             Kernel::SeqLoss => &[wgsl!("seq_loss.wgsl")],
             Kernel::AdamMembers => &[wgsl!("adam_members.wgsl")],
+            Kernel::AxpyMembers => &[wgsl!("axpy_members.wgsl")],
         };
         parts.concat()
     }

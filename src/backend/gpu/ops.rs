@@ -129,6 +129,14 @@ impl Gpu {
         self.launch(Kernel::Axpy, params, &[x, y], grid(n));
     }
 
+    /// `y[i] += rate[i / per] x[i]`, `per = len / rate.len()` (`axpy_members.wgsl`).
+    pub fn axpy_members(&self, rate: &GpuBuffer, x: &GpuBuffer, y: &mut GpuBuffer) {
+        let n = y.len;
+        let per = (n / rate.len.max(1)).max(1);
+        let params = [u(n), u(per), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        self.launch(Kernel::AxpyMembers, params, &[rate, x, y], grid(n));
+    }
+
     pub fn mul_assign(&self, x: &GpuBuffer, y: &mut GpuBuffer) {
         let n = y.len;
         let params = [u(n), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];

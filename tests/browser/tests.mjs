@@ -320,6 +320,35 @@ export const TESTS = {
     }
   },
 
+  async jobs_that_share_workers_are_queued_first(ctx) {
+    // a panel's jobs, a small training run listed before a deep DMFT of 6 sample blocks:
+    // runJobs starts the DMFT first, so it takes both idle workers, and the training run
+    // waits in the queue (queued behind it, the DMFT would have had one worker)
+    const { page } = await ctx.open();
+    await page.goto(ctx.base + "?workers=2");
+    await waitDone(page);
+    const got = await page.evaluate(async (b) => {
+      const { core, pool } = window.__app;
+      const { runJobs } = await import(b + "www/runner.js");
+      const train = JSON.parse(core.default_config("train"));
+      Object.assign(train, { steps: 5 });
+      const dmft = JSON.parse(core.default_config("dmft"));
+      Object.assign(dmft, { samples: 4200, iterations: 4 });
+      Object.assign(dmft.train, { steps: 4, seed: 7 });
+      Object.assign(dmft.train.model, { depth: 2, activation: "tanh", centered: true });
+      Object.assign(dmft.train.data, { train: 8, dim: 6 });
+      const done = [];
+      const all = runJobs([train, dmft], (i) => done.push(i));
+      const busy = pool.busyCount();
+      const queued = pool.queue.map((j) => j.config.kind);
+      await all;
+      return { busy, queued, done, blocks: core.dmft_blocks(JSON.stringify(dmft)) };
+    }, ctx.base);
+    assert(got.blocks > 1, `the DMFT has several sample blocks: ${got.blocks}`);
+    assert(got.busy === 2 && JSON.stringify(got.queued) === '["train"]', `the DMFT takes both workers, the training run waits: ${JSON.stringify(got)}`);
+    assert(got.done.length === 2, `both jobs finish: ${got.done}`);
+  },
+
   async dmft_split_over_one_two_three_workers_gives_identical_numbers(ctx) {
     // a deep DMFT of six sample blocks (five of 768, one of 360) on pools of 1, 2 and 3
     // workers: the solve takes the idle workers (one per block at most), and the loss

@@ -296,33 +296,17 @@ async fn train_device(
     data: &crate::data::Dataset,
     choice: DeviceChoice,
 ) -> (Device, Option<String>) {
-    let flops = select::train_step_flops(
-        c.seeds,
-        data.p_train(),
-        data.dim,
-        c.model.width,
-        c.model.depth,
-    );
+    let flops = crate::nn::train::step_flops(c, data);
     // the GPU is only acquired when the policy could use it
-    let might_use = match choice {
-        DeviceChoice::Cpu => false,
-        DeviceChoice::Auto => flops >= select::GPU_MIN_FLOPS_PER_STEP,
-        DeviceChoice::Gpu => true,
-    };
-    let gpu = if might_use {
+    let gpu = if select::might_use_gpu(choice, flops, true) {
         worker_gpu()
             .await
             .map_err(|e| format!("WebGPU unavailable: {e}"))
     } else {
         Err("not acquired".into())
     };
-    let (use_gpu, fallback) =
-        select::decide(choice, flops, gpu.as_ref().map_err(String::as_str), true);
-    let device = match gpu {
-        Ok(g) if use_gpu => Device::Gpu(g),
-        _ => Device::Cpu,
-    };
-    (device, fallback)
+    let sel = select::choose(choice, flops, gpu.as_ref().map_err(String::as_str), true);
+    (sel.device, sel.fallback)
 }
 
 /// Parse and range-check a config; returns it normalised (every default filled in).

@@ -227,32 +227,43 @@ impl Selection {
 pub fn select(choice: DeviceChoice, flops_per_step: f64) -> Selection {
     let choice = DeviceChoice::from_env().unwrap_or(choice);
     let can_wait = cfg!(not(target_arch = "wasm32"));
-    let might_use = match choice {
-        DeviceChoice::Cpu => false,
-        DeviceChoice::Auto => can_wait && flops_per_step >= GPU_MIN_FLOPS_PER_STEP,
-        DeviceChoice::Gpu => can_wait,
-    };
-    let gpu = if might_use {
+    let gpu = if might_use_gpu(choice, flops_per_step, can_wait) {
         shared_gpu()
     } else {
         Err("not acquired".into())
     };
-    let (use_gpu, fallback) = decide(
+    choose(
         choice,
         flops_per_step,
         gpu.as_ref().map_err(String::as_str),
         can_wait,
-    );
-    match gpu {
-        Ok(g) if use_gpu => Selection {
-            device: Device::Gpu(g),
-            fallback: None,
-        },
-        _ => Selection {
-            device: Device::Cpu,
-            fallback,
-        },
+    )
+}
+
+/// Whether [`decide`] could pick a GPU for `choice` and this work: only then is one worth
+/// acquiring.
+pub fn might_use_gpu(choice: DeviceChoice, flops_per_sync: f64, can_wait: bool) -> bool {
+    match choice {
+        DeviceChoice::Cpu => false,
+        DeviceChoice::Auto => can_wait && flops_per_sync >= GPU_MIN_FLOPS_PER_STEP,
+        DeviceChoice::Gpu => can_wait,
     }
+}
+
+/// The device [`decide`] picks among the CPU and `gpu` (or why there is none), and why
+/// not a GPU that was asked for.
+pub fn choose(
+    choice: DeviceChoice,
+    flops_per_sync: f64,
+    gpu: Result<&Gpu, &str>,
+    can_wait: bool,
+) -> Selection {
+    let (use_gpu, fallback) = decide(choice, flops_per_sync, gpu, can_wait);
+    let device = match gpu {
+        Ok(g) if use_gpu => Device::Gpu(g.clone()),
+        _ => Device::Cpu,
+    };
+    Selection { device, fallback }
 }
 
 /// The process-wide GPU (software adapters included; `select` filters), or why not.

@@ -101,7 +101,7 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, progress: &dyn Progress) -> Resu
 }
 
 /// The work of one training step of `cfg` on `data`, which the device policy weighs.
-fn step_flops(cfg: &TrainConfig, data: &Dataset) -> f64 {
+pub(crate) fn step_flops(cfg: &TrainConfig, data: &Dataset) -> f64 {
     select::train_step_flops(
         cfg.seeds,
         data.p_train(),
@@ -138,15 +138,10 @@ pub async fn train_choosing_async(
     data: &Dataset,
     progress: &dyn Progress,
 ) -> Result<TrainResult> {
-    let flops = step_flops(cfg, data);
-    let (use_gpu, fallback) = select::decide(choice, flops, gpu, true);
-    let device = match gpu {
-        Ok(g) if use_gpu => Device::Gpu(g.clone()),
-        _ => Device::Cpu,
-    };
-    let mut res = train_on_async(device, cfg, data, progress).await?;
-    if fallback.is_some() {
-        res.backend.fallback = fallback;
+    let sel = select::choose(choice, step_flops(cfg, data), gpu, true);
+    let mut res = train_on_async(sel.device, cfg, data, progress).await?;
+    if sel.fallback.is_some() {
+        res.backend.fallback = sel.fallback;
     }
     Ok(res)
 }

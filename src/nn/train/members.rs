@@ -251,16 +251,11 @@ pub async fn train_rates_choosing_async(
     lrs: &[f64],
     progress: &dyn Progress,
 ) -> Result<Vec<TrainResult>> {
-    let flops = step_flops(cfg, data, lrs.len());
-    let (use_gpu, fallback) = select::decide(choice, flops, gpu, true);
-    let device = match gpu {
-        Ok(g) if use_gpu => Device::Gpu(g.clone()),
-        _ => Device::Cpu,
-    };
-    let mut res = train_rates_on_async(device, cfg, data, lrs, progress).await?;
-    if fallback.is_some() {
+    let sel = select::choose(choice, step_flops(cfg, data, lrs.len()), gpu, true);
+    let mut res = train_rates_on_async(sel.device, cfg, data, lrs, progress).await?;
+    if sel.fallback.is_some() {
         for r in &mut res {
-            r.backend.fallback = fallback.clone();
+            r.backend.fallback = sel.fallback.clone();
         }
     }
     Ok(res)

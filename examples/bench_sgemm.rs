@@ -1,5 +1,5 @@
 //! SGEMM n^3 on one thread: `matrixmultiply` against our packed kernel
-//! (`backend::sgemm_simd128`, the wasm simd128 code compiled natively), and the WGSL kernel when
+//! (`packed_gemm`, the wasm simd128 code compiled natively), and the WGSL kernel when
 //! a GPU is present. Prints `name gflops` lines for bench/run.sh (best of `reps`, in
 //! thread CPU time, so that other jobs on a shared machine do not count; the GPU in wall
 //! time). On x86-64 it also prints the core's measured clock and the throughput ceilings
@@ -7,8 +7,8 @@
 //! numbers bench/README.md's roofline argument uses.
 //! Usage: bench_sgemm [n] [reps]
 
-use scaling_playground::backend::sgemm_simd128::{View, sgemm};
 use scaling_playground::backend::{Device, Gemm, Gpu, GpuOptions};
+use scaling_playground::packed_gemm::{View, sgemm};
 use std::time::Instant;
 
 #[path = "common/mod.rs"]

@@ -10,8 +10,8 @@ mod common;
 #[cfg(target_arch = "x86_64")]
 fn main() {
     use common::cpu_seconds;
-    use scaling_playground::backend::sgemm_simd128::View;
     use scaling_playground::backend::sgemm_x86::{Epilogue, detect, sgemm_batch};
+    use scaling_playground::packed_gemm::View;
 
     let Some(isa) = detect() else {
         println!("# this CPU has neither AVX-512 nor AVX2 + FMA");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The relaxed-SIMD build of the wasm core, beside Trunk's simd128 build: the same crate
 # compiled with `-C target-feature=+simd128,+relaxed-simd` (the GEMM kernel's fused
-# multiply-add, src/backend/sgemm_simd128.rs), run through wasm-bindgen and wasm-opt like
+# multiply-add, src/packed_gemm.rs), run through wasm-bindgen and wasm-opt like
 # Trunk's, into relaxed/scaling-playground_bg.wasm of the page. The page fetches one of
 # the two at load (www/wasm-build.js). Both builds share the page's one JS glue file:
 # wasm-bindgen's JS depends only on the exported API, and this script checks that it is

@@ -27,6 +27,7 @@ pub mod kind;
 pub mod linalg;
 pub mod link;
 pub mod nn;
+pub mod packed_gemm;
 pub mod presets;
 pub mod progress;
 pub mod rng;

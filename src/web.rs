@@ -90,7 +90,7 @@ pub fn backend() -> String {
 /// by feature detection and shows this in its backend note.
 #[wasm_bindgen]
 pub fn cpu_build() -> String {
-    if crate::backend::sgemm_simd128::RELAXED_SIMD {
+    if crate::packed_gemm::RELAXED_SIMD {
         "relaxed-simd".into()
     } else {
         "simd128".into()

@@ -1,5 +1,5 @@
 // The page's two wasm builds give the same numbers (make test-wasm-builds, in make test):
-// 1. the GEMM kernel (src/backend/sgemm_simd128.rs, as bench/wasm_sgemm.rs's bare module)
+// 1. the GEMM kernel (src/packed_gemm.rs, as bench/wasm_sgemm.rs's bare module)
 //    built for simd128 and for relaxed SIMD, each against a float64 naive product within
 //    the rounding bound 2 k eps sum_l |a_il b_lj| (ragged shapes, all four transposes,
 //    alpha and beta), and the two builds against each other; on a CPU with FMA the
@@ -51,7 +51,7 @@ for (const [name, features] of [["simd128", "+simd128"], ["relaxed-simd", "+simd
 }
 check(kernel["simd128"].relaxed_simd() === 0 && kernel["relaxed-simd"].relaxed_simd() === 1,
   "the kernel modules say which build they are");
-for (const [name, w] of Object.entries(kernel)) check(w.self_test() === 0, `${name} kernel exact on integer data (ragged shapes, all transposes)`);
+for (const [name, w] of Object.entries(kernel)) check(w.self_test() === 0, `${name} kernel exact on integer data, f32 and f64 (ragged shapes, all transposes)`);
 
 // a fixed pseudo-random stream (xorshift32), values in [-1, 1)
 let state = 2463534242;

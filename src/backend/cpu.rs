@@ -4,7 +4,7 @@
 //!   time) for products up to [`super::sgemm_x86::NARROW`] columns wide, where they
 //!   beat `matrixmultiply`; `matrixmultiply` for wider ones (at least as fast inside a
 //!   wide training step) and on CPUs without AVX2 (bench/README.md has the numbers);
-//! - wasm32: our simd128 kernel ([`super::sgemm_simd128`]);
+//! - wasm32: our simd128 kernel ([`crate::packed_gemm`]);
 //! - elsewhere: `matrixmultiply`.
 //!
 //! On the x86 kernels, a layer's product and its ReLU (`gemm_activate`), or a
@@ -293,7 +293,7 @@ impl Backend for Cpu {
 /// then `c *= x` if given (fused into the outer product, a separate pass otherwise).
 /// Thin shapes ([`thin_gemm`]) and `matrixmultiply` go one matrix of the batch at a
 /// time; on wasm32 the whole batch is one call of the simd128 kernel
-/// ([`super::sgemm_simd128::sgemm_batch`]), which packs a shared operand once for every
+/// ([`crate::packed_gemm::sgemm_batch`]), which packs a shared operand once for every
 /// matrix.
 fn product(g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32], x: Option<&[f32]>) {
     let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
@@ -323,8 +323,8 @@ fn product(g: &Gemm, a: &[f32], b: &[f32], c: &mut [f32], x: Option<&[f32]>) {
         return;
     }
     if cfg!(target_arch = "wasm32") {
-        let view = |data, rs, cs| super::sgemm_simd128::View { data, rs, cs };
-        super::sgemm_simd128::sgemm_batch(
+        let view = |data, rs, cs| crate::packed_gemm::View { data, rs, cs };
+        crate::packed_gemm::sgemm_batch(
             g.batch,
             (g.m, g.n, g.k),
             g.alpha,
@@ -399,7 +399,7 @@ fn x86_product(
 ) {
     let (rsa, csa) = row_col_strides(g.trans_a, g.m, g.k);
     let (rsb, csb) = row_col_strides(g.trans_b, g.k, g.n);
-    let view = |data, rs, cs| super::sgemm_simd128::View { data, rs, cs };
+    let view = |data, rs, cs| crate::packed_gemm::View { data, rs, cs };
     super::sgemm_x86::sgemm_batch(
         isa,
         g.batch,

@@ -13,7 +13,6 @@ pub mod fastmath;
 pub mod gpu;
 pub mod select;
 pub mod seq;
-pub mod sgemm_simd128;
 #[cfg(target_arch = "x86_64")]
 pub mod sgemm_x86;
 

@@ -2,7 +2,7 @@
 //! and 16 x 16 tiles, picked per product by [`avx512_tile`]) and an AVX2 + FMA one
 //! (6 x 16), picked at run time (`is_x86_feature_detected!`). The CPU backend uses it
 //! natively on x86-64 for products up to [`NARROW`] columns wide ([`choose`]; wider
-//! ones go to `matrixmultiply`); wasm32 uses [`super::sgemm_simd128`] (simd128, no FMA).
+//! ones go to `matrixmultiply`); wasm32 uses [`crate::packed_gemm`] (simd128, no FMA).
 //!
 //! `C = alpha op(A) op(B) + beta C`, `op(A)` `[m x k]`, `op(B)` `[k x n]` as strided
 //! [`View`]s, `C` row-major with row stride `rsc`, optionally followed by an
@@ -33,7 +33,7 @@
 //! run as one GEMM over the stacked seeds (`C_s = A_s B` is the `s`-th row block of
 //! `[A_1; ..; A_S] B`). A shared A is read in place for every seed, or packed per seed.
 
-use super::sgemm_simd128::View;
+use crate::packed_gemm::View;
 
 /// Rows of C per AVX2 tile.
 const MR256: usize = 6;

@@ -393,6 +393,14 @@ pub fn check_budget(config_json: &str, workers: Option<usize>) -> JsResult<f64> 
     Ok(cfg.cost().peak(in_flight, true) as f64)
 }
 
+/// The estimated work of a config in flops ([`crate::budget::Cost::flops`]): the page
+/// weights each job's share of a run's progress bar and ETA by it, so that a long DMFT
+/// solve beside a short training run counts as the larger part of the wait.
+#[wasm_bindgen]
+pub fn work(config_json: &str) -> JsResult<f64> {
+    Ok(parse_config(config_json).map_err(js)?.cost().flops)
+}
+
 /// Number of independent units of a sweep config (0 for a single run): its groups of
 /// cells ([`RunConfig::groups`]; one cell each but where a kind trains several cells
 /// as one ensemble). The page splits a sweep into at most this many shards across its

@@ -149,6 +149,24 @@ fn oversized_config_is_refused_before_running() {
     assert!(web::check_budget(SMALL, Some(2)).unwrap() > 0.0);
 }
 
+/// The work that weights a job's progress grows with what the run computes: twice the
+/// steps, about twice the flops; a deep DMFT solve far outweighs a small training run.
+#[wasm_bindgen_test]
+fn work_weighs_what_a_run_computes() {
+    let small = web::work(SMALL).unwrap();
+    let longer = web::work(&SMALL.replace(r#""steps":20"#, r#""steps":40"#)).unwrap();
+    assert!(
+        small > 0.0 && (1.8..2.2).contains(&(longer / small)),
+        "{small} {longer}"
+    );
+    let dmft = r#"{"kind":"dmft","samples":2000,"train":{"data":{"task":"teacher","dim":4,
+      "train":16,"test":64},"model":{"width":1024,"depth":3},"param":{"kind":"mup"},
+      "steps":40}}"#;
+    let deep = web::work(dmft).unwrap();
+    assert!(deep > 100.0 * small, "{deep} vs {small}");
+    assert!(web::work("{").is_err());
+}
+
 #[wasm_bindgen_test]
 fn lenient_open_keeps_valid_fields_and_names_bad_ones() {
     let current = web::default_config("train").unwrap();

@@ -33,7 +33,8 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
   const order = configs.map((_, i) => i).sort((a, b) => shares(b) - shares(a));
   await Promise.all(order.map((i) => {
     const c = configs[i];
-    const tick = s ? s.job() : () => {};
+    // a shard is its share of the sweep's work
+    const tick = s ? s.job(work(text[i]) / (jobs[i].shard ? jobs[i].shard[1] : 1)) : () => {};
     const stream = onLosses && !jobs[i].shard ? (batch) => onLosses(i, batch) : null;
     return env.pool.run(c, (_stage, done, total) => tick(total ? done / total : 0), jobs[i].shard, stream, blocks[i], split[i])
       .then((rec) => {
@@ -45,6 +46,12 @@ export async function runJobs(jobs, onEach, { onLosses } = {}) {
       .catch((e) => { if (!failed || (failed instanceof Cancelled && !(e instanceof Cancelled))) failed = e; });
   }));
   if (failed) throw failed;
+}
+
+/** A job's estimated flops, its weight in the session's progress (1 where the core
+ * cannot say). */
+function work(text) {
+  try { return env.core.work(text); } catch { return 1; }
 }
 
 /** Refuse jobs whose estimated memory, with as many of them in flight as there are

@@ -48,23 +48,29 @@ export class Session {
     this.label = label;
     this.t0 = performance.now();
     this.fracs = [];
+    this.weights = [];
     this.notes = [];
     this.workers = 1;
     this.lastPaint = 0;
     this.active = true;
   }
 
-  /** A new job: returns a function taking its fraction done (0..1). */
-  job() {
+  /** A new job of estimated `work` (the core's flops; any positive scale): returns a
+   * function taking its fraction done (0..1). The session's fraction is the jobs'
+   * fractions weighted by their work. */
+  job(work = 1) {
     const i = this.fracs.push(0) - 1;
-    return (f) => { this.fracs[i] = Math.max(0, Math.min(1, f)); this.paint(); };
+    this.weights.push(work > 0 && Number.isFinite(work) ? work : 1);
+    // never backwards: a solver's estimate of its remaining work may grow a little
+    return (f) => { this.fracs[i] = Math.max(this.fracs[i], Math.min(1, f)); this.paint(); };
   }
 
   /** A sentence for the final status ("diverged: ..."); duplicates are dropped. */
   note(text) { if (!this.notes.includes(text)) this.notes.push(text); }
 
   fraction() {
-    return this.fracs.length ? this.fracs.reduce((a, b) => a + b, 0) / this.fracs.length : 0;
+    const total = this.weights.reduce((a, b) => a + b, 0);
+    return total ? this.fracs.reduce((a, f, i) => a + f * this.weights[i], 0) / total : 0;
   }
 
   /** Progress bar and status ("Running 3 jobs on 2 workers… 40%, about 12 s left"). */

@@ -349,6 +349,45 @@ export const TESTS = {
     assert(got.done.length === 2, `both jobs finish: ${got.done}`);
   },
 
+  async progress_weighs_each_job_by_its_work(ctx) {
+    // a panel's short training run beside a long DMFT solve: the status's percentage and
+    // ETA count each job by its estimated flops (the core's `work`), not one job one share
+    const { page } = await ctx.open();
+    await page.goto(ctx.base + "?workers=2");
+    await waitDone(page);
+    const got = await page.evaluate(async (b) => {
+      const { core } = window.__app;
+      const { runJobs } = await import(b + "www/runner.js");
+      const ui = await import(b + "www/ui.js");
+      const train = JSON.parse(core.default_config("train"));
+      Object.assign(train, { steps: 5 });
+      const dmft = JSON.parse(core.default_config("dmft"));
+      Object.assign(dmft, { samples: 1000, iterations: 3 });
+      Object.assign(dmft.train, { steps: 6 });
+      const s = ui.beginSession("Weights", 2);
+      const seen = [];
+      const first = s.job.bind(s);
+      s.job = (w) => { seen.push(w); return first(w); };
+      await runJobs([train, dmft], () => {});
+      ui.endSession(s, "Done");
+      const probe = new ui.Session("probe");
+      probe.active = false;
+      const [big, small] = [probe.job(9), probe.job(1)];
+      big(1);
+      small(0);
+      return {
+        seen,
+        want: [train, dmft].map((c) => core.work(JSON.stringify(c))),
+        fraction: probe.fraction(),
+      };
+    }, ctx.base);
+    assert(Math.abs(got.fraction - 0.9) < 1e-12, `a job of 9 parts done, one of 1 not: 90%, got ${got.fraction}`);
+    const order = (w) => [...w].sort((x, y) => x - y);
+    assert(JSON.stringify(order(got.seen)) === JSON.stringify(order(got.want)), `runJobs weighs the jobs by core.work: ${JSON.stringify(got)}`);
+    assert(got.want[1] > 2 * got.want[0], `the DMFT outweighs the short run (so equal shares would fail the check above): ${got.want}`);
+    ctx.metrics.progress_work_dmft_over_train = got.want[1] / got.want[0];
+  },
+
   async dmft_split_over_one_two_three_workers_gives_identical_numbers(ctx) {
     // a deep DMFT of six sample blocks (five of 768, one of 360) on pools of 1, 2 and 3
     // workers: the solve takes the idle workers (one per block at most), and the loss

@@ -123,3 +123,51 @@ fn a_deep_solve_split_over_one_two_or_three_workers_gives_identical_numbers() {
         assert_eq!(split, unsplit, "{workers} workers");
     }
 }
+
+/// Records every `(done, total)` the solver reports.
+#[derive(Default)]
+struct Ticks(std::sync::Mutex<Vec<(u64, u64)>>);
+
+impl scaling_playground::progress::Progress for Ticks {
+    fn update(&self, _stage: &str, done: u64, total: u64) {
+        self.0.lock().unwrap().push((done, total));
+    }
+}
+
+/// The deep march reports its progress as work: the iterations on long grids weigh
+/// more, and the bar heads for the iteration where every step has settled, not for the
+/// iteration budget. Checked after the fact: at each report past the first quarter of
+/// the work, the reported fraction is within 0.2 of the share of the whole solve's work
+/// (the last report's `done`, when the solve has finished) that was done then. Counting iterations against the budget of 120
+/// would report about a third at the end.
+#[test]
+fn the_deep_march_reports_the_share_of_its_work_done() {
+    let mut train = setup(Activation::Relu, 2, 1.0, 0.5, 24);
+    train.data = teacher(Teacher::SingleIndex, 4, 4, 0, 3);
+    let cfg = DmftConfig {
+        train,
+        samples: 256,
+        iterations: 120,
+        damping: 1.0,
+    };
+    let ticks = Ticks::default();
+    let th = dmft::solve_on(Device::Cpu, &cfg, &ticks).unwrap();
+    assert!(th.warnings.is_empty(), "{:?}", th.warnings);
+    let ticks = ticks.0.into_inner().unwrap();
+    let &(end, last) = ticks.last().expect("reports");
+    assert_eq!(end, last, "the last report is the whole work, done");
+    let mut checked = 0;
+    for &(done, total) in &ticks {
+        let truth = done as f64 / end as f64;
+        let reported = done as f64 / total as f64;
+        if truth > 0.25 {
+            checked += 1;
+            assert!(
+                (reported - truth).abs() < 0.2,
+                "reported {reported:.3}, share of the work done {truth:.3} ({} reports)",
+                ticks.len()
+            );
+        }
+    }
+    assert!(checked > 4, "{checked} reports past a quarter of the work");
+}

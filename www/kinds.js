@@ -2,7 +2,7 @@
 // each titled with the claim it shows and the number that backs it.
 // `figuresFor(record)` returns a list of figure specs (see plot.js); kinds without a
 // dedicated view return null and the caller plots their CSV tables instead.
-import { mean, num, slope, logSlope, tagName, trend } from "./words.js";
+import { count, mean, num, slope, logSlope, tagName, trend } from "./words.js";
 import { landscape, deepLinear, finiteWidth, bayesData } from "./kinds-richness.js";
 
 const val = (v) => (v === null || v === undefined ? NaN : v);
@@ -201,7 +201,7 @@ export function scalingFigures(rec) {
   const series = [];
   r.curves.forEach((c, i) => {
     if (c.theory) series.push({ label: `${tag(c)} theory`, x: t, y: c.theory.test.map(val), dash: true, colorIndex: i });
-    if (c.finite) series.push({ label: `${tag(c)} finite (${c.finite.seeds} seeds, ± sd)`, x: t, y: c.finite.test.map(val), err: c.finite.test_std.map(val), colorIndex: i });
+    if (c.finite) series.push({ label: `${tag(c)} finite (${count(c.finite.seeds, "seed")}, ± sd)`, x: t, y: c.finite.test.map(val), err: c.finite.test_std.map(val), colorIndex: i });
   });
   r.laws.forEach((l, j) => series.push({ label: `time law: N = P = ∞, untruncated${manyG ? `, γ0=${l.gamma0}` : ""}`, x: t, y: l.reference.map(val), color: j ? "#777" : "#000" }));
   const rich = r.laws.find((l) => l.gamma0 > 0), lazy = r.laws.find((l) => l.gamma0 === 0);

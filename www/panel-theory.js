@@ -4,7 +4,7 @@
 import { drawFigure, session } from "./ui.js";
 import { runJobs, runSplit, hasKind } from "./runner.js";
 import { el, layout, finishLayout, figureHost, varsInput, varsSelect, varValue, readList, atWidth, withObserve, limitsOf, theoryConfig, divergedWords } from "./panel-common.js";
-import { mean, num, slope, logSlope, paramName } from "./words.js";
+import { count, mean, num, slope, logSlope, paramName } from "./words.js";
 
 /** Relative Frobenius distance |a − b| / |b|. */
 function relDiff(a, b) {
@@ -59,7 +59,7 @@ export const kernels = {
       d.phi[at].forEach((m, l) => limit.push({ label: `Φ^${l + 1}`, values: m }));
       d.g[at].forEach((m, l) => limit.push({ label: `G^${l + 1}`, values: m }));
       limit.push({ label: "NTK", values: d.ntk[at] });
-      const group = `finite, N = ${this.cfg.model.width} (${this.cfg.seeds} seeds)`;
+      const group = `finite, N = ${this.cfg.model.width} (${count(this.cfg.seeds, "seed")})`;
       for (const h of finite) heat.push(Object.assign(h, { group, scale: h.label }));
       for (const h of limit) {
         const f = finite.find((x) => x.label === h.label);
@@ -235,7 +235,7 @@ export const convergence = {
     drawFigure("convergence-curves", {
       title: "Loss curves close in on the DMFT as the width grows",
       measured: `seed-mean loss curve off the DMFT (relative L2): ${r.widths.map((w, i) => `N=${w} ${num(100 * (r.loss_rel_error[i] ?? NaN), 2)}%`).join(", ")}`,
-      xlabel: "step", ylabel: `train loss (mean of ${base.seeds} seeds)`, ylog: true, series: curves,
+      xlabel: "step", ylabel: `train loss (mean of ${count(base.seeds, "seed")})`, ylog: true, series: curves,
     }, extra);
   },
 

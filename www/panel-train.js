@@ -4,7 +4,7 @@
 import { drawFigure, drawSoon, session } from "./ui.js";
 import { runJobs, hasKind, checkBudget } from "./runner.js";
 import { atWidth, limitsOf, theoryConfig, divergedWords } from "./panel-common.js";
-import { mean, num, paramName } from "./words.js";
+import { count, mean, num, paramName } from "./words.js";
 
 const MAX_POINTS = 3000; // per curve on screen; exports keep every record
 
@@ -39,7 +39,7 @@ export function trainCaption(state, limits) {
   const c = state.train;
   const o = c.optimizer;
   const task = c.data.task === "teacher" ? `${(c.data.teacher || "linear").replace("_", "-")} teacher` : `${c.data.task} data`;
-  const what = `${paramName(c.param)} ${c.model.arch === "resnet" ? "ResNet" : "MLP"}, N = ${state.widths.join("/")}, ${c.seeds} seeds, ${o.kind.toUpperCase()} η ${o.lr}, ${task} · solid: train, dashed: test`;
+  const what = `${paramName(c.param)} ${c.model.arch === "resnet" ? "ResNet" : "MLP"}, N = ${state.widths.join("/")}, ${count(c.seeds, "seed")}, ${o.kind.toUpperCase()} η ${o.lr}, ${task} · solid: train, dashed: test`;
   if (!limits.dmft && !limits.lazy) return `${what} · black: DMFT limit, grey: lazy limit`;
   if (!limits.lazy) return `${what} · grey: lazy limit (no DMFT curve: ${limits.dmft})`;
   if (!limits.dmft) return `${what} · black: DMFT limit (no lazy curve: ${limits.lazy})`;

@@ -19,15 +19,18 @@ const controls = () => [...document.querySelectorAll("#setup [data-path]")];
 function read(e) {
   const path = e.dataset.path;
   const bad = (what) => ({ error: `invalid config field \`${path}\`: expected ${what}` });
+  // the control's own range (min, max), which the browser marks but does not enforce
+  const [lo, hi] = [e.min === "" ? -Infinity : Number(e.min), e.max === "" ? Infinity : Number(e.max)];
+  const inRange = (v) => (v >= lo && v <= hi ? { value: v } : bad(`a value in [${e.min || "-inf"}, ${e.max || "inf"}], got ${v}`));
   switch (e.dataset.type) {
     case "bool": return { value: e.checked };
     case "int": {
       const v = Number(e.value);
-      return e.value.trim() !== "" && Number.isInteger(v) && v >= 0 ? { value: v } : bad("a whole number");
+      return e.value.trim() !== "" && Number.isInteger(v) && v >= 0 ? inRange(v) : bad("a whole number");
     }
     case "num": {
       const v = Number(e.value);
-      return e.value.trim() !== "" && Number.isFinite(v) ? { value: v } : bad("a number");
+      return e.value.trim() !== "" && Number.isFinite(v) ? inRange(v) : bad("a number");
     }
     case "list": {
       const v = e.value.split(/[,\s]+/).filter((s) => s !== "").map(Number);

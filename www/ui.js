@@ -112,7 +112,8 @@ export function endSession(s, status) {
     current = null;
     $("cancel").disabled = true;
     $("run").removeAttribute("aria-busy");
-    $("progress").value = status.startsWith("Done") ? 1 : $("progress").value;
+    // full when done, empty when cancelled (no bar left standing part way)
+    $("progress").value = status.startsWith("Done") ? 1 : status.startsWith("Cancelled") ? 0 : $("progress").value;
   }
   setStatus(status);
 }

@@ -50,6 +50,11 @@ export function cellsWhere(reports) {
   return `${gpu.length} of ${done.length} cells on the GPU (WebGPU, ${names}), ${done.length - gpu.length} on the CPU`;
 }
 
+/** `n` and the noun, plural unless n is 1 ("1 seed", "4 seeds"). */
+export function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** "1 min 05 s", "12 s", "0.4 s". */
 export function duration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";

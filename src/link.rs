@@ -260,13 +260,13 @@ fn decode_json(link: &str) -> Result<Vec<u8>> {
         .decode(payload)
         .map_err(|_| Error::config("link.payload", "base64url text (is the link truncated?)"))?;
     miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_INFLATED_BYTES).map_err(|e| {
-        Error::config(
-            "link.payload",
-            format!(
-                "a complete compressed config (is the link truncated?): {:?}",
-                e.status
-            ),
-        )
+        // the inflater's status in words (its own names mean nothing to a reader)
+        let expected = if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
+            format!("a config of at most {MAX_INFLATED_BYTES} bytes once inflated")
+        } else {
+            "a complete compressed config (the link is damaged or cut short)".into()
+        };
+        Error::config("link.payload", expected)
     })
 }
 
@@ -284,7 +284,15 @@ mod tests {
         assert_eq!(decode(&encode(&cfg)).unwrap(), cfg);
         let cut = &u[..u.len() - 10];
         let e = decode(cut).unwrap_err().to_string();
-        assert!(e.contains("link.payload"), "{e}");
+        assert!(
+            e.contains("link.payload") && e.contains("damaged or cut short"),
+            "{e}"
+        );
+        assert!(!e.contains("Failed"), "no inflater status names: {e}");
+        // a payload that inflates past the limit (a run of spaces compresses ~1000x)
+        let bomb = link_of(&" ".repeat(MAX_INFLATED_BYTES + 1));
+        let e = decode(&bomb).unwrap_err().to_string();
+        assert!(e.contains("at most 1048576 bytes once inflated"), "{e}");
         let e = decode("c=9.abc").unwrap_err().to_string();
         assert!(e.contains("link.version"), "{e}");
         assert!(decode("").is_err());

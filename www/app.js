@@ -101,7 +101,10 @@ function openFragment(hash) {
   const r = fromFragment(hash, app.state, app.core);
   setState(r.state);
   if (r.problems.length) {
-    ui.showError(`This link could not be opened as it is: ${r.problems.join("; ")}. ${r.hasConfig ? "Its valid parts were kept; the rest keeps its previous value." : "Showing the default experiment instead."}`, { keepThroughRun: true });
+    const rest = r.hasConfig ? "Its valid parts were kept; the rest keeps its previous value."
+      : r.kept.length ? `Its experiment could not be read: the experiment's settings are unchanged (the defaults on a fresh page); the link's other parts were applied (${r.kept.join(", ")}).`
+        : "Showing the default experiment instead.";
+    ui.showError(`This link could not be opened as it is: ${r.problems.join("; ")}. ${rest}`, { keepThroughRun: true });
   }
   return r.hasConfig || r.problems.length > 0;
 }

@@ -87,6 +87,7 @@ export function parseWidths(text, maxWidth = 65536) {
 export function fromFragment(hash, state, core) {
   const next = structuredClone(state);
   const problems = [];
+  const kept = []; // the parts besides the experiment that were applied
   const kv = parts(hash);
   const known = new Set(["c", "p", "w", "v"]);
   const unknown = [...kv.keys()].filter((k) => !known.has(k));
@@ -95,11 +96,11 @@ export function fromFragment(hash, state, core) {
   }
   if (kv.has("w")) {
     const r = parseWidths(kv.get("w").replace(/%2C/gi, ","));
-    if (r.error) problems.push(`link part \`w\`: ${r.error}`); else next.widths = r.widths;
+    if (r.error) problems.push(`link part \`w\`: ${r.error}`); else { next.widths = r.widths; kept.push("widths"); }
   }
   if (kv.has("p")) {
     const p = kv.get("p");
-    if (PANEL_IDS.includes(p)) next.panel = p;
+    if (PANEL_IDS.includes(p)) { next.panel = p; kept.push("panel"); }
     else problems.push(`link part \`p\`: no panel named \`${p.slice(0, 40)}\` (expected one of ${PANEL_IDS.join(", ")})`);
   }
   if (kv.has("v")) {
@@ -108,12 +109,12 @@ export function fromFragment(hash, state, core) {
     if (!v || typeof v !== "object" || Array.isArray(v)) problems.push("link part `v`: expected panel values as a JSON object");
     else {
       for (const [k, val] of Object.entries(v)) {
-        if (typeof val === "string" && val.length < 500 && /^[a-z0-9-]+$/.test(k)) next.vars[k] = val;
+        if (typeof val === "string" && val.length < 500 && /^[a-z0-9-]+$/.test(k)) { next.vars[k] = val; if (!kept.includes("panel values")) kept.push("panel values"); }
         else problems.push(`link part \`v\`: value \`${String(k).slice(0, 40)}\` is not a short text`);
       }
     }
   }
-  if (!kv.has("c")) return { state: next, problems, hasConfig: false };
+  if (!kv.has("c")) return { state: next, problems, hasConfig: false, kept };
   const link = "c=" + kv.get("c");
   let cfg = null;
   try {
@@ -147,7 +148,7 @@ export function fromFragment(hash, state, core) {
       next.panel = "engines";
     }
   }
-  return { state: next, problems, hasConfig: !!cfg };
+  return { state: next, problems, hasConfig: !!cfg, kept };
 }
 
 /** Set a dotted path of `obj` ("optimizer.lr") to `value`, creating objects on the way. */

@@ -1052,6 +1052,10 @@ export const TESTS = {
       ["#c=1.", /link/i], ["#c=9.abc", /version/i], ["#garbage-not-a-link", /link/i],
       ["#" + good.slice(0, 30), /truncated|link/i], ["#" + good + "&w=0,abc", /width/i],
       ["?embed=no-such-figure#" + good, /No figure named/],
+      // a damaged experiment beside readable parts: the banner says which parts applied,
+      // in words (no inflater status names)
+      ["#" + good.split(".")[0] + "." + good.split(".")[1].slice(0, 20) + "&w=32,128&p=transfer",
+        /damaged or cut short(?!.*Failed).*settings are unchanged.*the link's other parts were applied \(widths, panel\)/],
     ];
     for (const [suffix, re] of cases) {
       const { page: p } = await ctx.open({ viewport: { width: 900, height: 700 } });
@@ -1064,6 +1068,14 @@ export const TESTS = {
         await shot(p, "embed-unknown-name", false);
       }
     }
+    // a control outside its own range (steps 0, the browser marks it but would submit it)
+    // is refused before the run, naming the field
+    await setField(page, "f-steps", "0");
+    await page.click("#run");
+    assert((await waitDone(page)).startsWith("Failed"), "steps 0 does not run");
+    const stepsMsg = await page.textContent("#errors");
+    assert(/`steps`: expected a value in \[1, 1000000\], got 0/.test(stepsMsg), `the form names the field and its range: ${stepsMsg}`);
+    await setField(page, "f-steps", "20");
     // a bad config on the Engines panel: the core's message, no exception
     await page.click("#tab-engines");
     await page.fill("#engine-config", '{"kind": "dmft", "samples": 0');

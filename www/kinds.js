@@ -2,7 +2,7 @@
 // each titled with the claim it shows and the number that backs it.
 // `figuresFor(record)` returns a list of figure specs (see plot.js); kinds without a
 // dedicated view return null and the caller plots their CSV tables instead.
-import { count, mean, num, slope, logSlope, tagName, trend } from "./words.js";
+import { count, floorWords, mean, num, slope, logSlope, tagName, trend } from "./words.js";
 import { landscape, deepLinear, finiteWidth, bayesData } from "./kinds-richness.js";
 
 const val = (v) => (v === null || v === undefined ? NaN : v);
@@ -71,12 +71,12 @@ function widthConvergence(rec) {
   const figs = [
     { title: "µP networks approach the DMFT: squared deviation ∝ 1/N", measured: `slope ${slope(val(r.slope))} (theory −1); kernel slope ${slope(val(r.kernel_slope))}; reference: the DMFT (${samples} samples)`,
       xlabel: "width N", ylabel: "mean squared deviation", xlog: true, ylog: true, series: dev },
-    { title: "Loss curves at growing width close in on the DMFT limit", measured: `seed-mean loss curve off the DMFT (relative L2): ${r.widths.map((w, i) => `N=${w} ${num(100 * val(r.loss_rel_error[i]), 2)}%`).join(", ")}`,
+    { title: "Loss curves at growing width close in on the DMFT limit", measured: `seed-mean loss curve off the DMFT (relative L2): ${r.widths.map((w, i) => `N=${w} ${num(100 * val(r.loss_rel_error[i]), 2)}%`).join(", ")}${floorWords(r, samples)}`,
       xlabel: "step", ylabel: "train loss (seed mean)", ylog: true, series: curves },
   ];
   for (const c of r.contrast || []) {
     const finals = c.mean_loss.map((m) => val(m.at(-1)));
-    figs.push({ title: `Contrast, ${c.param} at the same widths: training slows as N grows`, measured: `final loss ${r.widths.map((w, i) => `N=${w}: ${num(finals[i])}`).join(", ")}`,
+    figs.push({ title: `Contrast, ${c.param} at the same widths: training slows as N grows, then settles at the lazy (kernel) limit`, measured: `final loss ${r.widths.map((w, i) => `N=${w}: ${num(finals[i])}`).join(", ")}`,
       xlabel: "step", ylabel: "train loss (seed mean)", ylog: true,
       series: r.widths.map((w, i) => ({ label: `N=${w}`, x: r.steps, y: (c.mean_loss[i] || []).map(val), colorIndex: i })) });
   }

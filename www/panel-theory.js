@@ -4,7 +4,7 @@
 import { drawFigure, session } from "./ui.js";
 import { runJobs, runSplit, hasKind } from "./runner.js";
 import { el, layout, finishLayout, figureHost, varsInput, varsSelect, varValue, readList, atWidth, withObserve, limitsOf, theoryConfig, divergedWords } from "./panel-common.js";
-import { count, mean, num, slope, logSlope, paramName } from "./words.js";
+import { count, floorWords, mean, num, slope, logSlope, paramName } from "./words.js";
 
 /** Relative Frobenius distance |a − b| / |b|. */
 function relDiff(a, b) {
@@ -234,7 +234,7 @@ export const convergence = {
     curves.push({ label: "DMFT (N → ∞)", x: r.steps, y: r.dmft_loss.map((v) => v ?? NaN), dash: true, color: "#000" });
     drawFigure("convergence-curves", {
       title: "Loss curves close in on the DMFT as the width grows",
-      measured: `seed-mean loss curve off the DMFT (relative L2): ${r.widths.map((w, i) => `N=${w} ${num(100 * (r.loss_rel_error[i] ?? NaN), 2)}%`).join(", ")}`,
+      measured: `seed-mean loss curve off the DMFT (relative L2): ${r.widths.map((w, i) => `N=${w} ${num(100 * (r.loss_rel_error[i] ?? NaN), 2)}%`).join(", ")}${floorWords(r, samples)}`,
       xlabel: "step", ylabel: `train loss (mean of ${count(base.seeds, "seed")})`, ylog: true, series: curves,
     }, extra);
   },

@@ -50,6 +50,19 @@ export function cellsWhere(reports) {
   return `${gpu.length} of ${done.length} cells on the GPU (WebGPU, ${names}), ${done.length - gpu.length} on the CPU`;
 }
 
+/** The widths of a width-convergence result whose squared deviation from the DMFT is
+ * within twice its Monte Carlo floor (`dmft_floor`, the fitted law at N = S): there the
+ * DMFT's own sampling error (~1/S) is as large as the width's (~1/N), so the gap stops
+ * shrinking. Words to append to a claim, or "" when no width is there. */
+export function floorWords(r, samples) {
+  const floor = r.dmft_floor;
+  if (!Number.isFinite(floor)) return "";
+  const at = r.widths.filter((_, i) => Number.isFinite(r.deviation[i]) && r.deviation[i] <= 2 * floor);
+  return at.length
+    ? `; ${at.map((w) => `N=${w}`).join(", ")} within 2× the DMFT's Monte Carlo floor (S = ${samples}): there the DMFT's own sampling error is as large as the width's, and the gap stops shrinking`
+    : "";
+}
+
 /** `n` and the noun, plural unless n is 1 ("1 seed", "4 seeds"). */
 export function count(n, noun) {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;

@@ -604,6 +604,13 @@ export const TESTS = {
         assert(specs[0] && /saddle point/.test(specs[0].title) && specs[0].series.some((x) => x.err), `bayes: predictions per test point with error bars: ${specs[0]?.title}`);
         assert(specs[1] && /NNGP/.test(specs[1].title) && specs[1].xlog, `bayes: kernel distance against width: ${specs[1]?.title}`);
       }
+      if (name === "width-convergence") {
+        // the widest net (N = 4096 ~ S = 4000) sits at the DMFT's Monte Carlo floor: its
+        // gap (larger than N = 1024's) is named as the DMFT's sampling error, not the width's
+        const m = claims.map(([, mm]) => mm).find((mm) => /relative L2/.test(mm)) || "";
+        assert(/N=4096[^;]* within 2× the DMFT's Monte Carlo floor \(S = 4000\)/.test(m), `width-convergence: the floor is named: ${m}`);
+        ctx.metrics.width_convergence_curves_claim = m;
+      }
       if (name === "lr-landscape") {
         // the preset's claim in the page: both regimes' exponents within 0.5 of the
         // predictions for 1, 2 and 3 hidden layers

@@ -2,7 +2,7 @@
 // each titled with the claim it shows and the number that backs it.
 // `figuresFor(record)` returns a list of figure specs (see plot.js); kinds without a
 // dedicated view return null and the caller plots their CSV tables instead.
-import { count, floorWords, mean, num, slope, logSlope, tagName, trend } from "./words.js";
+import { blowUps, count, floorWords, mean, num, slope, logSlope, tagName, trend } from "./words.js";
 import { landscape, deepLinear, finiteWidth, bayesData } from "./kinds-richness.js";
 
 const val = (v) => (v === null || v === undefined ? NaN : v);
@@ -47,12 +47,13 @@ function coordCheck(rec) {
     const last = t.mean_abs_dh.length - 1;
     const series = t.mean_abs_dh[last].map((perWidth, l) => ({ label: `layer ${l + 1}: mean |Δh|`, x: t.widths, y: perWidth.map(val), points: true, colorIndex: l }));
     series.push({ label: "output: mean |Δf|", x: t.widths, y: t.mean_abs_df[last].map(val), points: true, dash: true, colorIndex: series.length });
-    const ks = series.map((s) => logSlope(s.x, s.y));
+    const blow = blowUps(t.widths, t.mean_abs_df[last], rec.config.base.observe?.divergence_threshold);
+    const ks = series.map((s) => logSlope(blow.kept(s.x), blow.kept(s.y)));
     const slopes = series.map((s, i) => `${s.label.split(":")[0]} ${slope(ks[i])}`);
     const top = ks.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
     return {
       title: `${tagName(t.param)}: updates ${trend(top)} as the width grows (step ${t.steps[last]})`,
-      measured: `log-log slope of |Δ| against N: ${slopes.join(", ")} (flat: |slope| ≤ 0.25)`,
+      measured: `log-log slope of |Δ| against N: ${slopes.join(", ")} (flat: |slope| ≤ 0.25)${blow.words}`,
       xlabel: "width N", ylabel: "mean |change since init|", xlog: true, ylog: true, series,
     };
   });

@@ -3,7 +3,7 @@
 import { drawFigure, session } from "./ui.js";
 import { runJobs } from "./runner.js";
 import { el, numbers, layout, finishLayout, figureHost, varsInput, varsSelect, varValue, readList, atWidth, withObserve, setLr } from "./panel-common.js";
-import { mean, num, slope, logSlope, paramName, cellsWhere } from "./words.js";
+import { blowUps, mean, num, slope, logSlope, paramName, cellsWhere } from "./words.js";
 
 // ------------------------------------------------------------------ transfer
 
@@ -134,7 +134,8 @@ async function coordCheck(ctx, param, widths, figure, steps = 4, verdict = null)
       series.push({ label: `layer ${l + 1}: mean |Δh|`, x: done.map(([, w]) => w), y: done.map(([r]) => mean(r.result.coords.at(-1).mean_abs_dh[l])), points: true, colorIndex: l });
     }
     series.push({ label: "output: mean |Δf|", x: done.map(([, w]) => w), y: done.map(([r]) => mean(r.result.coords.at(-1).mean_abs_df)), points: true, dash: true, colorIndex: layers });
-    const slopes = series.map((s) => slope(logSlope(s.x, s.y)));
+    const blow = blowUps(series[0].x, series.at(-1).y, configs[0].observe.divergence_threshold);
+    const slopes = series.map((s) => slope(logSlope(blow.kept(s.x), blow.kept(s.y))));
     // the claim: SP's updates grow; µP's (and any feature-learning abc's) keep their size
     const grows = verdict ? !verdict.conditions[2].ok : configs[0].param.kind === "sp";
     const who = verdict ? verdict.known.replace(/ \(.*\)$/, "") : pname;
@@ -142,7 +143,7 @@ async function coordCheck(ctx, param, widths, figure, steps = 4, verdict = null)
       ? `Under ${who} the updates change with width (coordinate check after ${steps} steps)`
       : `Under ${who} every layer's update keeps its size at every width (after ${steps} steps)`;
     const measured = done.length > 1
-      ? `slope of log |Δ| against log N: ${series.map((s, i) => `${s.label.split(":")[0]} ${slopes[i]}`).join(", ")} (flat: 0)`
+      ? `slope of log |Δ| against log N: ${series.map((s, i) => `${s.label.split(":")[0]} ${slopes[i]}`).join(", ")} (flat: 0)${blow.words}`
       : "running…";
     drawFigure(figure, { title, measured, xlabel: "width N", ylabel: "mean |change since init|", xlog: true, ylog: true, series },
       { config: configs[0], records: recs.filter(Boolean) });

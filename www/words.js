@@ -63,6 +63,17 @@ export function floorWords(r, samples) {
     : "";
 }
 
+/** A coordinate check's widths split by whether the run blew up there: its mean output
+ * change |Δf| past the scale of the loss's divergence threshold (|Δf|² > threshold, or
+ * not finite). A slope fitted through a blow-up is not a width exponent, so the claim
+ * fits the others and names these. `df[i]` belongs to `widths[i]`. */
+export function blowUps(widths, df, threshold = 1e6) {
+  const blown = widths.map((_, i) => !(Number.isFinite(df[i]) && df[i] * df[i] <= threshold));
+  const at = widths.map((w, i) => `N=${w} (|Δf| ${num(df[i])})`).filter((_, i) => blown[i]);
+  const words = at.length ? `; blew up at ${at.join(", ")}, past √threshold = ${num(Math.sqrt(threshold))}: left out of the slopes` : "";
+  return { kept: (xs) => xs.filter((_, i) => !blown[i]), words };
+}
+
 /** `n` and the noun, plural unless n is 1 ("1 seed", "4 seeds"). */
 export function count(n, noun) {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;

@@ -604,6 +604,17 @@ export const TESTS = {
         assert(specs[0] && /saddle point/.test(specs[0].title) && specs[0].series.some((x) => x.err), `bayes: predictions per test point with error bars: ${specs[0]?.title}`);
         assert(specs[1] && /NNGP/.test(specs[1].title) && specs[1].xlog, `bayes: kernel distance against width: ${specs[1]?.title}`);
       }
+      if (name === "coord-check") {
+        // SP blows up at the widest widths (|Δf| 7.9e6 and 1.6e25 at N = 1024, 2048): named,
+        // and the slopes are fitted over the widths that did not (output ~0.8, not 14)
+        const sp = claims.find(([t]) => /^SP/.test(t))?.[1] || "";
+        assert(/blew up at N=1024 \(\|Δf\| [\d.e]+\), N=2048/.test(sp), `coord-check: SP's blow-up is named: ${sp}`);
+        const out = Number((sp.match(/output (−?[\d.]+)/)?.[1] || "NaN").replace("−", "-"));
+        assert(out > 0.3 && out < 2, `coord-check: SP's output slope over the widths that did not blow up: ${out} (${sp})`);
+        const mup = claims.find(([t]) => /^µP/.test(t))?.[1] || "";
+        assert(mup && !/blew up/.test(mup), `coord-check: µP does not blow up: ${mup}`);
+        ctx.metrics.coord_check_sp_claim = sp;
+      }
       if (name === "width-convergence") {
         // the widest net (N = 4096 ~ S = 4000) sits at the DMFT's Monte Carlo floor: its
         // gap (larger than N = 1024's) is named as the DMFT's sampling error, not the width's

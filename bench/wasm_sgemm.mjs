@@ -22,36 +22,23 @@ if (w.self_test) {
   if (bad !== 0) throw new Error(`${label}: ${bad} entries differ from the naive product`);
   console.log(`# ${label} self-test: ragged shapes, all transposes exact`);
 }
-const a = w.alloc_f32(n * n), b = w.alloc_f32(n * n), c = w.alloc_f32(n * n);
-const fill = (ptr, mul) => {
-  const v = new Float32Array(w.memory.buffer, ptr, n * n);
-  for (let i = 0; i < n * n; i++) v[i] = ((i * mul) % 1000) * 1e-3;
-};
-fill(a, 7919);
-fill(b, 104729);
-w.matmul(n, a, b, c);
-let best = Infinity;
-for (let r = 0; r < reps; r++) {
-  const t = now();
-  w.matmul(n, a, b, c);
-  best = Math.min(best, now() - t);
-}
-console.log(`${label} ${(2 * n ** 3 / best / 1e9).toFixed(2)}`);
-if (w.dmatmul) {
-  // The f64 product (the theory's, through linalg::gemm in the page).
-  const da = w.alloc_f64(n * n), db = w.alloc_f64(n * n), dc = w.alloc_f64(n * n);
-  const fill64 = (ptr, mul) => {
-    const v = new Float64Array(w.memory.buffer, ptr, n * n);
+/** GFLOP/s of the module's n x n product `matmul` on arrays from `alloc` (element type
+ * `Array`): best of `reps` in CPU time, after one warm-up call. */
+function rate(matmul, alloc, Array) {
+  const [a, b, c] = [alloc(n * n), alloc(n * n), alloc(n * n)];
+  for (const [ptr, mul] of [[a, 7919], [b, 104729]]) {
+    const v = new Array(w.memory.buffer, ptr, n * n);
     for (let i = 0; i < n * n; i++) v[i] = ((i * mul) % 1000) * 1e-3;
-  };
-  fill64(da, 7919);
-  fill64(db, 104729);
-  w.dmatmul(n, da, db, dc);
-  let best64 = Infinity;
+  }
+  matmul(n, a, b, c);
+  let best = Infinity;
   for (let r = 0; r < reps; r++) {
     const t = now();
-    w.dmatmul(n, da, db, dc);
-    best64 = Math.min(best64, now() - t);
+    matmul(n, a, b, c);
+    best = Math.min(best, now() - t);
   }
-  console.log(`${label}_f64 ${(2 * n ** 3 / best64 / 1e9).toFixed(2)}`);
+  return (2 * n ** 3 / best / 1e9).toFixed(2);
 }
+console.log(`${label} ${rate(w.matmul, w.alloc_f32, Float32Array)}`);
+// the f64 product (the theory's, through linalg::gemm in the page)
+if (w.dmatmul) console.log(`${label}_f64 ${rate(w.dmatmul, w.alloc_f64, Float64Array)}`);

@@ -553,49 +553,63 @@ fn kernel<V: Lanes>(kc: usize, a: &[V::E], b: &[V::E]) -> [[V; 2]; MR] {
     acc
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The signature of [`sgemm`] and [`dgemm`].
+pub type Product<E> = fn(usize, usize, usize, E, View<E>, View<E>, E, &mut [E], usize);
 
-    /// The signature of [`sgemm`] and [`dgemm`].
-    type Product<E> = fn(usize, usize, usize, E, View<E>, View<E>, E, &mut [E], usize);
-
-    /// Small integers: every product and sum below is exact in f32 and f64, so the
-    /// kernel must equal the naive sum bit for bit.
-    fn exact_on_ragged_shapes<E: Scalar + std::fmt::Debug>(product: Product<E>, of: fn(i32) -> E) {
-        for &(m, n, k) in &[(1, 1, 1), (5, 9, 3), (67, 13, 300), (4, 8, 256), (3, 2, 0)] {
-            for (ta, tb) in [(false, false), (true, true), (true, false), (false, true)] {
-                let a: Vec<E> = (0..m * k).map(|i| of((i * 7 % 13) as i32 - 6)).collect();
-                let b: Vec<E> = (0..k * n).map(|i| of((i * 5 % 11) as i32 - 5)).collect();
-                let view = |data, trans: bool, rows: usize, cols: usize| {
-                    let (rs, cs) = if trans { (1, rows) } else { (cols, 1) };
-                    View { data, rs, cs }
-                };
-                let (av, bv) = (view(&a[..], ta, m, k), view(&b[..], tb, k, n));
-                let c0: Vec<E> = (0..m * n).map(|i| of(i as i32)).collect();
-                let mut c = c0.clone();
-                product(m, n, k, of(3), av, bv, of(2), &mut c, n);
-                for i in 0..m {
-                    for j in 0..n {
-                        let mut want = of(2) * c0[i * n + j];
-                        for l in 0..k {
-                            want += of(3) * av.at(i, l) * bv.at(l, j);
-                        }
-                        assert_eq!(c[i * n + j], want, "({m},{n},{k}) ta={ta} tb={tb}");
+/// The kernel's self-check: the entries where `product` differs from the naive sum, on
+/// ragged shapes (across the MC row block and the KC slabs, k = 0 included), all four
+/// transposes, `alpha = 3`, `beta = 2`. The data are small integers (`of` converts
+/// them), so every product and sum is exact in f32 and f64, with or without fused
+/// multiply-adds: 0 when the kernel is right on this target. The unit tests run it
+/// natively, `bench/wasm_sgemm.rs`'s `self_test` in both wasm builds.
+pub fn exact_mismatches<E: Scalar>(product: Product<E>, of: fn(i32) -> E) -> usize {
+    let shapes = [
+        (1, 1, 1),
+        (5, 9, 3),
+        (67, 13, 300),
+        (4, 8, 256),
+        (97, 33, 517),
+        (3, 2, 0),
+    ];
+    let mut bad = 0;
+    for (m, n, k) in shapes {
+        for (ta, tb) in [(false, false), (true, true), (true, false), (false, true)] {
+            let a: Vec<E> = (0..m * k).map(|i| of((i * 7 % 13) as i32 - 6)).collect();
+            let b: Vec<E> = (0..k * n).map(|i| of((i * 5 % 11) as i32 - 5)).collect();
+            let view = |data, trans: bool, rows: usize, cols: usize| {
+                let (rs, cs) = if trans { (1, rows) } else { (cols, 1) };
+                View { data, rs, cs }
+            };
+            let (av, bv) = (view(&a[..], ta, m, k), view(&b[..], tb, k, n));
+            let c0: Vec<E> = (0..m * n).map(|i| of((i % 17) as i32)).collect();
+            let mut c = c0.clone();
+            product(m, n, k, of(3), av, bv, of(2), &mut c, n);
+            for i in 0..m {
+                for j in 0..n {
+                    let mut want = of(2) * c0[i * n + j];
+                    for l in 0..k {
+                        want += of(3) * av.at(i, l) * bv.at(l, j);
                     }
+                    bad += usize::from(c[i * n + j] != want);
                 }
             }
         }
     }
+    bad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn packed_sgemm_matches_naive_on_ragged_shapes() {
-        exact_on_ragged_shapes::<f32>(sgemm, |x| x as f32);
+        assert_eq!(exact_mismatches::<f32>(sgemm, |x| x as f32), 0);
     }
 
     #[test]
     fn packed_dgemm_matches_naive_on_ragged_shapes() {
-        exact_on_ragged_shapes::<f64>(dgemm, |x| x as f64);
+        assert_eq!(exact_mismatches::<f64>(dgemm, |x| x as f64), 0);
     }
 
     /// A batch in one call equals its matrices one call each, bit for bit: 1 and 3

@@ -181,40 +181,20 @@ fn lenient_open_keeps_valid_fields_and_names_bad_ones() {
     assert!(!opened["problems"].as_array().unwrap().is_empty());
 }
 
+/// `SMALL` by `run_async` on `device`, alone: no loss stream, no exchange.
+async fn run_small_on(device: &str) -> Result<String, JsValue> {
+    let noop = js_sys::Function::new_no_args("");
+    web::run_async(SMALL.into(), noop, device.into(), None, None, None, None).await
+}
+
 #[wasm_bindgen_test]
 async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
     let noop = js_sys::Function::new_no_args("");
     let sync: RunRecord = serde_json::from_str(&web::run(SMALL, noop.clone()).unwrap()).unwrap();
-    let on_cpu: RunRecord = serde_json::from_str(
-        &web::run_async(
-            SMALL.into(),
-            noop.clone(),
-            "cpu".into(),
-            None,
-            None,
-            None,
-            None,
-        )
-        .await
-        .unwrap(),
-    )
-    .unwrap();
+    let on_cpu: RunRecord = serde_json::from_str(&run_small_on("cpu").await.unwrap()).unwrap();
     assert_eq!(on_cpu.result, sync.result);
     // node has no WebGPU: asking for the GPU runs on the CPU, same numbers, and says why
-    let asked_gpu: RunRecord = serde_json::from_str(
-        &web::run_async(
-            SMALL.into(),
-            noop.clone(),
-            "gpu".into(),
-            None,
-            None,
-            None,
-            None,
-        )
-        .await
-        .unwrap(),
-    )
-    .unwrap();
+    let asked_gpu: RunRecord = serde_json::from_str(&run_small_on("gpu").await.unwrap()).unwrap();
     #[allow(irrefutable_let_patterns)]
     let (RunOutput::Train(a), RunOutput::Train(b)) = (&asked_gpu.result, &sync.result) else {
         panic!("not train results")
@@ -236,11 +216,7 @@ async fn async_run_gives_the_sync_numbers_and_falls_back_without_webgpu() {
             .fallback
             .is_some_and(|w| w.starts_with("WebGPU unavailable"))
     );
-    let e = message(
-        web::run_async(SMALL.into(), noop, "tpu".into(), None, None, None, None)
-            .await
-            .unwrap_err(),
-    );
+    let e = message(run_small_on("tpu").await.unwrap_err());
     assert!(e.contains("device"), "{e}");
 }
 
